@@ -1,0 +1,54 @@
+# The two commands of the README:
+#   make run   - install everything, migrate an SQLite database, load demo data, serve it
+#   make test  - install everything the tests need and run the whole suite
+# Both work on a fresh clone with only Python 3.11+, Node/npm and apt present.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := lms.app
+
+.PHONY: run test lint format deps test-deps assets browser clean
+
+run: deps assets
+	$(BIN)/flask db upgrade
+	$(BIN)/flask lms seed-demo --if-empty
+	@echo "Serving on http://127.0.0.1:$(PORT)"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: test-deps assets browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: test-deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+deps: $(VENV)/.deps-installed
+$(VENV)/.deps-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,redis]'
+	touch $@
+
+test-deps: $(VENV)/.test-deps-installed
+$(VENV)/.test-deps-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,redis,test]'
+	touch $(VENV)/.deps-installed $@
+
+assets: node_modules/nhsuk-frontend/package.json
+node_modules/nhsuk-frontend/package.json: package.json
+	npm install --no-audit --no-fund --no-package-lock
+	touch $@
+
+browser:
+	@scripts/ensure-chromium
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache test-artifacts

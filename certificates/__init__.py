@@ -1,0 +1,1 @@
+"""Proof of completion: certificates, their PDFs and public verification."""

@@ -1,0 +1,1 @@
+"""What is taught and how people take part: courses, cohorts, sessions, enrolment."""

@@ -1,0 +1,102 @@
+"""create_app(): the one place that wires configuration, extensions, blueprints and the CLI."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+from sqlalchemy import event
+
+from lms import assets, audit_views, errors, health, home, outbox, security
+from lms.auth import views as auth_views
+from lms.auth.access import check_declared
+from lms.auth.models import User
+from lms.cli import lms_cli
+from lms.config import DEFAULT_INSTANCE, from_environment
+from lms.extensions import csrf, db, limiter, login_manager, migrate
+from lms.people import views as people_views
+from lms.templating import init_templating
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+BLUEPRINTS = (assets.bp, health.bp, home.bp, auth_views.bp, people_views.bp, audit_views.bp)
+
+log = logging.getLogger("lms")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Builds the application; `config` overrides settings read from the environment."""
+    config = config or {}
+    instance_path = Path(config.get("INSTANCE_PATH", DEFAULT_INSTANCE))
+    app = Flask(__name__, instance_path=str(instance_path))
+    # Jinja options must be set before anything touches app.jinja_env.
+    app.jinja_options = {
+        **app.jinja_options,
+        # The NHS.UK macros are .jinja files, which Flask would not autoescape.
+        "autoescape": lambda name: not (name or "").endswith(".txt"),
+        "undefined": ChainableUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+    }
+    app.config.update(from_environment(instance_path, overrides=config))
+    app.config.update(config)
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("nhsuk_frontend_jinja")])
+
+    _init_extensions(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    errors.init_app(app)
+    security.init_app(app)
+    init_templating(app)
+    app.before_request(check_declared)
+    app.after_request(_deliver_mail_inline)
+    app.cli.add_command(lms_cli)
+    log.setLevel(logging.INFO)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def load_user(user_id: str) -> User | None:
+    """The session's user, unless that session has been ended since it was issued."""
+    identifier, _, version = user_id.partition(":")
+    if not identifier.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(identifier))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
+
+
+def _deliver_mail_inline(response):
+    """Embedded mode: send what this request committed to the outbox, after the commit."""
+    if current_app.config["OUTBOX_INLINE"] and outbox.committed_mail_waiting():
+        try:
+            outbox.deliver_due()
+        except Exception:  # mail must never break the page; the worker retries later
+            db.session.rollback()
+            log.exception("in-process mail delivery failed")
+    return response

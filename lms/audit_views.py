@@ -1,0 +1,61 @@
+"""The audit log page for admins: /admin/audit/."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from lms import audit
+from lms.auth.access import role_required
+from lms.auth.models import Role
+from lms.extensions import db
+from lms.forms import INVALID
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # filtering changes nothing
+
+    actor = StringField("Who (email contains)", validators=[Optional(), Length(max=254)])
+    entity_type = SelectField("What was changed", validators=[Optional()], validate_choice=False)
+    date_from = DateField(
+        "From date",
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        description="For example, 2026-11-01",
+    )
+    date_to = DateField(
+        "To date",
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        description="For example, 2026-11-30",
+    )
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("To date must be the same as or after the from date")
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index():
+    form = AuditFilterForm(request.args)
+    form.entity_type.choices = [("", "Anything")] + [(t, t) for t in audit.entity_types()]
+    valid = form.validate() if request.args else True
+    filters = {}
+    if valid:
+        filters = {
+            "actor": form.actor.data,
+            "entity_type": form.entity_type.data or None,
+            "date_from": form.date_from.data,
+            "date_to": form.date_to.data,
+        }
+    query = audit.events(**filters)
+    page = db.paginate(
+        query, per_page=current_app.config["ADMIN_PAGE_SIZE"], error_out=False, count=True
+    )
+    return render_template("audit/index.html", form=form, page=page), 200 if valid else INVALID

@@ -1,0 +1,1 @@
+"""Users, roles, login and logout, passwords and the access decorators."""

@@ -1,0 +1,89 @@
+"""`flask lms ...`: the operator's commands, each a thin wrapper around a service."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from lms import audit, demo, outbox
+from lms.auth.accounts import check_new_password
+from lms.auth.models import Role, User, UserRole
+from lms.auth.passwords import hash_password
+from lms.domain import DomainError
+from lms.extensions import db
+
+
+@click.group("lms")
+def lms_cli():
+    """Learning and CPD platform commands."""
+
+
+@lms_cli.command("create-admin")
+@click.option("--email", prompt="Email address", help="The admin's email address (their login).")
+@click.option("--name", "full_name", prompt="Full name", help="The admin's full name.")
+@with_appcontext
+def create_admin(email: str, full_name: str):
+    """Creates an admin account, or grants admin to an existing one.
+
+    The password is read from LMS_ADMIN_PASSWORD or asked for; never from the command line.
+    """
+    user = db.session.scalar(User.by_email(email))
+    if user is None:
+        user = User(email=email.strip(), full_name=full_name.strip())
+        db.session.add(user)
+    password = os.environ.get("LMS_ADMIN_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        check_new_password(user, password)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    user.password_hash = hash_password(password)
+    user.is_active_account = True
+    if Role.ADMIN not in user.roles:
+        user.role_grants.append(UserRole(role=Role.ADMIN))
+    db.session.flush()
+    audit.record(None, "user.admin_created", user, None, {"roles": ["admin"]})
+    db.session.commit()
+    click.echo(f"{user.email} is an admin.")
+
+
+@lms_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has people.")
+@with_appcontext
+def seed_demo(if_empty: bool):
+    """Loads a believable demo trust and prints the demo logins."""
+    password = demo.demo_password(Path(current_app.instance_path))
+    if not demo.is_empty():
+        if not if_empty:
+            raise click.ClickException("The database already has people; demo data not loaded.")
+        click.echo("Demo data already loaded.")
+    else:
+        demo.seed(password)
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    click.echo(f"\nDemo logins (the password for each is {password}):")
+    for email, *_ in demo.DEMO_LOGINS:
+        click.echo(f"  {email}")
+
+
+@lms_cli.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between empty polls.")
+@with_appcontext
+def worker(once: bool, interval: float):
+    """Delivers queued mail through SMTP, retrying with back-off."""
+    stopping = {"now": False}
+
+    def stop(*_):
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sent = outbox.run_worker(interval=interval, once=once, should_stop=lambda: stopping["now"])
+    click.echo(f"Sent {sent} message(s).")

@@ -1,0 +1,117 @@
+"""Settings from environment variables, with embedded defaults for the one-command demo.
+
+Every setting is documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def secret_key_from(instance_path: Path) -> str:
+    """Reads the secret key kept in the instance folder, creating it once when absent."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def from_environment(instance_path: Path, overrides: dict | None = None) -> dict:
+    """The settings for this process: environment variables over embedded defaults.
+
+    Settings named in `overrides` are not derived here (so tests that pass their own
+    SECRET_KEY never write one into the instance folder).
+    """
+    overrides = overrides or {}
+    environment = overrides.get("LMS_ENV") or os.environ.get("LMS_ENV", "development")
+    production = environment.lower() == "production"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'lms.db'}"
+    # Heroku-style URLs name the old driver; psycopg 3 is the one we ship.
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if production and (not secret_key or len(secret_key) < 32):
+        raise ConfigError("SECRET_KEY must be set to at least 32 random characters in production")
+    if not secret_key:
+        secret_key = secret_key_from(instance_path)
+
+    idle_minutes = _env_int("LMS_IDLE_TIMEOUT_MINUTES", 8 * 60)
+    return {
+        "LMS_ENV": "production" if production else "development",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SERVICE_NAME": os.environ.get("LMS_SERVICE_NAME", "Learning and CPD"),
+        "ORGANISATION_NAME": os.environ.get("LMS_ORGANISATION_NAME", "Portfolio Management Office"),
+        # Sessions: signed cookies whose signature carries a timestamp, so an idle
+        # cookie is refused by the server itself, not just dropped by the browser.
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle_minutes),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "lms_session",
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        "HSTS": production,
+        "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "LMS_LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
+        ),
+        "LOGIN_LIMIT_PER_IP": os.environ.get("LMS_LOGIN_LIMIT_PER_IP", "50 per 15 minutes"),
+        "RESET_LIMIT_PER_IP": os.environ.get("LMS_RESET_LIMIT_PER_IP", "10 per hour"),
+        "PASSWORD_RESET_TTL": timedelta(minutes=_env_int("LMS_PASSWORD_RESET_TTL_MINUTES", 60)),
+        "INVITATION_TTL": timedelta(hours=_env_int("LMS_INVITATION_TTL_HOURS", 72)),
+        "MAIL_TRANSPORT": os.environ.get("MAIL_TRANSPORT", "log"),  # "log" or "smtp"
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Learning and CPD <no-reply@example.nhs.uk>"),
+        # Embedded mode drains the outbox in-process after each commit; production
+        # runs `flask lms worker` instead.
+        "OUTBOX_INLINE": _env_bool("LMS_OUTBOX_INLINE", not production),
+        "OUTBOX_MAX_ATTEMPTS": _env_int("LMS_OUTBOX_MAX_ATTEMPTS", 8),
+        "NHSUK_FRONTEND_DIR": Path(
+            os.environ.get(
+                "LMS_NHSUK_FRONTEND_DIR",
+                PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk",
+            )
+        ),
+        "ADMIN_PAGE_SIZE": 25,
+    }

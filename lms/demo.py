@@ -1,0 +1,250 @@
+"""A believable demo trust: the PMO's programmes and people in every role."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from courses.models import Course, CourseCategory, CourseStatus, DeliveryMode
+from lms import audit
+from lms.auth.models import Role, User, UserRole
+from lms.auth.passwords import hash_password
+from lms.extensions import db
+from lms.people.models import Department, ServiceGroup
+
+DEMO_LOGINS = (
+    ("admin@example.nhs.uk", "Amara Okafor", "Head of Portfolio Management Office", {Role.ADMIN}),
+    ("trainer@example.nhs.uk", "Tom Hughes", "Programme Manager and PMO Trainer", {Role.TRAINER}),
+    ("manager@example.nhs.uk", "Grace Mensah", "Matron, Surgical Services", set()),
+    ("learner@example.nhs.uk", "Zoë Ashworth", "Ward Manager, Ward 5 Surgery", set()),
+)
+
+MORE_LEARNERS = (
+    (
+        "sian.apgwyn@example.nhs.uk",
+        "Siân ap Gwyn",
+        "Physiotherapist",
+        "Therapies",
+        "Clinical Support",
+    ),
+    (
+        "liam.oneill@example.nhs.uk",
+        "Liam O'Neill",
+        "Project Support Officer",
+        "Digital Services",
+        "Corporate",
+    ),
+    ("priya.shah@example.nhs.uk", "Priya Shah", "Lead Nurse, Quality", "Quality Team", "Corporate"),
+    ("noah.bennett@example.nhs.uk", "Noah Bennett", "Estates Officer", "Estates", "Corporate"),
+    ("mia.clarke@example.nhs.uk", "Mia Clarke", "Midwife", "Maternity", "Women and Children"),
+)
+
+CATEGORIES = ("Training programme", "Workshop", "Coaching", "E-learning")
+
+
+@dataclass(frozen=True)
+class DemoCourse:
+    code: str
+    title: str
+    category: str
+    delivery_mode: DeliveryMode
+    cpd_hours: str
+    summary: str
+    outcomes: tuple[str, ...]
+    accredited: bool = False
+    requires_approval: bool = False
+
+
+COURSES = (
+    DemoCourse(
+        "PM-OCC",
+        "Project management for occasional project managers",
+        "Training programme",
+        DeliveryMode.BLENDED,
+        "18",
+        "A CPD-accredited programme for staff who run projects alongside their day job: "
+        "six half-day sessions covering the project lifecycle the trust uses.",
+        (
+            "Define a project's scope, objectives and benefits",
+            "Plan a project with milestones, risks and a RAID log",
+            "Engage stakeholders and report progress to a project board",
+            "Close a project and hand over to business as usual",
+        ),
+        accredited=True,
+        requires_approval=True,
+    ),
+    DemoCourse(
+        "PD-WKSHP",
+        "Project design workshop",
+        "Workshop",
+        DeliveryMode.IN_PERSON,
+        "3.5",
+        "A facilitated half-day workshop that turns an idea into a project on a page.",
+        ("Write a problem statement", "Agree measurable outcomes", "Draft a project on a page"),
+    ),
+    DemoCourse(
+        "PGM-INT",
+        "Programme management",
+        "Training programme",
+        DeliveryMode.BLENDED,
+        "12",
+        "For project managers stepping up to coordinate several related projects.",
+        ("Set up programme governance", "Manage dependencies across projects", "Track benefits"),
+    ),
+    DemoCourse(
+        "SRO-ESS",
+        "Senior Responsible Owner (SRO) essentials",
+        "Training programme",
+        DeliveryMode.ONLINE,
+        "4",
+        "What senior responsible owners are accountable for, and how to hold a project to account.",
+        (
+            "Explain the SRO's accountabilities",
+            "Chair a project board",
+            "Challenge a business case",
+        ),
+    ),
+    DemoCourse(
+        "LIVED-EXP",
+        "Working with people with lived experience",
+        "Workshop",
+        DeliveryMode.IN_PERSON,
+        "3",
+        "Co-producing projects with patients, carers and lived experience partners.",
+        ("Plan meaningful involvement", "Pay and support partners fairly", "Share decisions"),
+    ),
+    DemoCourse(
+        "PM-COACH",
+        "Project coaching",
+        "Coaching",
+        DeliveryMode.ONLINE,
+        "1",
+        "One-to-one coaching with a PMO practitioner while you run your project.",
+        ("Reflect on a live project", "Agree next steps with a coach"),
+    ),
+)
+
+
+def demo_password(instance_path: Path) -> str:
+    """LMS_DEMO_PASSWORD, or a random one kept in the instance folder so it can be shown again."""
+    configured = os.environ.get("LMS_DEMO_PASSWORD")
+    if configured:
+        return configured
+    path = instance_path / "demo-password"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    password = "-".join(secrets.token_hex(3) for _ in range(4))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password)
+    return password
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(select(func.count()).select_from(User))
+
+
+def seed(password: str) -> list[str]:
+    """Adds the demo trust; returns the demo logins. Call on an empty database."""
+    password_hash = hash_password(password)
+    departments: dict[str, Department] = {}
+    groups: dict[str, ServiceGroup] = {}
+    staff_numbers = iter(range(100001, 100100))
+
+    def person(
+        email, name, title, department=None, group=None, manager=None, roles=(), external=False
+    ):
+        if department and department not in departments:
+            departments[department] = Department(name=department)
+        if group and group not in groups:
+            groups[group] = ServiceGroup(name=group)
+        user = User(
+            email=email,
+            full_name=name,
+            job_title=title,
+            password_hash=password_hash,
+            department=departments.get(department),
+            service_group=groups.get(group),
+            line_manager=manager,
+            staff_number=None if external else str(next(staff_numbers)),
+            role_grants=[UserRole(role=role) for role in roles],
+        )
+        db.session.add(user)
+        return user
+
+    admin_email, admin_name, admin_title, admin_roles = DEMO_LOGINS[0]
+    admin = person(
+        admin_email,
+        admin_name,
+        admin_title,
+        "Portfolio Management Office",
+        "Improvement",
+        roles=admin_roles,
+    )
+    trainer_email, trainer_name, trainer_title, trainer_roles = DEMO_LOGINS[1]
+    person(
+        trainer_email,
+        trainer_name,
+        trainer_title,
+        "Portfolio Management Office",
+        "Improvement",
+        manager=admin,
+        roles=trainer_roles,
+    )
+    manager_email, manager_name, manager_title, _ = DEMO_LOGINS[2]
+    manager = person(
+        manager_email,
+        manager_name,
+        manager_title,
+        "Surgical Services",
+        "Surgical Services",
+        manager=admin,
+    )
+    learner_email, learner_name, learner_title, _ = DEMO_LOGINS[3]
+    person(
+        learner_email,
+        learner_name,
+        learner_title,
+        "Ward 5 Surgery",
+        "Surgical Services",
+        manager=manager,
+    )
+    for email, name, title, department, group in MORE_LEARNERS:
+        person(email, name, title, department, group, manager=manager)
+    person(
+        "isla.hughes@example.org",
+        "Isla Hughes",
+        "Lived experience partner",
+        manager=admin,
+        external=True,
+    )
+
+    categories = {name: CourseCategory(name=name) for name in CATEGORIES}
+    db.session.add_all(categories.values())
+    for spec in COURSES:
+        course = Course(
+            code=spec.code,
+            title=spec.title,
+            summary=spec.summary,
+            learning_outcomes=list(spec.outcomes),
+            category=categories[spec.category],
+            delivery_mode=spec.delivery_mode,
+            cpd_hours=Decimal(spec.cpd_hours),
+            status=CourseStatus.PUBLISHED,
+            requires_approval=spec.requires_approval,
+        )
+        if spec.accredited:
+            course.accreditation_body = "The CPD Certification Service"
+            course.accreditation_reference = "CPD-PMO-2026-018"
+            course.accreditation_valid_from = date(2026, 4, 1)
+            course.accreditation_valid_to = date(2027, 3, 31)
+        db.session.add(course)
+    audit.record(None, "demo.seeded", None, entity_type="System")
+    return [email for email, *_ in DEMO_LOGINS]

@@ -1,0 +1,85 @@
+"""Mail transports: the log (embedded mode) and SMTP (production and the tests)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+log = logging.getLogger("lms.mail")
+
+
+def build_email(message, sender: str) -> EmailMessage:
+    """Turns an OutboxMessage row into a MIME message."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    for attachment in message.attachments or []:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        email.add_attachment(
+            base64.b64decode(attachment["data"]),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+        )
+    return email
+
+
+class LogTransport:
+    """Writes each message to the log instead of sending it (the embedded default)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send(self, email: EmailMessage) -> None:
+        body = email.get_body(("plain",))
+        log.info(
+            "mail to %s: %s\n%s", email["To"], email["Subject"], body.get_content() if body else ""
+        )
+
+
+class SmtpTransport:
+    """One SMTP connection for a batch of messages."""
+
+    def __init__(self, config):
+        self.config = config
+        self.connection: smtplib.SMTP | None = None
+
+    def __enter__(self):
+        config = self.config
+        self.connection = smtplib.SMTP(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]
+        )
+        if config["MAIL_USE_TLS"]:
+            self.connection.starttls()
+        if config["MAIL_USERNAME"]:
+            self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        return self
+
+    def __exit__(self, *exc):
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except (smtplib.SMTPException, OSError):
+                self.connection.close()
+        return False
+
+    def send(self, email: EmailMessage) -> None:
+        assert self.connection is not None, "use the transport as a context manager"
+        self.connection.send_message(email)
+
+
+def transport_for(config):
+    if config["MAIL_TRANSPORT"] == "smtp":
+        return SmtpTransport(config)
+    return LogTransport()

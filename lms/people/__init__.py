@@ -1,0 +1,1 @@
+"""Staff directory: departments, service groups, line managers, and staff import."""

@@ -1,0 +1,216 @@
+"""The staff directory as admins run it: find, add, edit, deactivate and grant roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from lms import audit
+from lms.auth import accounts
+from lms.auth.models import Role, User, UserRole
+from lms.domain import DomainError
+from lms.extensions import db
+from lms.people.models import Department, ServiceGroup
+
+
+class DirectoryError(DomainError):
+    pass
+
+
+@dataclass
+class PersonDetails:
+    """What an admin may set on a person; validated for shape by the form."""
+
+    email: str
+    full_name: str
+    job_title: str | None = None
+    staff_number: str | None = None
+    department: str | None = None
+    service_group: str | None = None
+    line_manager_email: str | None = None
+    roles: set[Role] = field(default_factory=set)
+
+
+def search(
+    text: str | None = None, *, role: Role | None = None, active: bool | None = None
+) -> Select:
+    """People matching a name, email or staff number, by name; the caller paginates."""
+    query = (
+        select(User)
+        .options(selectinload(User.department), selectinload(User.role_grants))
+        .order_by(func.lower(User.full_name), User.id)
+    )
+    if text:
+        pattern = f"%{text.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(User.full_name).like(pattern),
+                func.lower(User.email).like(pattern),
+                func.lower(User.staff_number).like(pattern),
+            )
+        )
+    if role is not None:
+        query = query.where(User.role_grants.any(UserRole.role == role))
+    if active is not None:
+        query = query.where(User.is_active_account.is_(active))
+    return query
+
+
+def department_named(name: str | None) -> Department | None:
+    return _get_or_create(Department, name)
+
+
+def service_group_named(name: str | None) -> ServiceGroup | None:
+    return _get_or_create(ServiceGroup, name)
+
+
+def _get_or_create(model, name: str | None):
+    name = (name or "").strip()
+    if not name:
+        return None
+    found = db.session.scalar(select(model).where(func.lower(model.name) == name.lower()))
+    if found is None:
+        found = model(name=name)
+        db.session.add(found)
+    return found
+
+
+def manages_indirectly(manager: User, person: User) -> bool:
+    """True if `person` is `manager` or sits above them in the management chain."""
+    seen: set[int] = set()
+    current: User | None = manager
+    while current is not None and current.id not in seen:
+        if current.id == person.id:
+            return True
+        seen.add(current.id)
+        current = current.line_manager
+    return False
+
+
+def _snapshot(user: User) -> dict:
+    return {
+        "email": user.email,
+        "full_name": user.full_name,
+        "job_title": user.job_title,
+        "staff_number": user.staff_number,
+        "department": user.department.name if user.department else None,
+        "service_group": user.service_group.name if user.service_group else None,
+        "line_manager": user.line_manager.email if user.line_manager else None,
+        "active": user.is_active_account,
+    }
+
+
+def _check_unique(details: PersonDetails, user: User | None) -> None:
+    taken = db.session.scalar(User.by_email(details.email))
+    if taken is not None and taken is not user:
+        raise DirectoryError("Another person already has this email address", field="email")
+    if details.staff_number:
+        holder = db.session.scalar(select(User).where(User.staff_number == details.staff_number))
+        if holder is not None and holder is not user:
+            raise DirectoryError(
+                "Another person already has this staff number", field="staff_number"
+            )
+
+
+def _resolve_manager(details: PersonDetails, user: User | None) -> User | None:
+    if not details.line_manager_email:
+        return None
+    manager = db.session.scalar(User.by_email(details.line_manager_email))
+    if manager is None:
+        raise DirectoryError("No one has this email address", field="line_manager_email")
+    if user is not None and manages_indirectly(manager, user):
+        raise DirectoryError(
+            "This person cannot be their own manager, directly or through others",
+            field="line_manager_email",
+        )
+    return manager
+
+
+def _apply(user: User, details: PersonDetails, manager: User | None) -> None:
+    user.email = details.email.strip()
+    user.full_name = details.full_name.strip()
+    user.job_title = (details.job_title or "").strip() or None
+    user.staff_number = (details.staff_number or "").strip() or None
+    user.department = department_named(details.department)
+    user.service_group = service_group_named(details.service_group)
+    user.line_manager = manager
+
+
+def create_person(details: PersonDetails, *, by: User) -> User:
+    """Adds a person and mails them an invitation to set their password."""
+    _check_unique(details, None)
+    manager = _resolve_manager(details, None)
+    user = User(email="", full_name="")
+    _apply(user, details, manager)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(by, "user.created", user, None, _snapshot(user))
+    _set_roles(user, details.roles, by=by)
+    accounts.send_invitation(user, by=by)
+    return user
+
+
+def update_person(user: User, details: PersonDetails, *, by: User) -> None:
+    """Changes a person's details and roles; each change is audited with before and after."""
+    _check_unique(details, user)
+    manager = _resolve_manager(details, user)
+    before = _snapshot(user)
+    _apply(user, details, manager)
+    after = _snapshot(user)
+    if before != after:
+        changed = [key for key in before if before[key] != after[key]]
+        audit.record(
+            by,
+            "user.updated",
+            user,
+            {key: before[key] for key in changed},
+            {key: after[key] for key in changed},
+        )
+    _set_roles(user, details.roles, by=by)
+
+
+def _set_roles(user: User, roles: set[Role], *, by: User) -> None:
+    before = set(user.roles)
+    if before == roles:
+        return
+    if user.id == by.id and Role.ADMIN in before and Role.ADMIN not in roles:
+        raise DirectoryError("You cannot remove your own admin role", field="roles")
+    for grant in list(user.role_grants):
+        if grant.role not in roles:
+            user.role_grants.remove(grant)
+    for role in roles - before:
+        user.role_grants.append(UserRole(role=role))
+    audit.record(
+        by,
+        "user.roles_changed",
+        user,
+        {"roles": sorted(r.value for r in before)},
+        {"roles": sorted(r.value for r in roles)},
+    )
+
+
+def deactivate(user: User, *, by: User) -> None:
+    """Stops a person logging in and ends their sessions at once."""
+    if user.id == by.id:
+        raise DirectoryError("You cannot deactivate your own account")
+    if not user.is_active_account:
+        return
+    user.is_active_account = False
+    accounts.end_sessions(user)
+    audit.record(by, "user.deactivated", user, {"active": True}, {"active": False})
+
+
+def reactivate(user: User, *, by: User) -> None:
+    if user.is_active_account:
+        return
+    user.is_active_account = True
+    audit.record(by, "user.reactivated", user, {"active": False}, {"active": True})
+
+
+def resend_invitation(user: User, *, by: User) -> None:
+    if not user.is_active_account:
+        raise DirectoryError("Reactivate this person before sending an invitation")
+    accounts.send_invitation(user, by=by)
+    audit.record(by, "user.invitation_sent", user)

@@ -1,0 +1,138 @@
+"""Admin pages for the staff directory: /admin/users/."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from lms.auth.access import role_required
+from lms.auth.models import Role, User
+from lms.domain import DomainError
+from lms.extensions import db
+from lms.forms import INVALID, show_error
+from lms.people import directory
+from lms.people.forms import PeopleFilterForm, PersonForm
+
+bp = Blueprint("people", __name__, url_prefix="/admin/users")
+
+
+def _details(form: PersonForm) -> directory.PersonDetails:
+    return directory.PersonDetails(
+        email=form.email.data,
+        full_name=form.full_name.data,
+        job_title=form.job_title.data,
+        staff_number=form.staff_number.data,
+        department=form.department.data,
+        service_group=form.service_group.data,
+        line_manager_email=form.line_manager_email.data,
+        roles={Role(value) for value in form.roles.data or []},
+    )
+
+
+def _load(user_id: int) -> User:
+    user = db.session.get(
+        User,
+        user_id,
+        options=[
+            selectinload(User.department),
+            selectinload(User.service_group),
+            selectinload(User.line_manager),
+        ],
+    )
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index():
+    form = PeopleFilterForm(request.args)
+    form.validate()
+    status = {"active": True, "inactive": False}.get(form.status.data or "")
+    query = directory.search(
+        form.q.data, role=Role(form.role.data) if form.role.data else None, active=status
+    )
+    page = db.paginate(
+        query, per_page=current_app.config["ADMIN_PAGE_SIZE"], error_out=False, count=True
+    )
+    return render_template("people/index.html", form=form, page=page)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def create():
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            user = directory.create_person(_details(form), by=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{user.full_name} has been added and sent an invitation.", "success")
+            return redirect(url_for("people.edit", user_id=user.id))
+    status = INVALID if form.is_submitted() else 200
+    return render_template("people/form.html", form=form, person=None), status
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit(user_id: int):
+    person = _load(user_id)
+    form = PersonForm(obj=None if request.method == "POST" else person)
+    if request.method == "GET":
+        form.department.data = person.department.name if person.department else ""
+        form.service_group.data = person.service_group.name if person.service_group else ""
+        form.line_manager_email.data = person.line_manager.email if person.line_manager else ""
+        form.roles.data = sorted(role.value for role in person.roles)
+    if form.validate_on_submit():
+        try:
+            directory.update_person(person, _details(form), by=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            person = _load(user_id)
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("The changes have been saved.", "success")
+            return redirect(url_for("people.edit", user_id=person.id))
+    status = INVALID if form.is_submitted() else 200
+    return render_template("people/form.html", form=form, person=person), status
+
+
+def _status_change(user_id: int, change, message: str):
+    person = _load(user_id)
+    try:
+        change(person, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(message.format(name=person.full_name), "success")
+    return redirect(url_for("people.edit", user_id=user_id))
+
+
+@bp.post("/<int:user_id>/deactivate")
+@role_required(Role.ADMIN)
+def deactivate(user_id: int):
+    return _status_change(
+        user_id, directory.deactivate, "{name} has been deactivated and logged out."
+    )
+
+
+@bp.post("/<int:user_id>/reactivate")
+@role_required(Role.ADMIN)
+def reactivate(user_id: int):
+    return _status_change(user_id, directory.reactivate, "{name} can log in again.")
+
+
+@bp.post("/<int:user_id>/invitation")
+@role_required(Role.ADMIN)
+def invite(user_id: int):
+    return _status_change(
+        user_id, directory.resend_invitation, "A new invitation has been sent to {name}."
+    )

@@ -1,0 +1,4 @@
+// Starts every NHS.UK frontend component on the page (header menu, error summary focus, ...).
+import { initAll } from "/frontend/nhsuk-frontend.min.js";
+
+initAll();

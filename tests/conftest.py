@@ -1,0 +1,297 @@
+"""Shared fixtures: an app on a clean database per test, a client, factories, counters, SMTP.
+
+The database comes from LMS_TEST_DATABASE_URL (default: an SQLite file in a
+temporary folder). For PostgreSQL, a throwaway database named after the one in the
+URL is created for the run and dropped afterwards, so runs never share state.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from lms.app import create_app
+from lms.auth.models import Role, User, UserRole
+from lms.auth.passwords import hash_password
+from lms.extensions import db
+from lms.models import metadata
+
+PASSWORD = "a-long-test-passphrase"
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+def _admin_url(url):
+    return url.set(database="postgres")
+
+
+@contextmanager
+def throwaway_database(base_url: str, directory: Path) -> Iterator[str]:
+    """A new, empty database for the duration of the block."""
+    if not base_url.startswith("postgresql"):
+        path = directory / f"lms-{secrets.token_hex(4)}.db"
+        yield f"sqlite:///{path}"
+        return
+    url = make_url(base_url)
+    name = f"{url.database or 'lms_test'}_{secrets.token_hex(4)}"
+    admin = create_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def _test_database_url() -> str:
+    url = os.environ.get("LMS_TEST_DATABASE_URL", "sqlite://")
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    with throwaway_database(_test_database_url(), tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def fresh_database(tmp_path_factory) -> Callable:
+    """Makes further empty databases of the same kind (for migration tests)."""
+    return lambda: throwaway_database(_test_database_url(), tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("instance")
+
+
+def config_for(database_url: str, instance_path: Path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance_path),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_TRANSPORT": "log",
+        "OUTBOX_INLINE": False,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, instance_path) -> None:
+    """The schema, built once per run by the migrations themselves."""
+    app = create_app(config_for(database_url, instance_path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = [table.name for table in reversed(metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 (our own table names)
+    db.session.commit()
+
+
+class RequestIsolatingClient(FlaskClient):
+    """Each request runs in its own app context, as it does in production.
+
+    Tests hold an app context open for factories and queries; without this, every
+    request in a test would share its `g` (and Flask-Login's cached user) and its
+    database session. The test's pending changes are committed first, so the request
+    sees them and the test reads fresh rows afterwards.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def make_app(_schema, database_url, instance_path) -> Iterator[Callable[..., Flask]]:
+    """Builds an app on the test database with settings overridden; cleans up after."""
+    apps: list[Flask] = []
+
+    def build(**overrides) -> Flask:
+        app = create_app(config_for(database_url, instance_path, **overrides))
+        app.test_client_class = RequestIsolatingClient
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Iterator[Flask]:
+    app = make_app()
+    with app.app_context():
+        _empty_all_tables()
+        yield app
+        db.session.rollback()
+        _empty_all_tables()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- factories ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def make_user(app, password_hash) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, *, roles=(), password: str | None = None, **fields):
+        number = next(counter)
+        user = User(
+            email=email or f"person{number}@example.nhs.uk",
+            full_name=fields.pop("full_name", f"Person {number}"),
+            password_hash=hash_password(password) if password else password_hash,
+            role_grants=[UserRole(role=Role(role)) for role in roles],
+            **fields,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def learner(make_user) -> User:
+    return make_user("learner@example.nhs.uk", full_name="Zoë Ashworth")
+
+
+@pytest.fixture
+def admin(make_user) -> User:
+    return make_user("admin@example.nhs.uk", full_name="Amara Okafor", roles=[Role.ADMIN])
+
+
+def log_in(client, email: str, password: str = PASSWORD):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def login(client) -> Callable:
+    def do(user_or_email, password: str = PASSWORD):
+        email = getattr(user_or_email, "email", user_or_email)
+        response = log_in(client, email, password)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    return do
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(app) -> Callable:
+    """`with count_queries() as counter:` ... `counter.count` is the number of SQL statements."""
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting
+
+
+# --- mail ----------------------------------------------------------------------------------
+
+
+class MailSink:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[MailSink, int]]:
+    """A real SMTP server on loopback; yields (sink, port)."""
+    sink = MailSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
+
+
+def links_in(message) -> list[str]:
+    body = message.get_body(("plain",)).get_content()
+    return re.findall(r"https?://\S+", body)
