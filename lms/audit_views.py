@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from lms import audit
@@ -44,7 +44,9 @@ class AuditFilterForm(FlaskForm):
 @role_required(Role.ADMIN)
 def index():
     form = AuditFilterForm(request.args)
-    form.entity_type.choices = [("", "Anything")] + [(t, t) for t in audit.entity_types()]
+    form.entity_type.choices = [SelectChoice("", "Anything")] + [
+        SelectChoice(name) for name in audit.entity_types()
+    ]
     valid = form.validate() if request.args else True
     filters = {}
     if valid:

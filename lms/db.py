@@ -55,3 +55,10 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         default=utcnow, onupdate=utcnow, server_default=func.now()
     )
+
+
+def alembic_render_item(type_, obj, autogen_context):
+    """Autogenerate writes our UTC timestamp type as a plain timezone-aware DateTime."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

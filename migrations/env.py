@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from lms.db import UTCDateTime
+from lms.db import alembic_render_item
 from lms.models import metadata
 
 config = context.config
@@ -15,25 +15,12 @@ if config.config_file_name and not config.attributes.get("skip_logging_config"):
 logger = logging.getLogger("alembic.env")
 
 
-def render_item(type_, obj, autogen_context):
-    """Write our UTC timestamp type as a plain timezone-aware DateTime in revisions."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
-
-
-def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
-    if isinstance(metadata_type, UTCDateTime):
-        metadata_type = metadata_type.impl
-    return context.impl.compare_type(inspected_column, metadata_column.copy(type_=metadata_type))
-
-
 def _options():
     return {
         "target_metadata": metadata,
         "render_as_batch": True,  # SQLite cannot ALTER most things in place
-        "render_item": render_item,
-        "compare_type": compare_type,
+        "render_item": alembic_render_item,
+        "compare_type": True,
         "compare_server_default": False,
     }
 

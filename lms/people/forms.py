@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -51,7 +51,7 @@ class PersonForm(FlaskForm):
     roles = MultiCheckboxField(
         "Roles",
         description="Everyone can learn. Choose any extra roles.",
-        choices=[(role.value, role.label) for role in Role],
+        choices=[SelectChoice(role.value, role.label) for role in Role],
         validators=[Optional()],
     )
 
@@ -65,11 +65,16 @@ class PeopleFilterForm(FlaskForm):
     )
     role = SelectField(
         "Role",
-        choices=[("", "Any role")] + [(role.value, role.label) for role in Role],
+        choices=[SelectChoice("", "Any role")]
+        + [SelectChoice(role.value, role.label) for role in Role],
         validators=[Optional()],
     )
     status = SelectField(
         "Status",
-        choices=[("", "Active and deactivated"), ("active", "Active"), ("inactive", "Deactivated")],
+        choices=[
+            SelectChoice("", "Active and deactivated"),
+            SelectChoice("active", "Active"),
+            SelectChoice("inactive", "Deactivated"),
+        ],
         validators=[Optional()],
     )

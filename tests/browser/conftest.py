@@ -1,0 +1,121 @@
+"""Browser fixtures: the app served over HTTP from a thread, and Debian's Chromium driving it.
+
+The live server is a second app on the same test database as the `app` fixture, with
+CSRF protection on, so what a test commits through the factories is what the browser
+sees. The browser may only talk to that server: every other request is aborted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
+
+HERE = Path(__file__).resolve().parent
+ARTIFACTS = HERE.parent.parent / "test-artifacts"
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder drives a browser, so it carries the `browser` marker."""
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def live_server(app, make_app) -> Iterator[str]:
+    """The base URL of the app served from a thread; `app` keeps the tables empty around it."""
+    server = make_server("127.0.0.1", 0, make_app(WTF_CSRF_ENABLED=True), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def _loopback_only(route: Route) -> None:
+    if urlsplit(route.request.url).hostname == "127.0.0.1":
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def console_messages() -> list[ConsoleMessage]:
+    """What the page logged to its console (and uncaught errors, as "pageerror" entries)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, console_messages) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.on("console", lambda message: console_messages.append(message))
+    page.on("pageerror", lambda error: console_messages.append(_PageError(error)))
+    page.route("**/*", _loopback_only)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+class _PageError:
+    """An uncaught script error, shaped like a console message for assertions."""
+
+    type = "pageerror"
+
+    def __init__(self, error: Exception) -> None:
+        self.text = str(error)
+
+
+@pytest.fixture
+def log_in(page, live_server) -> Callable:
+    """Logs a user in through the real login form and waits for the home page."""
+
+    def do(user, password: str = PASSWORD) -> Page:
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Email address").fill(user.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{live_server}/")
+        return page
+
+    return do
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """test-artifacts/ at the repository root (git-ignored), for screenshots."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

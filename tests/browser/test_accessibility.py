@@ -1,0 +1,69 @@
+"""axe-core finds no serious or critical WCAG 2.2 AA failures on the pages people use.
+
+Every violation axe reports (of any impact) is printed, so `pytest -rP` lists the
+minor and moderate ones too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]}}
+BLOCKING = {"serious", "critical"}
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        lines += [f"    {', '.join(node['target'])}: {node['html']}" for node in violation["nodes"]]
+    return "\n".join(lines) or "no violations"
+
+
+def assert_accessible(page: Page) -> None:
+    violations = Axe().run(page, options=WCAG_AA).response["violations"]
+    print(f"{page.url}\n{describe(violations)}")
+    blocking = [violation for violation in violations if violation["impact"] in BLOCKING]
+    assert not blocking, describe(blocking)
+
+
+def submit_empty(page: Page, button: str) -> None:
+    page.get_by_role("button", name=button).click()
+    expect(page.get_by_role("alert").filter(has_text="There is a problem")).to_be_visible()
+
+
+def test_login_page(page, live_server):
+    """The login page as a visitor first sees it."""
+    page.goto(f"{live_server}/login")
+    assert_accessible(page)
+
+
+def test_login_page_with_errors(page, live_server):
+    """The login page with its error summary and field errors."""
+    page.goto(f"{live_server}/login")
+    submit_empty(page, "Log in")
+    assert_accessible(page)
+
+
+def test_learner_home(learner, log_in):
+    """A learner's home page."""
+    assert_accessible(log_in(learner))
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/users/", "/admin/audit/", "/account/password"])
+def test_admin_pages(live_server, admin, learner, log_in, path):
+    """An admin's home page, the people list, the audit log and the change-password form."""
+    page = log_in(admin)
+    page.goto(f"{live_server}{path}")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page)
+
+
+def test_add_person_form_with_errors(live_server, admin, log_in):
+    """The add-a-person form with its error summary, field errors and role checkboxes."""
+    page = log_in(admin)
+    page.goto(f"{live_server}/admin/users/new")
+    submit_empty(page, "Add person and send invitation")
+    assert_accessible(page)

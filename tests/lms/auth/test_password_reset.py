@@ -1,0 +1,141 @@
+"""Password reset and change: lms/auth/accounts.py through the pages, mail on real SMTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from lms import outbox
+from lms.audit import AuditEvent
+from lms.auth.models import PasswordToken
+from lms.db import utcnow
+from lms.extensions import db
+from tests.conftest import PASSWORD, links_in, log_in
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def request_reset_by_mail(client, email, smtp_server, app):
+    """Asks for a reset, runs the outbox through the SMTP server, returns the link path."""
+    sink, port = smtp_server
+    response = client.post("/account/reset", data={"email": email})
+    assert response.status_code == 200
+    assert "Check your email" in response.get_data(as_text=True)
+    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    outbox.deliver_due()
+    return sink
+
+
+def test_reset_mail_arrives_by_smtp_and_its_link_works_once(app, client, learner, smtp_server):
+    sink = request_reset_by_mail(client, learner.email, smtp_server, app)
+    assert len(sink.messages) == 1
+    message = sink.messages[0]
+    assert message["To"] == learner.email
+    assert message["Subject"] == "Reset your password"
+    link = next(link for link in links_in(message) if "/account/reset/" in link)
+    path = urlsplit(link).path
+
+    assert client.get(path).status_code == 200
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert log_in(client, learner.email, NEW_PASSWORD).status_code == 302
+    client.post("/logout")
+
+    again = client.get(path)
+    assert again.status_code == 410
+    assert "This link has expired" in again.get_data(as_text=True)
+    reuse = client.post(
+        path, data={"password": "another passphrase", "confirm_password": "another passphrase"}
+    )
+    assert reuse.status_code == 410
+    assert log_in(client, learner.email, NEW_PASSWORD).status_code == 302
+
+
+def test_reset_link_expires_after_an_hour(app, client, learner, smtp_server):
+    sink = request_reset_by_mail(client, learner.email, smtp_server, app)
+    path = urlsplit(next(iter(links_in(sink.messages[0])))).path
+    token = db.session.scalar(select(PasswordToken))
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get(path).status_code == 410
+
+
+def test_a_new_reset_request_retires_the_old_link(app, client, learner, smtp_server):
+    sink = request_reset_by_mail(client, learner.email, smtp_server, app)
+    request_reset_by_mail(client, learner.email, smtp_server, app)
+    first, second = (urlsplit(links_in(m)[0]).path for m in sink.messages)
+    assert client.get(first).status_code == 410
+    assert client.get(second).status_code == 200
+
+
+def test_unknown_email_gets_the_same_answer_and_no_mail(app, client, smtp_server):
+    sink = request_reset_by_mail(client, "nobody@example.nhs.uk", smtp_server, app)
+    assert sink.messages == []
+
+
+def test_weak_new_password_is_refused_next_to_the_field(app, client, learner, smtp_server):
+    sink = request_reset_by_mail(client, learner.email, smtp_server, app)
+    path = urlsplit(links_in(sink.messages[0])[0]).path
+    response = client.post(
+        path, data={"password": "password123", "confirm_password": "password123"}
+    )
+    assert response.status_code == 422
+    assert "Password is too common" in response.get_data(as_text=True)
+    assert client.get(path).status_code == 200  # the link still works after a mistake
+
+
+def test_tokens_are_stored_hashed_and_audit_holds_no_secret(app, client, learner, smtp_server):
+    sink = request_reset_by_mail(client, learner.email, smtp_server, app)
+    raw = urlsplit(links_in(sink.messages[0])[0]).path.rsplit("/", 1)[1]
+    assert db.session.scalar(select(PasswordToken)).token_hash != raw
+    for event in db.session.scalars(select(AuditEvent)):
+        assert raw not in str(event.before) + str(event.after)
+
+
+def test_change_password_ends_other_sessions_but_not_this_one(app, client, learner):
+    other = app.test_client()
+    log_in(other, learner.email, PASSWORD)
+    log_in(client, learner.email, PASSWORD)
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert other.get("/").status_code == 302
+    actions = [event.action for event in db.session.scalars(select(AuditEvent))]
+    assert "password.changed" in actions
+
+
+def test_change_password_checks_the_current_one(client, learner):
+    log_in(client, learner.email, PASSWORD)
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": "wrong one!",
+            "password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 422
+    assert "Your current password is wrong" in response.get_data(as_text=True)
+
+
+def test_change_password_needs_matching_confirmation(client, learner):
+    log_in(client, learner.email, PASSWORD)
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "password": NEW_PASSWORD,
+            "confirm_password": "different",
+        },
+    )
+    assert response.status_code == 422
+    assert "Passwords do not match" in response.get_data(as_text=True)
