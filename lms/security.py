@@ -21,7 +21,7 @@ def content_security_policy(nonce: str) -> str:
             f"script-src 'self' 'nonce-{nonce}'",
             "style-src 'self'",
             "img-src 'self' data:",
-            "font-src 'self'",
+            "font-src 'self' https://assets.nhs.uk",  # Frutiger, the NHS typeface
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",

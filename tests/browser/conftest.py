@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import PASSWORD
 
@@ -40,10 +40,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """Leaves out the access log (one line per asset); errors are still logged."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
 @pytest.fixture
 def live_server(app, make_app) -> Iterator[str]:
     """The base URL of the app served from a thread; `app` keeps the tables empty around it."""
-    server = make_server("127.0.0.1", 0, make_app(WTF_CSRF_ENABLED=True), threaded=True)
+    server_app = make_app(WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, server_app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from lms.audit import AuditEvent
@@ -152,3 +154,22 @@ def test_idle_session_is_refused_by_the_server(client, learner, monkeypatch):
     response = client.get("/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+def test_throttling_works_with_redis_storage_shared_by_processes(make_app, learner):
+    """Production keeps counters in Redis so every app process sees the same failures."""
+    prefix = f"lms-test-{secrets.token_hex(4)}"
+    settings = {
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "RATELIMIT_KEY_PREFIX": prefix,
+    }
+    first, second = make_app(**settings).test_client(), make_app(**settings).test_client()
+    for number in range(10):
+        client = first if number % 2 else second
+        assert log_in(client, learner.email, "wrong-password-here").status_code == 401
+    assert log_in(first, learner.email).status_code == 429
+    assert log_in(second, learner.email).status_code == 429
+    store = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    keys = store.keys(f"*{prefix}*")
+    assert keys  # the counters really live in Redis
+    store.delete(*keys)

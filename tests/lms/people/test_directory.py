@@ -145,7 +145,9 @@ def test_a_person_cannot_manage_themselves(admin, learner):
     with pytest.raises(DirectoryError) as refused:
         directory.update_person(
             learner,
-            details(email=learner.email, full_name=learner.full_name, line_manager_email=learner.email),
+            details(
+                email=learner.email, full_name=learner.full_name, line_manager_email=learner.email
+            ),
             by=admin,
         )
     assert refused.value.field == "line_manager_email"
@@ -297,4 +299,3 @@ def test_search_returns_people_by_name(make_user):
         "Ben Ali",
         "cara Dunn",
     ]
-
