@@ -26,11 +26,8 @@ def as_admin(admin, login):
 
 def field_error(page: str, field: str) -> str | None:
     """The error message shown beside a field, or None."""
-    match = re.search(
-        rf'id="{field}-error">\s*<span class="nhsuk-u-visually-hidden">Error: </span>(.*?)\s*</span>',
-        page,
-        re.DOTALL,
-    )
+    hidden = '<span class="nhsuk-u-visually-hidden">Error: </span>'
+    match = re.search(rf'id="{field}-error">\s*{hidden}(.*?)\s*</span>', page, re.DOTALL)
     return html.unescape(match.group(1)) if match else None
 
 
