@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Numeric, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
+from lms.auth.models import User
 from lms.db import Base, TimestampMixin
 
 
@@ -80,6 +94,143 @@ class Course(TimestampMixin, Base):
     certificate_validity_months: Mapped[int | None]
 
     category: Mapped[CourseCategory | None] = relationship()
+    prerequisites: Mapped[list[Course]] = relationship(
+        secondary="course_prerequisite",
+        primaryjoin="Course.id == course_prerequisite.c.course_id",
+        secondaryjoin="Course.id == course_prerequisite.c.prerequisite_id",
+        order_by="Course.code",
+    )
+    cohorts: Mapped[list[Cohort]] = relationship(back_populates="course", viewonly=True)
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+
+course_prerequisite = Table(
+    "course_prerequisite",
+    Base.metadata,
+    Column("course_id", ForeignKey("course.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "prerequisite_id", ForeignKey("course.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+cohort_trainer = Table(
+    "cohort_trainer",
+    Base.metadata,
+    Column("cohort_id", ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class CohortStatus(enum.StrEnum):
+    PLANNED = "planned"
+    OPEN = "open"
+    RUNNING = "running"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Cohort(TimestampMixin, Base):
+    """One run of a course, with its seats, enrolment window and trainers."""
+
+    __tablename__ = "cohort"
+    __table_args__ = (CheckConstraint("capacity > 0", name="capacity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="RESTRICT"), index=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    capacity: Mapped[int]
+    enrolment_opens_at: Mapped[datetime | None]
+    enrolment_closes_at: Mapped[datetime | None]
+    venue: Mapped[str | None] = mapped_column(String(200))
+    online_link: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[CohortStatus] = mapped_column(
+        _enum(CohortStatus, "cohort_status"), default=CohortStatus.PLANNED, index=True
+    )
+
+    course: Mapped[Course] = relationship(back_populates="cohorts")
+    trainers: Mapped[list[User]] = relationship(secondary=cohort_trainer, order_by="User.full_name")
+    sessions: Mapped[list[Session]] = relationship(
+        back_populates="cohort", order_by="Session.starts_at", cascade="all, delete-orphan"
+    )
+    enrolments: WriteOnlyMapped[Enrolment] = relationship(back_populates="cohort")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Session(Base):
+    """One dated meeting of a cohort (a module, a workshop day)."""
+
+    __tablename__ = "cohort_session"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    location: Mapped[str | None] = mapped_column(String(200))
+    cancelled: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    cohort: Mapped[Cohort] = relationship(back_populates="sessions")
+
+
+class EnrolmentStatus(enum.StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"
+    NOT_COMPLETED = "not_completed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Enrolment(TimestampMixin, Base):
+    """One learner on one cohort; its status follows the state machine in DESIGN.md §4."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "learner_id"),
+        Index("ix_enrolment_cohort_id_status_requested_at", "cohort_id", "status", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[EnrolmentStatus] = mapped_column(_enum(EnrolmentStatus, "enrolment_status"))
+    # First come, first served: the waitlist and approvals are ordered by this.
+    requested_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+    reminder_sent_at: Mapped[datetime | None]
+
+    cohort: Mapped[Cohort] = relationship(back_populates="enrolments")
+    learner: Mapped[User] = relationship(foreign_keys=[learner_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class CalendarFeed(Base):
+    """The secret address of a learner's personal calendar of confirmed sessions."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), unique=True
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True)

@@ -76,6 +76,18 @@ def test_create_admin_grants_admin_to_an_existing_person(lms, make_user, monkeyp
     assert count(User) == 1
 
 
+def test_create_admin_on_an_existing_person_ends_their_sessions(app, lms, learner, monkeypatch):
+    """Setting a new password ends every session, as accounts.change_password does.
+
+    Currently fails: create-admin sets password_hash without accounts.end_sessions().
+    """
+    theirs = app.test_client()
+    assert log_in(theirs, learner.email).status_code == 302
+    monkeypatch.setenv("LMS_ADMIN_PASSWORD", "another-long-passphrase")
+    assert lms("create-admin", "--email", learner.email, "--name", "Zoë").exit_code == 0
+    assert theirs.get("/").status_code == 302
+
+
 def test_create_admin_refuses_a_weak_password_and_says_why(lms, monkeypatch):
     monkeypatch.setenv("LMS_ADMIN_PASSWORD", "short")
     result = lms("create-admin", "--email", "pmo.lead@example.nhs.uk", "--name", "Amara Okafor")

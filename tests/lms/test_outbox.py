@@ -130,6 +130,24 @@ def test_after_the_last_allowed_attempt_the_message_has_failed(app, smtp_down):
     assert message.attempts == app.config["OUTBOX_MAX_ATTEMPTS"]
 
 
+def test_a_message_that_cannot_be_built_does_not_hold_up_the_others(app, smtp):
+    """One bad row must not block the outbox.
+
+    Currently fails: build_email's ValueError escapes deliver_due, so every run stops at
+    the same broken row (claimed first, by id) and nothing behind it is ever sent.
+    """
+    broken = queued(subject="Line one\nLine two")
+    queued("tom.hughes@example.nhs.uk")
+    try:
+        sent = outbox.deliver_due()
+    except ValueError:
+        db.session.rollback()
+        sent = 0
+    assert sent == 1 and [email["To"] for email in smtp] == ["tom.hughes@example.nhs.uk"]
+    db.session.refresh(broken)
+    assert broken.status == "failed" and broken.last_error
+
+
 def test_backoff_doubles_from_30_seconds_up_to_6_hours():
     assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert outbox.backoff(20) == timedelta(hours=6)
