@@ -52,21 +52,37 @@ def _refuse_changes_to_audit_events(session, flush_context, instances):
             raise AppendOnlyViolation("audit events are append-only")
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes_to_audit_events(state):
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ is AuditEvent for mapper in state.all_mappers
+    ):
+        raise AppendOnlyViolation("audit events are append-only")
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _clean(value)
+    if isinstance(value, list):
+        return [_clean_value(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(str(item) for item in value)
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    return str(value)
+
+
 def _clean(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """JSON-ready values with every secret-looking key removed, at any depth."""
     if values is None:
         return None
-    cleaned = {}
-    for key, value in values.items():
-        if any(secret in key.lower() for secret in _SECRET_KEYS):
-            continue
-        if isinstance(value, datetime | date):
-            value = value.isoformat()
-        elif isinstance(value, set | frozenset | tuple):
-            value = sorted(str(item) for item in value)
-        elif not isinstance(value, str | int | float | bool | list | dict | type(None)):
-            value = str(value)
-        cleaned[key] = value
-    return cleaned
+    return {
+        key: _clean_value(value)
+        for key, value in values.items()
+        if not any(secret in str(key).lower() for secret in _SECRET_KEYS)
+    }
 
 
 def record(
@@ -114,7 +130,9 @@ def events(
     """Audit events, newest first, filtered; the caller paginates."""
     query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if actor:
-        query = query.where(func.lower(AuditEvent.actor_label).contains(actor.strip().lower()))
+        query = query.where(
+            func.lower(AuditEvent.actor_label).contains(actor.strip().lower(), autoescape=True)
+        )
     if entity_type:
         query = query.where(AuditEvent.entity_type == entity_type)
     if date_from:

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from lms import audit, demo, outbox
-from lms.auth.accounts import check_new_password
+from lms.auth.accounts import check_new_password, end_sessions
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
 from lms.domain import DomainError
@@ -43,6 +43,8 @@ def create_admin(email: str, full_name: str):
         check_new_password(user, password)
     except DomainError as error:
         raise click.ClickException(str(error)) from error
+    if user.id is not None:
+        end_sessions(user)  # a new password ends the sessions that knew the old one
     user.password_hash = hash_password(password)
     user.is_active_account = True
     if Role.ADMIN not in user.roles:

@@ -83,6 +83,8 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "SESSION_COOKIE_NAME": "lms_session",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        # Where mail sent outside a request (the worker, `flask lms tick`) points people.
+        "BASE_URL": os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000"),
         "HSTS": production,
         "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

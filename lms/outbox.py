@@ -143,7 +143,15 @@ def deliver_due(*, limit: int = 50, now: datetime | None = None) -> int:
 
 def _send_one(transport, message: OutboxMessage, config, now: datetime) -> bool:
     try:
-        transport.send(build_email(message, config["MAIL_FROM"]))
+        email = build_email(message, config["MAIL_FROM"])
+    except (ValueError, TypeError, KeyError) as exc:  # a malformed row never holds up others
+        message.attempts += 1
+        message.status = FAILED
+        message.last_error = f"could not build the message: {exc}"[:2000]
+        log.error("outbox message %s cannot be built: %s", message.id, exc)
+        return False
+    try:
+        transport.send(email)
     except smtplib.SMTPRecipientsRefused as exc:
         message.attempts += 1
         message.status = FAILED
@@ -174,7 +182,15 @@ def run_worker(*, interval: float = 5.0, once: bool = False, should_stop=lambda:
     """Delivers mail until stopped; returns how many messages were sent."""
     total = 0
     while not should_stop():
-        sent = deliver_due()
+        try:
+            sent = deliver_due()
+        except Exception:  # e.g. the database restarting: log, wait, carry on
+            db.session.rollback()
+            log.exception("mail delivery failed; retrying in %s s", interval)
+            if once:
+                raise
+            time.sleep(interval)
+            continue
         total += sent
         if once:
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select, update
 
 from lms import audit, outbox
@@ -14,6 +14,7 @@ from lms.auth.passwords import hash_password, needs_rehash, password_problems, v
 from lms.db import utcnow
 from lms.domain import DomainError
 from lms.extensions import db
+from lms.urls import external_url
 
 RESET, INVITATION = "reset", "invitation"
 
@@ -132,7 +133,7 @@ def request_password_reset(email: str) -> None:
         "Reset your password",
         "password_reset",
         user=user,
-        link=url_for("auth.reset_password", token=raw, _external=True),
+        link=external_url("auth.reset_password", token=raw),
         minutes=int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 60),
     )
 
@@ -145,7 +146,7 @@ def send_invitation(user: User, *, by: User) -> None:
         "invitation",
         user=user,
         invited_by=by,
-        link=url_for("auth.reset_password", token=raw, _external=True),
+        link=external_url("auth.reset_password", token=raw),
         hours=int(current_app.config["INVITATION_TTL"].total_seconds() // 3600),
     )
 

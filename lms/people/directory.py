@@ -43,12 +43,12 @@ def search(
         .order_by(func.lower(User.full_name), User.id)
     )
     if text:
-        pattern = f"%{text.strip().lower()}%"
+        wanted = text.strip().lower()
         query = query.where(
             or_(
-                func.lower(User.full_name).like(pattern),
-                func.lower(User.email).like(pattern),
-                func.lower(User.staff_number).like(pattern),
+                func.lower(User.full_name).contains(wanted, autoescape=True),
+                func.lower(User.email).contains(wanted, autoescape=True),
+                func.lower(User.staff_number).contains(wanted, autoescape=True),
             )
         )
     if role is not None:
@@ -102,6 +102,13 @@ def _snapshot(user: User) -> dict:
     }
 
 
+def _normalise(details: PersonDetails) -> None:
+    details.email = details.email.strip()
+    details.full_name = details.full_name.strip()
+    details.staff_number = (details.staff_number or "").strip() or None
+    details.line_manager_email = (details.line_manager_email or "").strip() or None
+
+
 def _check_unique(details: PersonDetails, user: User | None) -> None:
     taken = db.session.scalar(User.by_email(details.email))
     if taken is not None and taken is not user:
@@ -140,6 +147,7 @@ def _apply(user: User, details: PersonDetails, manager: User | None) -> None:
 
 def create_person(details: PersonDetails, *, by: User) -> User:
     """Adds a person and mails them an invitation to set their password."""
+    _normalise(details)
     _check_unique(details, None)
     manager = _resolve_manager(details, None)
     user = User(email="", full_name="")
@@ -154,6 +162,7 @@ def create_person(details: PersonDetails, *, by: User) -> User:
 
 def update_person(user: User, details: PersonDetails, *, by: User) -> None:
     """Changes a person's details and roles; each change is audited with before and after."""
+    _normalise(details)
     _check_unique(details, user)
     manager = _resolve_manager(details, user)
     before = _snapshot(user)

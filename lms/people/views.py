@@ -50,9 +50,15 @@ def _load(user_id: int) -> User:
 def index():
     form = PeopleFilterForm(request.args)
     form.validate()
-    status = {"active": True, "inactive": False}.get(form.status.data or "")
+    status = (
+        {"active": True, "inactive": False}.get(form.status.data or "")
+        if not form.status.errors
+        else None
+    )
     query = directory.search(
-        form.q.data, role=Role(form.role.data) if form.role.data else None, active=status
+        form.q.data if not form.q.errors else None,
+        role=Role(form.role.data) if form.role.data and not form.role.errors else None,
+        active=status,
     )
     page = db.paginate(
         query, per_page=current_app.config["ADMIN_PAGE_SIZE"], error_out=False, count=True
