@@ -10,6 +10,8 @@ from flask import Flask, current_app
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from sqlalchemy import event
 
+from courses.views import approvals as approval_views
+from courses.views import cohorts as cohort_views
 from lms import assets, audit_views, errors, health, home, outbox, security
 from lms.auth import views as auth_views
 from lms.auth.access import check_declared
@@ -21,7 +23,16 @@ from lms.people import views as people_views
 from lms.templating import init_templating
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-BLUEPRINTS = (assets.bp, health.bp, home.bp, auth_views.bp, people_views.bp, audit_views.bp)
+BLUEPRINTS = (
+    assets.bp,
+    health.bp,
+    home.bp,
+    auth_views.bp,
+    people_views.bp,
+    audit_views.bp,
+    cohort_views.bp,
+    approval_views.bp,
+)
 
 log = logging.getLogger("lms")
 

@@ -82,10 +82,10 @@ def queue(
 
 
 def queue_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
-    """Renders `mail/<template>.txt` and `mail/<template>.html` and queues them."""
+    """Renders `<template>.txt` and `<template>.html` (e.g. "mail/invitation") and queues them."""
     context.setdefault("service_name", current_app.config["SERVICE_NAME"])
-    text = render_template(f"mail/{template}.txt", subject=subject, **context)
-    html = render_template(f"mail/{template}.html", subject=subject, **context)
+    text = render_template(f"{template}.txt", subject=subject, **context)
+    html = render_template(f"{template}.html", subject=subject, **context)
     return queue(recipient, subject, text, html, context.get("attachments"))
 
 

@@ -131,7 +131,7 @@ def request_password_reset(email: str) -> None:
     outbox.queue_mail(
         user.email,
         "Reset your password",
-        "password_reset",
+        "mail/password_reset",
         user=user,
         link=external_url("auth.reset_password", token=raw),
         minutes=int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 60),
@@ -143,7 +143,7 @@ def send_invitation(user: User, *, by: User) -> None:
     outbox.queue_mail(
         user.email,
         f"You have been invited to {current_app.config['SERVICE_NAME']}",
-        "invitation",
+        "mail/invitation",
         user=user,
         invited_by=by,
         link=external_url("auth.reset_password", token=raw),

@@ -67,9 +67,8 @@ def test_service_name_is_configurable(make_app, learner):
     assert "PMO Academy" in page and "<title>Log in – PMO Academy – NHS</title>" in page
 
 
-def test_a_manager_sees_their_team_size(client, make_user):
-    manager = make_user("manager@example.nhs.uk")
-    make_user(line_manager=manager)
-    make_user(line_manager=manager)
-    log_in(client, manager.email, PASSWORD)
-    assert "line manager for 2 people" in client.get("/").get_data(as_text=True)
+def test_a_person_without_enrolments_sees_where_to_start(client, learner):
+    log_in(client, learner.email, PASSWORD)
+    page = client.get("/").get_data(as_text=True)
+    assert "You have not enrolled on anything yet." in page
+    assert "You have no sessions coming up." in page

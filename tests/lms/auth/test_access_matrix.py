@@ -25,6 +25,7 @@ PUBLIC_BY_INTENT = {
     "auth.logout",
     "auth.request_reset",
     "auth.reset_password",
+    "cohorts.feed",  # a personal calendar feed: the secret in its address is the credential
 }
 
 

@@ -1,0 +1,118 @@
+"""iCalendar files: a cohort's sessions, and each learner's personal feed at a secret address."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from flask import current_app
+from icalendar import Calendar, Event
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from courses.models import CalendarFeed, Cohort, CohortStatus, Enrolment, EnrolmentStatus, Session
+from lms import audit
+from lms.auth.models import User
+from lms.db import utcnow
+from lms.extensions import db
+
+PRODUCT_ID = "-//NHS PMO//Learning and CPD//EN"
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def _uid(session: Session) -> str:
+    """Stable across downloads, so calendar apps update an event instead of duplicating it."""
+    return f"cohort-session-{session.id}@lms.pmo.nhs.uk"
+
+
+def _event(session: Session, cohort: Cohort, stamp) -> Event:
+    event = Event()
+    event.add("uid", _uid(session))
+    event.add("dtstamp", stamp)
+    event.add("dtstart", session.starts_at)
+    event.add("dtend", session.ends_at)
+    event.add("summary", f"{cohort.course.title}: {session.title}")
+    location = session.location or cohort.venue or cohort.online_link
+    if location:
+        event.add("location", location)
+    description = [f"Cohort {cohort.code}"]
+    if cohort.online_link:
+        description.append(f"Join online: {cohort.online_link}")
+    event.add("description", "\n".join(description))
+    cancelled = session.cancelled or cohort.status == CohortStatus.CANCELLED
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("sequence", 1 if cancelled else 0)
+    return event
+
+
+def render(sessions: Iterable[Session], name: str) -> bytes:
+    """An iCalendar document of these sessions (times in UTC, which every client reads)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    stamp = utcnow().replace(microsecond=0)
+    for session in sessions:
+        calendar.add_component(_event(session, session.cohort, stamp))
+    return calendar.to_ical()
+
+
+def cohort_calendar(cohort: Cohort) -> bytes:
+    return render(cohort.sessions, f"{cohort.course.title} ({cohort.code})")
+
+
+def personal_sessions(user: User) -> list[Session]:
+    """Sessions of the cohorts this person holds a seat on, cancelled ones included."""
+    return list(
+        db.session.scalars(
+            select(Session)
+            .join(Enrolment, Enrolment.cohort_id == Session.cohort_id)
+            .join(Cohort, Cohort.id == Session.cohort_id)
+            .where(
+                Enrolment.learner_id == user.id,
+                or_(
+                    Enrolment.status.in_(
+                        [
+                            EnrolmentStatus.CONFIRMED,
+                            EnrolmentStatus.COMPLETED,
+                            EnrolmentStatus.NOT_COMPLETED,
+                        ]
+                    ),
+                    Cohort.status == CohortStatus.CANCELLED,
+                ),
+            )
+            .options(selectinload(Session.cohort).selectinload(Cohort.course))
+            .order_by(Session.starts_at)
+        )
+    )
+
+
+def personal_calendar(user: User) -> bytes:
+    return render(personal_sessions(user), f"{current_app.config['SERVICE_NAME']}: my sessions")
+
+
+def feed_for(user: User) -> CalendarFeed:
+    """This person's feed address, created on first use."""
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    if feed is None:
+        feed = CalendarFeed(user_id=user.id, token=secrets.token_urlsafe(32))
+        db.session.add(feed)
+        db.session.flush()
+    return feed
+
+
+def regenerate_feed(user: User) -> CalendarFeed:
+    """A new secret address; the old one stops working at once."""
+    feed = feed_for(user)
+    feed.token = secrets.token_urlsafe(32)
+    audit.record(user, "calendar_feed.regenerated", feed)
+    return feed
+
+
+def user_for_feed(token: str) -> User | None:
+    return db.session.scalar(
+        select(User)
+        .join(CalendarFeed, CalendarFeed.user_id == User.id)
+        .where(CalendarFeed.token == token, User.is_active_account.is_(True))
+    )

@@ -1,0 +1,1 @@
+"""Blueprints of the courses package: catalogue, cohorts, enrolment, approvals, admin."""

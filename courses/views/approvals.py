@@ -1,0 +1,89 @@
+"""Requests to approve: a line manager decides their reports' enrolment requests."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import RadioField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from courses import enrolment
+from courses.models import Cohort, Enrolment, EnrolmentStatus
+from lms.auth.access import login_required, object_access
+from lms.auth.models import User
+from lms.domain import DomainError
+from lms.extensions import db
+from lms.forms import INVALID, show_error
+
+bp = Blueprint("approvals", __name__, url_prefix="/approvals", template_folder="../templates")
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        "Your decision",
+        choices=[("approve", "Approve"), ("reject", "Reject")],
+        validators=[InputRequired("Choose approve or reject")],
+    )
+    reason = TextAreaField(
+        "Reason (needed if you reject)",
+        validators=[Length(max=500, message="Reason must be 500 characters or fewer")],
+    )
+
+
+def _pending_for(manager: User):
+    return (
+        select(Enrolment)
+        .join(User, User.id == Enrolment.learner_id)
+        .where(
+            User.line_manager_id == manager.id,
+            Enrolment.status == EnrolmentStatus.PENDING_APPROVAL,
+        )
+        .order_by(Enrolment.requested_at)
+        .options(
+            selectinload(Enrolment.learner),
+            selectinload(Enrolment.cohort).options(
+                selectinload(Cohort.course), selectinload(Cohort.sessions)
+            ),
+        )
+    )
+
+
+def _render(forms: dict[int, DecisionForm], status: int = 200):
+    requests = list(db.session.scalars(_pending_for(current_user)))
+    forms = {e.id: forms.get(e.id) or DecisionForm(prefix=f"r{e.id}") for e in requests}
+    return render_template("courses/approvals.html", requests=requests, forms=forms), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return _render({})
+
+
+@bp.post("/<int:enrolment_id>")
+@object_access("line manager of the learner who asked")
+def decide(enrolment_id: int):
+    request_row = db.session.get(Enrolment, enrolment_id)
+    if request_row is None or request_row.learner.line_manager_id != current_user.id:
+        abort(404)
+    form = DecisionForm(prefix=f"r{enrolment_id}")
+    if form.validate_on_submit():
+        try:
+            enrolment.decide(
+                request_row,
+                approve=form.decision.data == "approve",
+                by=current_user,
+                reason=form.reason.data or "",
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            verb = "approved" if form.decision.data == "approve" else "rejected"
+            flash(f"You {verb} {request_row.learner.full_name}'s request.", "success")
+            return redirect(url_for("approvals.index"))
+    return _render({enrolment_id: form}, INVALID)
