@@ -5,16 +5,28 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from courses.models import Course, CourseCategory, CourseStatus, DeliveryMode
+from courses.cohorts import london_to_utc
+from courses.models import (
+    Cohort,
+    CohortStatus,
+    Course,
+    CourseCategory,
+    CourseStatus,
+    DeliveryMode,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+)
 from lms import audit
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
+from lms.db import utcnow
 from lms.extensions import db
 from lms.people.models import Department, ServiceGroup
 
@@ -246,5 +258,100 @@ def seed(password: str) -> list[str]:
             course.accreditation_valid_from = date(2026, 4, 1)
             course.accreditation_valid_to = date(2027, 3, 31)
         db.session.add(course)
+    db.session.flush()
+    _seed_cohorts()
     audit.record(None, "demo.seeded", None, entity_type="System")
     return [email for email, *_ in DEMO_LOGINS]
+
+
+# (course code, capacity, weeks until the first session, session titles, days between sessions)
+DEMO_COHORTS = (
+    (
+        "PM-OCC",
+        12,
+        4,
+        (
+            "Starting a project",
+            "Planning",
+            "Risks and issues",
+            "Stakeholders",
+            "Delivery and reporting",
+            "Closing a project",
+        ),
+        7,
+    ),
+    ("PD-WKSHP", 20, 2, ("Project design workshop",), 0),
+    ("PGM-INT", 12, 8, ("Programme governance", "Benefits and dependencies"), 14),
+    ("SRO-ESS", 16, 3, ("The SRO's accountabilities", "Holding a project to account"), 7),
+    ("LIVED-EXP", 15, 5, ("Co-production in practice",), 0),
+    ("PM-COACH", 4, 1, ("First coaching call", "Second coaching call", "Third coaching call"), 14),
+)
+
+
+def _seed_cohorts() -> None:
+    """One open cohort per course, with dated sessions and a few believable enrolments."""
+    courses = {course.code: course for course in db.session.scalars(select(Course))}
+    people = {user.email: user for user in db.session.scalars(select(User))}
+    trainer = people["trainer@example.nhs.uk"]
+    courses["PGM-INT"].prerequisites = [courses["PM-OCC"]]
+    today = utcnow().date()
+    now = utcnow()
+    cohorts = {}
+    for code, capacity, weeks, titles, gap in DEMO_COHORTS:
+        first_day = today + timedelta(weeks=weeks)
+        cohort = Cohort(
+            course=courses[code],
+            code=f"{code}-{first_day.year}-1",
+            capacity=capacity,
+            status=CohortStatus.OPEN,
+            enrolment_opens_at=now - timedelta(days=7),
+            enrolment_closes_at=london_to_utc(
+                first_day - timedelta(days=2), time(17), field_name=""
+            ),
+            venue="Education Centre, Room 2"
+            if courses[code].delivery_mode != DeliveryMode.ONLINE
+            else None,
+            online_link="https://teams.example.nhs.uk/pmo-training"
+            if courses[code].delivery_mode != DeliveryMode.IN_PERSON
+            else None,
+            trainers=[trainer],
+        )
+        for number, title in enumerate(titles):
+            day = first_day + timedelta(days=gap * number)
+            cohort.sessions.append(
+                Session(
+                    title=title,
+                    starts_at=london_to_utc(day, time(9, 30), field_name=""),
+                    ends_at=london_to_utc(day, time(13), field_name=""),
+                )
+            )
+        db.session.add(cohort)
+        cohorts[code] = cohort
+
+    def enrol(code, email, status, days_ago):
+        db.session.add(
+            Enrolment(
+                cohort=cohorts[code],
+                learner=people[email],
+                status=status,
+                requested_at=now - timedelta(days=days_ago),
+                confirmed_at=now - timedelta(days=days_ago)
+                if status == EnrolmentStatus.CONFIRMED
+                else None,
+            )
+        )
+
+    confirmed, waitlisted = EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED
+    enrol("PD-WKSHP", "learner@example.nhs.uk", confirmed, 6)
+    enrol("PM-OCC", "learner@example.nhs.uk", EnrolmentStatus.PENDING_APPROVAL, 1)
+    for days_ago, (email, *_) in enumerate(MORE_LEARNERS, start=2):
+        enrol("PM-OCC", email, confirmed, days_ago)
+    for email in (
+        "priya.shah@example.nhs.uk",
+        "liam.oneill@example.nhs.uk",
+        "noah.bennett@example.nhs.uk",
+        "isla.hughes@example.org",
+    ):
+        enrol("PM-COACH", email, confirmed, 5)
+    enrol("PM-COACH", "mia.clarke@example.nhs.uk", waitlisted, 4)
+    enrol("PM-COACH", "learner@example.nhs.uk", waitlisted, 3)

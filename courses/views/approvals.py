@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import RadioField, TextAreaField
+from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from courses import enrolment
@@ -24,7 +24,7 @@ bp = Blueprint("approvals", __name__, url_prefix="/approvals", template_folder="
 class DecisionForm(FlaskForm):
     decision = RadioField(
         "Your decision",
-        choices=[("approve", "Approve"), ("reject", "Reject")],
+        choices=[SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")],
         validators=[InputRequired("Choose approve or reject")],
     )
     reason = TextAreaField(

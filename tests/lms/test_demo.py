@@ -1,0 +1,37 @@
+"""The demo trust (lms/demo.py) is believable end to end: every role has something to see."""
+
+from __future__ import annotations
+
+import pytest
+
+from lms import demo
+from lms.extensions import db
+from tests.conftest import log_in
+
+DEMO_PASSWORD = "demo-passphrase-for-tests"
+
+
+@pytest.fixture
+def seeded(app):
+    demo.seed(DEMO_PASSWORD)
+    db.session.commit()
+
+
+def test_the_learner_sees_sessions_a_waitlist_and_a_pending_request(client, seeded):
+    assert log_in(client, "learner@example.nhs.uk", DEMO_PASSWORD).status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "Project design workshop" in page
+    assert "Waitlisted (position 2)" in page
+    assert "Pending approval" in page
+
+
+def test_the_manager_has_a_request_to_approve(client, seeded):
+    log_in(client, "manager@example.nhs.uk", DEMO_PASSWORD)
+    assert "1 request to approve" in client.get("/").get_data(as_text=True)
+    page = client.get("/approvals/").get_data(as_text=True)
+    assert "Zoë Ashworth: Project management for occasional project managers" in page
+
+
+def test_the_trainer_sees_what_they_teach(client, seeded):
+    log_in(client, "trainer@example.nhs.uk", DEMO_PASSWORD)
+    assert "Sessions you are teaching" in client.get("/").get_data(as_text=True)
