@@ -10,10 +10,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from courses.reminders import send_due_reminders
 from lms import audit, demo, outbox
 from lms.auth.accounts import check_new_password, end_sessions
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
+from lms.db import utcnow
 from lms.domain import DomainError
 from lms.extensions import db
 
@@ -89,3 +91,18 @@ def worker(once: bool, interval: float):
     signal.signal(signal.SIGINT, stop)
     sent = outbox.run_worker(interval=interval, once=once, should_stop=lambda: stopping["now"])
     click.echo(f"Sent {sent} message(s).")
+
+
+@lms_cli.command("tick")
+@with_appcontext
+def tick():
+    """Time-based work, safe to run as often as you like (e.g. every 10 minutes from cron).
+
+    Sends reminders two days before each learner's first session; running it twice
+    sends nothing twice.
+    """
+    reminders = send_due_reminders(utcnow())
+    db.session.commit()
+    if current_app.config["OUTBOX_INLINE"]:
+        outbox.deliver_due()
+    click.echo(f"Queued {reminders} reminder(s).")

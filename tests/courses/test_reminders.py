@@ -87,3 +87,13 @@ def test_a_cancelled_first_session_moves_the_start(app, learner):
     cohort.sessions[0].cancelled = True  # the next session is a week later
     _enrol(cohort, learner)
     assert send_due_reminders(utcnow()) == 0
+
+
+def test_flask_lms_tick_queues_reminders_once(app, learner):
+    _enrol(_cohort_starting_in(timedelta(hours=20)), learner)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["lms", "tick"])
+    second = runner.invoke(args=["lms", "tick"])
+    assert first.exit_code == 0 and "Queued 1 reminder(s)." in first.output
+    assert second.exit_code == 0 and "Queued 0 reminder(s)." in second.output
+    assert len(_reminders()) == 1
