@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from flask import current_app
 from icalendar import Calendar, Event
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from courses.models import CalendarFeed, Cohort, CohortStatus, Enrolment, EnrolmentStatus, Session
@@ -79,7 +79,11 @@ def personal_sessions(user: User) -> list[Session]:
                             EnrolmentStatus.NOT_COMPLETED,
                         ]
                     ),
-                    Cohort.status == CohortStatus.CANCELLED,
+                    and_(  # a cohort cancelled while they held a place
+                        Cohort.status == CohortStatus.CANCELLED,
+                        Enrolment.status == EnrolmentStatus.CANCELLED,
+                        Enrolment.confirmed_at.is_not(None),
+                    ),
                 ),
             )
             .options(selectinload(Session.cohort).selectinload(Cohort.course))

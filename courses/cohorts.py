@@ -53,7 +53,7 @@ def managed_cohorts(user: User):
     """Cohorts this person may manage, soonest first; the caller paginates."""
     first_session = (
         select(func.min(Session.starts_at))
-        .where(Session.cohort_id == Cohort.id)
+        .where(Session.cohort_id == Cohort.id, Session.cancelled.is_(False))
         .correlate(Cohort)
         .scalar_subquery()
     )
@@ -102,6 +102,8 @@ def _snapshot(cohort: Cohort) -> dict:
 
 def _validate(details: CohortDetails, cohort: Cohort | None) -> list[User]:
     code = details.code.strip().upper()
+    if not code:
+        raise CohortError("Enter a cohort code", field="code")
     clash = db.session.scalar(select(Cohort).where(func.upper(Cohort.code) == code))
     if clash is not None and clash is not cohort:
         raise CohortError("Another cohort already has this code", field="code")
@@ -113,10 +115,14 @@ def _validate(details: CohortDetails, cohort: Cohort | None) -> list[User]:
         and details.enrolment_closes_at <= details.enrolment_opens_at
     ):
         raise CohortError("Enrolment must close after it opens", field="closes_date")
-    trainers = list(
-        db.session.scalars(trainers_available().where(User.id.in_(details.trainer_ids)))
-    )
-    if len(trainers) != len(set(details.trainer_ids)):
+    current = {trainer.id: trainer for trainer in cohort.trainers} if cohort else {}
+    wanted = set(details.trainer_ids)
+    # Someone who has since lost the trainer role keeps the cohorts they already teach.
+    trainers = [current[i] for i in wanted & current.keys()]
+    trainers += db.session.scalars(
+        trainers_available().where(User.id.in_(wanted - current.keys()))
+    ).all()
+    if len(trainers) != len(wanted):
         raise CohortError("Choose trainers from the list", field="trainer_ids")
     return trainers
 
@@ -151,7 +157,7 @@ def update_cohort(cohort: Cohort, details: CohortDetails, *, by: User) -> None:
     number already confirmed. Locks the cohort.
     """
     trainers = _validate(details, cohort)
-    cohort = enrolments._lock_cohort(cohort.id)
+    cohort = enrolments.lock_cohort(cohort.id)
     confirmed = enrolments.confirmed_count(cohort.id)
     if details.capacity < confirmed:
         raise CohortError(
@@ -196,7 +202,7 @@ def change_status(cohort: Cohort, status: CohortStatus, *, by: User) -> None:
     Cancelling ends every pending, confirmed and waitlisted enrolment and tells each
     learner. Locks the cohort.
     """
-    cohort = enrolments._lock_cohort(cohort.id)
+    cohort = enrolments.lock_cohort(cohort.id)
     if status not in ALLOWED_STATUS_CHANGES[cohort.status]:
         raise CohortError(f"A {cohort.status.value} cohort cannot become {status.value}")
     before = cohort.status
@@ -233,13 +239,17 @@ class SessionDetails:
     location: str | None = None
 
 
-def _check_session(details: SessionDetails) -> None:
+def _check_session(cohort: Cohort, details: SessionDetails) -> None:
+    if cohort.status in (CohortStatus.CLOSED, CohortStatus.CANCELLED):
+        raise CohortError(f"This cohort is {cohort.status.value}, so its sessions cannot change")
+    if not details.title.strip():
+        raise CohortError("Enter a title for the session", field="title")
     if details.ends_at <= details.starts_at:
         raise CohortError("The session must end after it starts", field="end_time")
 
 
 def add_session(cohort: Cohort, details: SessionDetails, *, by: User) -> Session:
-    _check_session(details)
+    _check_session(cohort, details)
     session = Session(
         cohort=cohort,
         title=details.title.strip(),
@@ -254,7 +264,9 @@ def add_session(cohort: Cohort, details: SessionDetails, *, by: User) -> Session
 
 
 def update_session(session: Session, details: SessionDetails, *, by: User) -> None:
-    _check_session(details)
+    if session.cancelled:
+        raise CohortError("This session has been cancelled, so it cannot be changed")
+    _check_session(session.cohort, details)
     before = _session_snapshot(session)
     session.title = details.title.strip()
     session.starts_at = details.starts_at

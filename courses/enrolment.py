@@ -1,7 +1,7 @@
 """Seats, the waitlist, manager approval and cancellation: the concurrency-sensitive part.
 
 Every change to a cohort's seats happens while holding that cohort's lock
-(`_lock_cohort`): SELECT ... FOR UPDATE on PostgreSQL, the database write lock on
+(`lock_cohort`): SELECT ... FOR UPDATE on PostgreSQL, the database write lock on
 SQLite. Together with the unique (cohort, learner) constraint this keeps confirmed
 enrolments within capacity under any concurrency. Waitlist positions are never
 stored: a position is the rank by request time, so it has no gaps by construction.
@@ -78,13 +78,15 @@ class InvalidTransition(DomainError):
 # --- locking and counting --------------------------------------------------------------
 
 
-def _lock_cohort(cohort_id: int) -> Cohort:
+def lock_cohort(cohort_id: int) -> Cohort:
     """Takes the cohort's lock for the rest of the transaction and returns it fresh."""
     if db.session.get_bind().dialect.name == "sqlite":
         # A write is the first thing SQLite can lock; holding the write lock serialises
         # every seat change (SQLite has one writer at a time anyway).
         db.session.execute(
-            update(Cohort).where(Cohort.id == cohort_id).values(capacity=Cohort.capacity)
+            update(Cohort)
+            .where(Cohort.id == cohort_id)
+            .values(capacity=Cohort.capacity, updated_at=Cohort.updated_at)
         )
         return db.session.execute(
             select(Cohort).where(Cohort.id == cohort_id).execution_options(populate_existing=True)
@@ -225,17 +227,24 @@ def _snapshot(enrolment: Enrolment) -> dict:
 # --- transitions -----------------------------------------------------------------------
 
 
-def enrol(cohort: Cohort, learner: User, *, by: User, now: datetime | None = None) -> Enrolment:
+def enrol(
+    cohort: Cohort,
+    learner: User,
+    *,
+    by: User,
+    now: datetime | None = None,
+    on_behalf: bool = False,
+) -> Enrolment:
     """Enrols a learner: confirmed while seats remain, otherwise waitlisted.
 
     A learner enrolling themself must pass every rule (window, prerequisites, course
     and cohort status); a course needing approval waits for their line manager. An
-    admin enrolling someone else skips the window, prerequisites and approval. Locks
-    the cohort.
+    admin enrolling someone else (or, with `on_behalf`, anyone on a list, themself
+    included) skips the window, prerequisites and approval. Locks the cohort.
     """
     now = now or utcnow()
-    acting_for_self = by.id == learner.id
-    cohort = _lock_cohort(cohort.id)
+    acting_for_self = by.id == learner.id and not on_behalf
+    cohort = lock_cohort(cohort.id)
     if acting_for_self:
         check_can_self_enrol(cohort, learner, now)
     elif not by.is_admin:
@@ -279,7 +288,7 @@ def decide(
     now = now or utcnow()
     if enrolment.learner.line_manager_id != by.id:
         raise NotAllowed("Only the learner's line manager can decide this request")
-    cohort = _lock_cohort(enrolment.cohort_id)
+    cohort = lock_cohort(enrolment.cohort_id)
     db.session.refresh(enrolment)
     if enrolment.status != S.PENDING_APPROVAL:
         raise InvalidTransition("This request has already been decided or withdrawn")
@@ -310,7 +319,7 @@ def cancel(enrolment: Enrolment, *, by: User, now: datetime | None = None) -> En
     now = now or utcnow()
     if by.id != enrolment.learner_id and not by.is_admin:
         raise NotAllowed("You can only cancel your own enrolments")
-    cohort = _lock_cohort(enrolment.cohort_id)
+    cohort = lock_cohort(enrolment.cohort_id)
     db.session.refresh(enrolment)
     if enrolment.status not in ACTIVE:
         raise InvalidTransition("This enrolment cannot be cancelled")
@@ -321,6 +330,7 @@ def cancel(enrolment: Enrolment, *, by: User, now: datetime | None = None) -> En
     enrolment.ended_at = now
     db.session.flush()
     audit.record(by, f"enrolment.{enrolment.status.value}", enrolment, before, _snapshot(enrolment))
+    notifications.ended(enrolment, by_learner=by.id == enrolment.learner_id)
     if held_seat:
         promote_from_waitlist(cohort, by=by, now=now, locked=True)
     return enrolment
@@ -332,7 +342,7 @@ def promote_from_waitlist(
     """Offers free seats to the waitlist, first come first served, and tells each learner."""
     now = now or utcnow()
     if not locked:
-        cohort = _lock_cohort(cohort.id)
+        cohort = lock_cohort(cohort.id)
     if cohort.status in (CohortStatus.CANCELLED, CohortStatus.CLOSED):
         return []
     free = cohort.capacity - confirmed_count(cohort.id)
@@ -366,7 +376,7 @@ def promote_from_waitlist(
 class BulkLine:
     line: int
     email: str
-    outcome: str  # "enrolled", "waitlisted", "already enrolled", "not found", "refused"
+    outcome: str  # enrolled, waitlisted, already enrolled, duplicate, not found, refused
     detail: str = ""
 
 
@@ -392,13 +402,18 @@ def enrol_many(cohort: Cohort, emails_text: str, *, by: User) -> BulkReport:
         user.email.lower(): user
         for user in db.session.scalars(select(User).where(func.lower(User.email).in_(lowered)))
     }
+    seen: set[str] = set()
     for number, email in entries:
         learner = people.get(email.lower())
+        if email.lower() in seen:
+            report.lines.append(BulkLine(number, email, "duplicate", "listed earlier"))
+            continue
+        seen.add(email.lower())
         if learner is None or not learner.is_active:
             report.lines.append(BulkLine(number, email, "not found"))
             continue
         try:
-            enrolment = enrol(cohort, learner, by=by)
+            enrolment = enrol(cohort, learner, by=by, on_behalf=True)
         except AlreadyEnrolled:
             report.lines.append(BulkLine(number, email, "already enrolled"))
         except DomainError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from courses.enrolment import ACTIVE, waitlist_positions
@@ -77,7 +77,11 @@ def my_learning(user: User, now: datetime) -> MyLearning:
             .options(_with_cohort(), selectinload(Enrolment.learner))
         )
     )
-    view.team_pending = sum(1 for e in view.team_enrolments if e.status == S.PENDING_APPROVAL)
+    view.team_pending = db.session.scalar(
+        select(func.count()).select_from(
+            team.where(Enrolment.status == S.PENDING_APPROVAL).subquery()
+        )
+    )
     if user.is_trainer:
         view.teaching = list(
             db.session.scalars(

@@ -70,6 +70,18 @@ def decided(enrolment: Enrolment) -> None:
         placed(enrolment)
 
 
+def ended(enrolment: Enrolment, *, by_learner: bool) -> None:
+    """Confirms a cancellation or withdrawal, whoever made it."""
+    word = "withdrawn" if enrolment.status == EnrolmentStatus.WITHDRAWN else "cancelled"
+    _send(
+        enrolment,
+        f"Your enrolment is {word}: {enrolment.cohort.course.title}",
+        "ended",
+        word=word,
+        by_learner=by_learner,
+    )
+
+
 def cohort_cancelled(enrolment: Enrolment) -> None:
     _send(enrolment, f"Cancelled: {enrolment.cohort.course.title}", "cohort_cancelled")
 

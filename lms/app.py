@@ -11,7 +11,10 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from sqlalchemy import event
 
 from courses.views import approvals as approval_views
+from courses.views import catalogue as catalogue_views
+from courses.views import cohort_admin as cohort_admin_views
 from courses.views import cohorts as cohort_views
+from courses.views import course_admin as course_admin_views
 from lms import assets, audit_views, errors, health, home, outbox, security
 from lms.auth import views as auth_views
 from lms.auth.access import check_declared
@@ -19,6 +22,7 @@ from lms.auth.models import User
 from lms.cli import lms_cli
 from lms.config import DEFAULT_INSTANCE, from_environment
 from lms.extensions import csrf, db, limiter, login_manager, migrate
+from lms.people import import_views as people_import_views
 from lms.people import views as people_views
 from lms.templating import init_templating
 
@@ -29,9 +33,13 @@ BLUEPRINTS = (
     home.bp,
     auth_views.bp,
     people_views.bp,
+    people_import_views.bp,
     audit_views.bp,
     cohort_views.bp,
     approval_views.bp,
+    catalogue_views.bp,
+    course_admin_views.bp,
+    cohort_admin_views.bp,
 )
 
 log = logging.getLogger("lms")

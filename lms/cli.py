@@ -18,6 +18,7 @@ from lms.auth.passwords import hash_password
 from lms.db import utcnow
 from lms.domain import DomainError
 from lms.extensions import db
+from lms.people import importing
 
 
 @click.group("lms")
@@ -106,3 +107,35 @@ def tick():
     if current_app.config["OUTBOX_INLINE"]:
         outbox.deliver_due()
     click.echo(f"Queued {reminders} reminder(s).")
+
+
+@lms_cli.command("import-staff")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_staff(file: Path):
+    """Creates or updates people from a staff CSV file and lists every problem row.
+
+    The file's columns are staff_number, first_name, last_name, email, job_title,
+    department, service_group and line_manager_staff_number. Passwords are never changed.
+    """
+    try:
+        with click.progressbar(length=0, label="Importing staff") as bar:
+
+            def advance(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(done - bar.pos)
+
+            report = importing.import_staff(file.read_bytes(), by=None, progress=advance)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error}. Nothing was imported.") from error
+    db.session.commit()
+    click.echo(f"Created: {report.created}")
+    click.echo(f"Updated: {report.updated}")
+    click.echo(f"Unchanged: {report.unchanged}")
+    click.echo(f"Rejected (not saved): {report.rejected}")
+    click.echo(f"Warnings (saved without a manager): {report.warnings}")
+    if report.problems:
+        click.echo("\nProblems:")
+        for problem in report.problems:
+            click.echo(f"  Line {problem.line} ({problem.outcome}): {problem.reason}")

@@ -5,6 +5,7 @@ Every setting is documented in the README's configuration table.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -16,6 +17,10 @@ DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
 class ConfigError(RuntimeError):
     """The configuration cannot run safely."""
+
+
+def _json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -70,7 +75,8 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "LMS_ENV": "production" if production else "development",
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # JSON keeps non-ASCII text as written ("Zoë", not "Zo\u00eb"), so it is searchable.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": _json_dumps},
         "SERVICE_NAME": os.environ.get("LMS_SERVICE_NAME", "Learning and CPD"),
         "ORGANISATION_NAME": os.environ.get("LMS_ORGANISATION_NAME", "Portfolio Management Office"),
         # Sessions: signed cookies whose signature carries a timestamp, so an idle

@@ -22,9 +22,12 @@ def navigation() -> list[dict]:
     """The header links this person may use; the current section is marked."""
     if not has_request_context() or not current_user.is_authenticated:
         return []
-    items = [NavItem("Home", "home.index", "/")]
+    items = [NavItem("Home", "home.index", "/"), NavItem("Courses", "catalogue.index", "/courses")]
+    if current_user.is_admin or current_user.is_trainer:
+        items.append(NavItem("Cohorts", "cohort_admin.index", "/admin/cohorts"))
     if current_user.is_admin:
         items += [
+            NavItem("Course admin", "course_admin.index", "/admin/courses"),
             NavItem("People", "people.index", "/admin/users"),
             NavItem("Audit log", "audit.index", "/admin/audit"),
         ]

@@ -30,6 +30,9 @@ from lms.auth.passwords import hash_password
 from lms.extensions import db
 from lms.models import metadata
 
+# Factory fixtures of the other packages, available to every test (browser tests too).
+pytest_plugins = ["tests.courses.factories"]
+
 PASSWORD = "a-long-test-passphrase"
 
 

@@ -80,6 +80,9 @@ def decide(enrolment_id: int):
             )
         except DomainError as error:
             db.session.rollback()
+            if error.field is None:  # nothing to correct in the form: say why and move on
+                flash(str(error), "error")
+                return redirect(url_for("approvals.index"))
             show_error(form, error)
         else:
             db.session.commit()

@@ -30,8 +30,12 @@ def _load_cohort(cohort_id: int) -> Cohort:
     )
     if cohort is None:
         abort(404)
-    if cohort.course.status != CourseStatus.PUBLISHED and not may_manage(current_user, cohort):
-        abort(404)
+    if (
+        cohort.course.status != CourseStatus.PUBLISHED
+        and not may_manage(current_user, cohort)
+        and _own_enrolment(cohort.id) is None
+    ):
+        abort(404)  # learners keep seeing cohorts they are on after a course is archived
     return cohort
 
 

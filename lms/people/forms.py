@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -77,4 +78,15 @@ class PeopleFilterForm(FlaskForm):
             SelectChoice("inactive", "Deactivated"),
         ],
         validators=[Optional()],
+    )
+
+
+class StaffImportForm(FlaskForm):
+    file = FileField(
+        "Upload a staff file",
+        description="Save it from your spreadsheet as “CSV UTF-8” or “CSV (comma delimited)”.",
+        validators=[
+            FileRequired("Select a CSV file to import"),
+            FileAllowed(["csv"], "The selected file must be a CSV"),
+        ],
     )

@@ -17,7 +17,8 @@ def test_learner_logs_in_and_out(page, live_server, learner, artifacts):
     page.get_by_role("button", name="Log in").click()
 
     page.wait_for_url(f"{live_server}/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text(learner.full_name)
+    expect(page.get_by_role("heading", level=1)).to_have_text("My learning")
+    expect(page.get_by_text(f"Hello, {learner.full_name}.")).to_be_visible()
     page.screenshot(path=artifacts / "learner-home.png", full_page=True)
 
     page.get_by_role("button", name="Log out").click()
@@ -48,7 +49,8 @@ def test_keyboard_only_login(page, live_server, learner):
 
     # The skip link's #maincontent fragment carries over the POST and its redirect.
     page.wait_for_url(re.compile(rf"^{re.escape(live_server)}/(#maincontent)?$"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text(learner.full_name)
+    expect(page.get_by_role("heading", level=1)).to_have_text("My learning")
+    expect(page.get_by_text(f"Hello, {learner.full_name}.")).to_be_visible()
 
 
 def test_nhsuk_frontend_starts_under_the_csp(page, live_server, learner, log_in, console_messages):

@@ -1,0 +1,416 @@
+"""Cohort administration: /admin/cohorts/ (details, status, sessions and enrolments).
+
+Admins manage every cohort; trainers manage the cohorts they teach (cohorts.may_manage).
+Enrolling people in bulk and cancelling someone's enrolment are for admins only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from courses import cohorts, enrolment
+from courses.cohort_forms import BulkEnrolForm, CohortForm, SessionForm, StatusForm
+from courses.enrolment import BulkReport
+from courses.models import (
+    Cohort,
+    CohortStatus,
+    Course,
+    CourseStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+)
+from lms.auth.access import object_access, role_required
+from lms.auth.models import Role
+from lms.domain import DomainError
+from lms.extensions import db
+from lms.forms import INVALID, show_error
+from lms.timezones import to_local
+
+bp = Blueprint(
+    "cohort_admin", __name__, url_prefix="/admin/cohorts", template_folder="../templates"
+)
+
+MANAGER = "admin, or trainer of this cohort"
+
+
+@bp.url_defaults
+def _stay_on_this_cohort(endpoint: str, values: dict) -> None:
+    """Links between a cohort's own pages (the enrolments pager) keep the cohort's id."""
+    here = request.view_args or {}
+    if (
+        "cohort_id" not in values
+        and "cohort_id" in here
+        and current_app.url_map.is_endpoint_expecting(endpoint, "cohort_id")
+    ):
+        values["cohort_id"] = here["cohort_id"]
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def _load(cohort_id: int) -> Cohort:
+    """The cohort with what its pages show, or 404 for anyone who may not manage it."""
+    cohort = db.session.scalar(
+        select(Cohort)
+        .where(Cohort.id == cohort_id)
+        .options(
+            selectinload(Cohort.course),
+            selectinload(Cohort.sessions),
+            selectinload(Cohort.trainers),
+        )
+    )
+    if cohort is None or not cohorts.may_manage(current_user, cohort):
+        abort(404)
+    return cohort
+
+
+def _session(cohort: Cohort, session_id: int) -> Session:
+    found = next((session for session in cohort.sessions if session.id == session_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _enrolments(cohort_id: int):
+    """Confirmed first, then pending approval, then the waitlist in order, then the rest."""
+    S = EnrolmentStatus
+    rank = case(
+        (Enrolment.status == S.CONFIRMED, 0),
+        (Enrolment.status == S.PENDING_APPROVAL, 1),
+        (Enrolment.status == S.WAITLISTED, 2),
+        else_=3,
+    )
+    return (
+        select(Enrolment)
+        .where(Enrolment.cohort_id == cohort_id)
+        .order_by(rank, Enrolment.requested_at, Enrolment.id)
+        .options(selectinload(Enrolment.learner))
+    )
+
+
+def _counts(cohort_id: int) -> dict[EnrolmentStatus, int]:
+    rows = db.session.execute(
+        select(Enrolment.status, func.count())
+        .where(Enrolment.cohort_id == cohort_id)
+        .group_by(Enrolment.status)
+    )
+    return dict(rows.all())
+
+
+def _first_sessions(cohort_ids: list[int]) -> dict[int, datetime]:
+    if not cohort_ids:
+        return {}
+    rows = db.session.execute(
+        select(Session.cohort_id, func.min(Session.starts_at))
+        .where(Session.cohort_id.in_(cohort_ids), Session.cancelled.is_(False))
+        .group_by(Session.cohort_id)
+    )
+    return dict(rows.all())
+
+
+# --- forms to and from the services --------------------------------------------------------
+
+
+def _local_parts(moment: datetime | None) -> tuple[date | None, time | None]:
+    if moment is None:
+        return None, None
+    local = to_local(moment)
+    return local.date(), local.time().replace(second=0, microsecond=0)
+
+
+def _instant(day: date | None, clock: time | None, field: str) -> datetime | None:
+    return None if day is None else cohorts.london_to_utc(day, clock, field_name=field)
+
+
+def _cohort_form(cohort: Cohort | None, *, submitted: bool) -> CohortForm:
+    """The details form: what was posted, else the cohort's values (else empty)."""
+    data = None
+    if cohort is not None:
+        opens_date, opens_time = _local_parts(cohort.enrolment_opens_at)
+        closes_date, closes_time = _local_parts(cohort.enrolment_closes_at)
+        data = {
+            "code": cohort.code,
+            "capacity": cohort.capacity,
+            "opens_date": opens_date,
+            "opens_time": opens_time,
+            "closes_date": closes_date,
+            "closes_time": closes_time,
+            "venue": cohort.venue,
+            "online_link": cohort.online_link,
+            "trainer_ids": [trainer.id for trainer in cohort.trainers],
+        }
+    if submitted:
+        form = CohortForm(creating=cohort is None)
+    else:
+        form = CohortForm(formdata=None, data=data, creating=cohort is None)
+    form.trainer_ids.choices = [
+        SelectChoice(user.id, user.full_name)
+        for user in db.session.scalars(cohorts.trainers_available())
+    ]
+    if cohort is None:
+        form.course_id.choices = [SelectChoice("", "Choose a course")] + [
+            SelectChoice(str(row.id), f"{row.code} {row.title}" + _draft(row.status))
+            for row in db.session.execute(
+                select(Course.id, Course.code, Course.title, Course.status)
+                .where(Course.status.in_([CourseStatus.PUBLISHED, CourseStatus.DRAFT]))
+                .order_by(Course.code)
+            )
+        ]
+    return form
+
+
+def _draft(status: CourseStatus) -> str:
+    return " (draft)" if status == CourseStatus.DRAFT else ""
+
+
+def _details(form: CohortForm) -> cohorts.CohortDetails:
+    return cohorts.CohortDetails(
+        code=form.code.data,
+        capacity=form.capacity.data,
+        enrolment_opens_at=_instant(form.opens_date.data, form.opens_time.data, "opens_time"),
+        enrolment_closes_at=_instant(form.closes_date.data, form.closes_time.data, "closes_time"),
+        venue=form.venue.data,
+        online_link=form.online_link.data,
+        trainer_ids=list(form.trainer_ids.data or []),
+    )
+
+
+def _session_form(session: Session | None) -> SessionForm:
+    if session is None or request.method != "GET":
+        return SessionForm()
+    day, starts = _local_parts(session.starts_at)
+    return SessionForm(
+        data={
+            "title": session.title,
+            "date": day,
+            "start_time": starts,
+            "end_time": _local_parts(session.ends_at)[1],
+            "location": session.location,
+        }
+    )
+
+
+def _session_details(form: SessionForm) -> cohorts.SessionDetails:
+    day = form.date.data
+    return cohorts.SessionDetails(
+        title=form.title.data,
+        starts_at=cohorts.london_to_utc(day, form.start_time.data, field_name="start_time"),
+        ends_at=cohorts.london_to_utc(day, form.end_time.data, field_name="end_time"),
+        location=form.location.data,
+    )
+
+
+def _status_form(cohort: Cohort, *, submitted: bool = False) -> StatusForm:
+    allowed = cohorts.ALLOWED_STATUS_CHANGES[cohort.status]
+    return StatusForm(allowed=allowed) if submitted else StatusForm(formdata=None, allowed=allowed)
+
+
+def _page(
+    cohort: Cohort,
+    *,
+    status: int = 200,
+    form: CohortForm | None = None,
+    status_form: StatusForm | None = None,
+    bulk_form: BulkEnrolForm | None = None,
+    report: BulkReport | None = None,
+):
+    """The cohort's page; a form passed in is shown as posted, with its errors."""
+    page = db.paginate(
+        _enrolments(cohort.id),
+        per_page=current_app.config["ADMIN_PAGE_SIZE"],
+        error_out=False,
+        count=True,
+    )
+    waitlisted = [row.id for row in page.items if row.status == EnrolmentStatus.WAITLISTED]
+    return render_template(
+        "courses/admin/cohort.html",
+        cohort=cohort,
+        form=form if form is not None else _cohort_form(cohort, submitted=False),
+        status_form=status_form if status_form is not None else _status_form(cohort),
+        bulk_form=bulk_form if bulk_form is not None else BulkEnrolForm(formdata=None),
+        report=report,
+        enrolments=page,
+        positions=enrolment.waitlist_positions(waitlisted),
+        counts=_counts(cohort.id),
+        active=enrolment.ACTIVE,
+    ), status
+
+
+# --- views -------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required(Role.ADMIN, Role.TRAINER)
+def index():
+    page = db.paginate(
+        cohorts.managed_cohorts(current_user),
+        per_page=current_app.config["ADMIN_PAGE_SIZE"],
+        error_out=False,
+        count=True,
+    )
+    ids = [cohort.id for cohort in page.items]
+    left = enrolment.seats_left(ids)
+    return render_template(
+        "courses/admin/cohorts.html",
+        page=page,
+        taken={cohort.id: cohort.capacity - left[cohort.id] for cohort in page.items},
+        first_sessions=_first_sessions(ids),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.TRAINER)
+def create():
+    form = _cohort_form(None, submitted=request.method == "POST")
+    if request.method == "GET":
+        form.course_id.data = request.args.get("course_id", "")
+    if form.validate_on_submit():
+        course = db.session.get(Course, int(form.course_id.data))
+        try:
+            cohort = cohorts.create_cohort(course, _details(form), by=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Cohort {cohort.code} has been added. Now add its sessions.", "success")
+            return redirect(url_for("cohort_admin.show", cohort_id=cohort.id))
+    status = INVALID if form.is_submitted() else 200
+    return render_template("courses/admin/cohort_new.html", form=form), status
+
+
+@bp.route("/<int:cohort_id>", methods=["GET", "POST"])
+@object_access(MANAGER)
+def show(cohort_id: int):
+    """The cohort's page; posting it saves the details form."""
+    cohort = _load(cohort_id)
+    form = _cohort_form(cohort, submitted=request.method == "POST")
+    if form.validate_on_submit():
+        try:
+            cohorts.update_cohort(cohort, _details(form), by=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+            cohort = _load(cohort_id)
+        else:
+            still_theirs = cohorts.may_manage(current_user, cohort)  # a trainer may hand it on
+            db.session.commit()
+            flash("The changes have been saved.", "success")
+            if not still_theirs:
+                return redirect(url_for("cohort_admin.index"))
+            return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
+    return _page(cohort, form=form, status=INVALID if form.is_submitted() else 200)
+
+
+@bp.post("/<int:cohort_id>/status")
+@object_access(MANAGER)
+def change_status(cohort_id: int):
+    cohort = _load(cohort_id)
+    form = _status_form(cohort, submitted=True)
+    if form.validate_on_submit():
+        new_status = CohortStatus(form.status.data)
+        try:
+            cohorts.change_status(cohort, new_status, by=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error, "status")
+            cohort = _load(cohort_id)
+        else:
+            db.session.commit()
+            flash(_status_message(new_status), "success")
+            return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
+    return _page(cohort, status_form=form, status=INVALID)
+
+
+def _status_message(status: CohortStatus) -> str:
+    if status == CohortStatus.CANCELLED:
+        return (
+            "The cohort is cancelled. Everyone who was enrolled, waiting for approval or on "
+            "the waitlist has been emailed."
+        )
+    return f"The cohort is now {status.value}."
+
+
+@bp.route("/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
+@object_access(MANAGER)
+def add_session(cohort_id: int):
+    return _save_session(_load(cohort_id), None)
+
+
+@bp.route("/<int:cohort_id>/sessions/<int:session_id>", methods=["GET", "POST"])
+@object_access(MANAGER)
+def edit_session(cohort_id: int, session_id: int):
+    cohort = _load(cohort_id)
+    return _save_session(cohort, _session(cohort, session_id))
+
+
+def _save_session(cohort: Cohort, session: Session | None):
+    form = _session_form(session)
+    if form.validate_on_submit():
+        try:
+            if session is None:
+                cohorts.add_session(cohort, _session_details(form), by=current_user)
+            else:
+                cohorts.update_session(session, _session_details(form), by=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+            cohort = _load(cohort.id)
+            session = None if session is None else _session(cohort, session.id)
+        else:
+            db.session.commit()
+            flash("The session has been saved.", "success")
+            return redirect(url_for("cohort_admin.show", cohort_id=cohort.id))
+    status = INVALID if form.is_submitted() else 200
+    return render_template(
+        "courses/admin/session_form.html", form=form, cohort=cohort, session=session
+    ), status
+
+
+@bp.post("/<int:cohort_id>/sessions/<int:session_id>/cancel")
+@object_access(MANAGER)
+def cancel_session(cohort_id: int, session_id: int):
+    cohort = _load(cohort_id)
+    cohorts.cancel_session(_session(cohort, session_id), by=current_user)
+    db.session.commit()
+    flash("The session is cancelled. Calendars now show it as cancelled.", "success")
+    return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
+
+
+@bp.post("/<int:cohort_id>/enrolments/<int:enrolment_id>/cancel")
+@role_required(Role.ADMIN)
+def cancel_enrolment(cohort_id: int, enrolment_id: int):
+    cohort = _load(cohort_id)
+    target = db.session.get(Enrolment, enrolment_id, options=[selectinload(Enrolment.learner)])
+    if target is None or target.cohort_id != cohort.id:
+        abort(404)
+    name = target.learner.full_name
+    try:
+        enrolment.cancel(target, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"{name}'s enrolment is now {target.status.label.lower()}.", "success")
+    return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
+
+
+@bp.post("/<int:cohort_id>/enrol")
+@role_required(Role.ADMIN)
+def enrol_many(cohort_id: int):
+    """Enrols a pasted or uploaded list of emails and shows what happened to each line."""
+    cohort = _load(cohort_id)
+    form = BulkEnrolForm()
+    if not form.validate_on_submit():
+        return _page(cohort, bulk_form=form, status=INVALID)
+    report = enrolment.enrol_many(cohort, form.emails_text(), by=current_user)
+    db.session.commit()
+    return _page(_load(cohort_id), report=report)

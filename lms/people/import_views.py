@@ -1,0 +1,34 @@
+"""Admin page for the staff import: /admin/import/."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from lms.auth.access import role_required
+from lms.auth.models import Role
+from lms.domain import DomainError
+from lms.extensions import db
+from lms.forms import INVALID, show_error
+from lms.people import importing
+from lms.people.forms import StaffImportForm
+
+bp = Blueprint("people_import", __name__, url_prefix="/admin/import")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def index():
+    """Upload a staff CSV; the report of what happened is shown on the same page."""
+    form = StaffImportForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            report = importing.import_staff(form.file.data.stream, by=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+    status = INVALID if form.is_submitted() and report is None else 200
+    return render_template("people/import.html", form=form, report=report), status

@@ -1,0 +1,222 @@
+"""The staff import page and command: lms/people/import_views.py and `flask lms import-staff`."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.audit import AuditEvent
+from lms.auth.models import User
+from lms.extensions import db
+from tests.conftest import PASSWORD, log_in
+
+SAMPLE_PATH = Path(__file__).parents[2] / "data" / "staff-sample.csv"
+SAMPLE = SAMPLE_PATH.read_bytes()
+FIRST_IMPORT = {
+    "Created": "17",
+    "Updated": "0",
+    "Unchanged": "0",
+    "Rejected (not saved)": "4",
+    "Warnings (saved without a manager)": "4",
+}
+
+
+@pytest.fixture
+def as_admin(admin, login):
+    login(admin)
+    return admin
+
+
+def upload(client, data: bytes | None, filename: str = "staff.csv"):
+    form = {} if data is None else {"file": (io.BytesIO(data), filename)}
+    return client.post("/admin/import/", data=form, content_type="multipart/form-data")
+
+
+def field_error(page: str, field: str) -> str | None:
+    """The error message shown beside a field, or None."""
+    hidden = '<span class="nhsuk-u-visually-hidden">Error: </span>'
+    match = re.search(rf'id="{field}-error">\s*{hidden}(.*?)\s*</span>', page, re.DOTALL)
+    return html.unescape(match.group(1)) if match else None
+
+
+def summary(page: str) -> dict[str, str]:
+    """The summary list's keys and values as text."""
+    pairs = re.findall(
+        r'<dt class="nhsuk-summary-list__key">(.*?)</dt>\s*'
+        r'<dd class="nhsuk-summary-list__value">(.*?)</dd>',
+        page,
+        re.DOTALL,
+    )
+    return {html.unescape(key.strip()): html.unescape(value.strip()) for key, value in pairs}
+
+
+def problem_rows(page: str) -> list[tuple[str, str]]:
+    """(line, reason) for each row of the problems table."""
+    rows = re.findall(r'<tr class="nhsuk-table__row">(.*?)</tr>', page, re.DOTALL)[1:]
+    cells = [
+        re.findall(r'<td class="nhsuk-table__cell">(.*?)</td>', row, re.DOTALL) for row in rows
+    ]
+    return [(found[0].strip(), html.unescape(found[2].strip())) for found in cells]
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+def test_the_page_offers_a_labelled_file_upload_that_posts_multipart(client, as_admin):
+    response = client.get("/admin/import/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count("<h1") == 1 and "Import staff" in page
+    assert 'enctype="multipart/form-data"' in page
+    assert re.search(r'<label class="nhsuk-label[^"]*" for="file">\s*Upload a staff file', page)
+    assert re.search(
+        r'<input class="nhsuk-file-upload__input" id="file" name="file" type="file"', page
+    )
+    assert "line_manager_staff_number" in page
+
+
+def test_the_form_carries_a_csrf_token(make_app, admin):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
+    page = client.get("/admin/import/").get_data(as_text=True)
+    assert re.search(r'name="csrf_token" type="hidden" value="[^"]+"', page)
+    refused = upload(client, SAMPLE)  # no token
+    assert refused.status_code in (400, 422) and count_users() == 1
+
+
+def test_the_people_page_links_to_the_import(client, as_admin):
+    page = client.get("/admin/users/").get_data(as_text=True)
+    assert 'href="/admin/import/"' in page and "Import staff" in page
+
+
+def test_uploading_the_sample_shows_the_counts_and_every_problem_row(client, as_admin):
+    response = upload(client, SAMPLE)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:2000]
+    assert summary(page) == FIRST_IMPORT
+    rows = problem_rows(page)
+    assert [line for line, _ in rows] == ["9", "10", "13", "14", "15", "16", "17", "21"]
+    assert ("10", "Email address is missing") in rows
+    assert "Not saved" in page and "Saved without a manager" in page
+    assert count_users() == 18  # the admin and the 17 people imported
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "people.imported"))
+    assert event.actor_id == as_admin.id and event.after["created"] == 17
+
+
+def test_uploading_the_sample_again_reports_everyone_unchanged(client, as_admin):
+    upload(client, SAMPLE)
+    page = upload(client, SAMPLE).get_data(as_text=True)
+    assert summary(page)["Created"] == "0" and summary(page)["Unchanged"] == "17"
+    assert summary(page)["Rejected (not saved)"] == "4" and count_users() == 18
+
+
+def test_a_learner_is_refused_the_page_and_the_upload(client, learner, login):
+    login(learner)
+    assert client.get("/admin/import/").status_code == 403
+    assert upload(client, SAMPLE).status_code == 403
+    assert count_users() == 1
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client):
+    response = client.get("/admin/import/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (None, None, "Select a CSV file to import"),
+        (SAMPLE, "staff.xlsx", "The selected file must be a CSV"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "staff.csv", "The selected file is not a CSV file"),
+        (b"", "staff.csv", "The selected file is empty"),
+        (
+            b"name,email\r\nTom,tom@example.nhs.uk\r\n",
+            "staff.csv",
+            "The selected file is missing the columns staff_number, first_name, last_name, "
+            "job_title, department, service_group, line_manager_staff_number",
+        ),
+    ],
+)
+def test_a_missing_or_unusable_file_is_explained_beside_the_field(
+    client, as_admin, data, filename, message
+):
+    response = upload(client, data, filename)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert field_error(page, "file") == message
+    assert "There is a problem" in page and "<title>Error: " in page
+    assert count_users() == 1
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "people.imported")
+    ).all()
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def test_the_command_imports_a_file_and_prints_the_counts_and_problems(runner):
+    result = runner.invoke(args=["lms", "import-staff", str(SAMPLE_PATH)])
+    assert result.exit_code == 0, result.output
+    for line in (
+        "Created: 17",
+        "Updated: 0",
+        "Unchanged: 0",
+        "Rejected (not saved): 4",
+        "Warnings (saved without a manager): 4",
+        "Line 9 (rejected): Email address ben.carter@nhs is not in the correct format",
+        "Line 21 (warning): Line manager is the person themself; saved without one",
+    ):
+        assert line in result.output
+    db.session.rollback()  # read what the command committed
+    assert count_users() == 17
+
+
+def test_the_command_run_twice_reports_everyone_unchanged(runner):
+    runner.invoke(args=["lms", "import-staff", str(SAMPLE_PATH)])
+    result = runner.invoke(args=["lms", "import-staff", str(SAMPLE_PATH)])
+    assert "Created: 0" in result.output and "Unchanged: 17" in result.output
+
+
+def test_the_command_refuses_a_bad_file_and_changes_nothing(runner, tmp_path):
+    path = tmp_path / "picture.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    result = runner.invoke(args=["lms", "import-staff", str(path)])
+    assert result.exit_code == 1
+    assert "The selected file is not a CSV file. Nothing was imported." in result.output
+    db.session.rollback()
+    assert count_users() == 0
+
+
+def test_the_command_says_when_the_file_does_not_exist(runner, tmp_path):
+    result = runner.invoke(args=["lms", "import-staff", str(tmp_path / "missing.csv")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_an_import_that_includes_an_admin_leaves_their_password_working(
+    client, runner, admin, tmp_path
+):
+    path = tmp_path / "staff.csv"
+    path.write_text(
+        "staff_number,first_name,last_name,email,job_title,department,service_group,"
+        f"line_manager_staff_number\n1,Amara,Okafor,{admin.email.upper()},Head of PMO,,,\n"
+    )
+    result = runner.invoke(args=["lms", "import-staff", str(path)])
+    assert "Updated: 1" in result.output
+    assert log_in(client, admin.email).status_code == 302
