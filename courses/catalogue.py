@@ -339,16 +339,9 @@ def update_course(course: Course, details: CourseDetails, *, by: User) -> None:
     before = _snapshot(course)
     _apply(course, details, category, prerequisites)
     after = _snapshot(course)
-    changed = [key for key in before if before[key] != after[key]]
-    if changed:
+    if before != after:
         db.session.flush()
-        audit.record(
-            by,
-            "course.updated",
-            course,
-            {key: before[key] for key in changed},
-            {key: after[key] for key in changed},
-        )
+        audit.record_changes(by, "course.updated", course, before, after)
 
 
 def _set_status(course: Course, status: CourseStatus, action: str, by: User) -> None:

@@ -35,8 +35,8 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from courses.forms import MultiCheckboxField
 from courses.models import CohortStatus
+from lms.forms import MultiCheckboxField
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]  # what date inputs send; what people type without one
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]

@@ -174,15 +174,7 @@ def update_cohort(cohort: Cohort, details: CohortDetails, *, by: User) -> None:
     cohort.online_link = (details.online_link or "").strip() or None
     cohort.trainers = trainers
     after = _snapshot(cohort)
-    if before != after:
-        changed = [key for key in before if before[key] != after[key]]
-        audit.record(
-            by,
-            "cohort.updated",
-            cohort,
-            {key: before[key] for key in changed},
-            {key: after[key] for key in changed},
-        )
+    audit.record_changes(by, "cohort.updated", cohort, before, after)
     if grew:
         enrolments.promote_from_waitlist(cohort, by=by, locked=True)
 
@@ -272,9 +264,7 @@ def update_session(session: Session, details: SessionDetails, *, by: User) -> No
     session.starts_at = details.starts_at
     session.ends_at = details.ends_at
     session.location = (details.location or "").strip() or None
-    after = _session_snapshot(session)
-    if before != after:
-        audit.record(by, "session.updated", session, before, after)
+    audit.record_changes(by, "session.updated", session, before, _session_snapshot(session))
 
 
 def cancel_session(session: Session, *, by: User) -> None:

@@ -18,21 +18,15 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from courses.models import DeliveryMode
+from lms.forms import MultiCheckboxField
 
 DELIVERY_MODES = [SelectChoice(mode.value, mode.label) for mode in DeliveryMode]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class LinesField(TextAreaField):

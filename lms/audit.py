@@ -120,6 +120,20 @@ def record(
     return event_row
 
 
+def record_changes(actor, action: str, entity, before: dict, after: dict) -> AuditEvent | None:
+    """Records only the fields that differ between two snapshots; nothing if none do."""
+    changed = [key for key in before if before[key] != after.get(key)]
+    if not changed:
+        return None
+    return record(
+        actor,
+        action,
+        entity,
+        {key: before[key] for key in changed},
+        {key: after.get(key) for key in changed},
+    )
+
+
 def events(
     *,
     actor: str | None = None,

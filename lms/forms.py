@@ -5,10 +5,19 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.domain import DomainError
 
 INVALID = 422  # the status of a page re-shown with errors
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (rendered with the NHS.UK checkboxes component)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def show_error(form: FlaskForm, error: DomainError | str, field: str | None = None) -> None:

@@ -168,15 +168,7 @@ def update_person(user: User, details: PersonDetails, *, by: User) -> None:
     before = _snapshot(user)
     _apply(user, details, manager)
     after = _snapshot(user)
-    if before != after:
-        changed = [key for key in before if before[key] != after[key]]
-        audit.record(
-            by,
-            "user.updated",
-            user,
-            {key: before[key] for key in changed},
-            {key: after[key] for key in changed},
-        )
+    audit.record_changes(by, "user.updated", user, before, after)
     _set_roles(user, details.roles, by=by)
 
 
