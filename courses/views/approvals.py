@@ -14,9 +14,8 @@ from courses import enrolment
 from courses.models import Cohort, Enrolment, EnrolmentStatus
 from lms.auth.access import login_required, object_access
 from lms.auth.models import User
-from lms.domain import DomainError
 from lms.extensions import db
-from lms.forms import INVALID, show_error
+from lms.forms import INVALID, one_transaction
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals", template_folder="../templates")
 
@@ -71,22 +70,19 @@ def decide(enrolment_id: int):
         abort(404)
     form = DecisionForm(prefix=f"r{enrolment_id}")
     if form.validate_on_submit():
-        try:
+        name = request_row.learner.full_name
+        with one_transaction(form) as outcome:
             enrolment.decide(
                 request_row,
                 approve=form.decision.data == "approve",
                 by=current_user,
                 reason=form.reason.data or "",
             )
-        except DomainError as error:
-            db.session.rollback()
-            if error.field is None:  # nothing to correct in the form: say why and move on
-                flash(str(error), "error")
-                return redirect(url_for("approvals.index"))
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if not outcome.ok and outcome.error.field is None:
+            flash(str(outcome.error), "error")  # nothing to correct in the form: say why
+            return redirect(url_for("approvals.index"))
+        if outcome.ok:
             verb = "approved" if form.decision.data == "approve" else "rejected"
-            flash(f"You {verb} {request_row.learner.full_name}'s request.", "success")
+            flash(f"You {verb} {name}'s request.", "success")
             return redirect(url_for("approvals.index"))
     return _render({enrolment_id: form}, INVALID)

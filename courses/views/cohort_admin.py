@@ -28,9 +28,8 @@ from courses.models import (
 )
 from lms.auth.access import object_access, role_required
 from lms.auth.models import Role
-from lms.domain import DomainError
 from lms.extensions import db
-from lms.forms import INVALID, show_error
+from lms.forms import INVALID, one_transaction
 from lms.timezones import to_local
 
 bp = Blueprint(
@@ -273,13 +272,9 @@ def create():
         form.course_id.data = request.args.get("course_id", "")
     if form.validate_on_submit():
         course = db.session.get(Course, int(form.course_id.data))
-        try:
+        with one_transaction(form) as outcome:
             cohort = cohorts.create_cohort(course, _details(form), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"Cohort {cohort.code} has been added. Now add its sessions.", "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort.id))
     status = INVALID if form.is_submitted() else 200
@@ -293,19 +288,14 @@ def show(cohort_id: int):
     cohort = _load(cohort_id)
     form = _cohort_form(cohort, submitted=request.method == "POST")
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as outcome:
             cohorts.update_cohort(cohort, _details(form), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-            cohort = _load(cohort_id)
-        else:
-            still_theirs = cohorts.may_manage(current_user, cohort)  # a trainer may hand it on
-            db.session.commit()
+        if outcome.ok:
             flash("The changes have been saved.", "success")
-            if not still_theirs:
+            if not cohorts.may_manage(current_user, cohort):  # a trainer may hand it on
                 return redirect(url_for("cohort_admin.index"))
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
+        cohort = _load(cohort_id)
     return _page(cohort, form=form, status=INVALID if form.is_submitted() else 200)
 
 
@@ -316,16 +306,12 @@ def change_status(cohort_id: int):
     form = _status_form(cohort, submitted=True)
     if form.validate_on_submit():
         new_status = CohortStatus(form.status.data)
-        try:
+        with one_transaction(form, "status") as outcome:
             cohorts.change_status(cohort, new_status, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error, "status")
-            cohort = _load(cohort_id)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_status_message(new_status), "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
+        cohort = _load(cohort_id)
     return _page(cohort, status_form=form, status=INVALID)
 
 
@@ -354,20 +340,17 @@ def edit_session(cohort_id: int, session_id: int):
 def _save_session(cohort: Cohort, session: Session | None):
     form = _session_form(session)
     if form.validate_on_submit():
-        try:
+        cohort_id, session_id = cohort.id, session.id if session else None
+        with one_transaction(form) as outcome:
             if session is None:
                 cohorts.add_session(cohort, _session_details(form), by=current_user)
             else:
                 cohorts.update_session(session, _session_details(form), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-            cohort = _load(cohort.id)
-            session = None if session is None else _session(cohort, session.id)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("The session has been saved.", "success")
-            return redirect(url_for("cohort_admin.show", cohort_id=cohort.id))
+            return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
+        cohort = _load(cohort_id)
+        session = None if session_id is None else _session(cohort, session_id)
     status = INVALID if form.is_submitted() else 200
     return render_template(
         "courses/admin/session_form.html", form=form, cohort=cohort, session=session
@@ -392,13 +375,9 @@ def cancel_enrolment(cohort_id: int, enrolment_id: int):
     if target is None or target.cohort_id != cohort.id:
         abort(404)
     name = target.learner.full_name
-    try:
+    with one_transaction() as outcome:
         enrolment.cancel(target, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(f"{name}'s enrolment is now {target.status.label.lower()}.", "success")
     return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
 

@@ -14,6 +14,7 @@ from lms.auth.access import login_required, object_access, public
 from lms.db import utcnow
 from lms.domain import DomainError
 from lms.extensions import db
+from lms.forms import one_transaction
 
 bp = Blueprint("cohorts", __name__, template_folder="../templates")
 
@@ -72,13 +73,9 @@ def show(cohort_id: int):
 @login_required
 def enrol(cohort_id: int):
     cohort = _load_cohort(cohort_id)
-    try:
+    with one_transaction() as outcome:
         placed = enrolment.enrol(cohort, current_user, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(_placed_message(placed), "success")
     return redirect(url_for("cohorts.show", cohort_id=cohort_id))
 
@@ -97,13 +94,9 @@ def cancel(enrolment_id: int):
     target = db.session.get(Enrolment, enrolment_id)
     if target is None or (target.learner_id != current_user.id and not current_user.is_admin):
         abort(404)
-    try:
+    with one_transaction() as outcome:
         enrolment.cancel(target, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(f"Your enrolment is now {target.status.label.lower()}.", "success")
     return redirect(url_for("home.index"))
 

@@ -12,9 +12,8 @@ from courses.forms import CategoryForm, CourseAdminFilterForm, CourseForm
 from courses.models import Course, CourseCategory, CourseStatus, DeliveryMode
 from lms.auth.access import role_required
 from lms.auth.models import Role
-from lms.domain import DomainError
 from lms.extensions import db
-from lms.forms import INVALID, show_error
+from lms.forms import INVALID, one_transaction
 
 bp = Blueprint(
     "course_admin", __name__, url_prefix="/admin/courses", template_folder="../templates"
@@ -75,12 +74,6 @@ def _details(form: CourseForm) -> catalogue.CourseDetails:
     )
 
 
-def _show(form, error: DomainError) -> None:
-    """Every problem the service found goes beside its field."""
-    for problem in getattr(error, "problems", None) or [error]:
-        show_error(form, problem.message, problem.field)
-
-
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index():
@@ -106,13 +99,9 @@ def index():
 def create():
     form = _course_form(None)
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as outcome:
             course = catalogue.create_course(_details(form), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            _show(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"{course.code} has been added as a draft.", "success")
             return redirect(url_for("course_admin.edit", course_id=course.id))
     status = INVALID if form.is_submitted() else 200
@@ -125,30 +114,23 @@ def edit(course_id: int):
     course = _load(course_id)
     form = _course_form(course)
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as outcome:
             catalogue.update_course(course, _details(form), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            course = _load(course_id)
-            _show(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("The changes have been saved.", "success")
-            return redirect(url_for("course_admin.edit", course_id=course.id))
+            return redirect(url_for("course_admin.edit", course_id=course_id))
+        course = _load(course_id)
     status = INVALID if form.is_submitted() else 200
     return render_template("courses/admin/form.html", form=form, course=course), status
 
 
 def _status_change(course_id: int, change, message: str):
     course = _load(course_id)
-    try:
+    code = course.code
+    with one_transaction() as outcome:
         change(course, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(message.format(code=course.code), "success")
+    if outcome.ok:
+        flash(message.format(code=code), "success")
     return redirect(url_for("course_admin.edit", course_id=course_id))
 
 
@@ -173,13 +155,9 @@ def archive(course_id: int):
 def categories():
     form = CategoryForm()
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as outcome:
             category = catalogue.add_category(form.name.data, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"{category.name} has been added.", "success")
             return redirect(url_for("course_admin.categories"))
     listing = db.session.scalars(catalogue.categories()).all()
@@ -193,15 +171,11 @@ def rename_category(category_id: int):
     category = _load_category(category_id)
     form = CategoryForm(obj=None if request.method == "POST" else category)
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as outcome:
             catalogue.rename_category(category, form.name.data, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            category = _load_category(category_id)
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("The category has been renamed.", "success")
             return redirect(url_for("course_admin.categories"))
+        category = _load_category(category_id)
     status = INVALID if form.is_submitted() else 200
     return render_template("courses/admin/category_form.html", form=form, category=category), status

@@ -9,9 +9,8 @@ from lms.auth import accounts
 from lms.auth.access import login_required, public
 from lms.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.auth.throttle import login_per_account, login_per_address, reset_per_address
-from lms.domain import DomainError
 from lms.extensions import db
-from lms.forms import INVALID, safe_next, show_error
+from lms.forms import INVALID, one_transaction, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -64,15 +63,11 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
+        with one_transaction(form) as outcome:
             accounts.change_password(
                 user, form.current_password.data, form.password.data, form.confirm_password.data
             )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             _start_session(user)  # other sessions end; this one carries on
             flash("Your password has been changed.", "success")
             return redirect(url_for("home.index"))
@@ -103,13 +98,9 @@ def reset_password(token: str):
     purpose, email = password_token.purpose, password_token.user.email
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as outcome:
             accounts.reset_password(token, form.password.data, form.confirm_password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("Your password has been set. You can now log in.", "success")
             return redirect(url_for("auth.login"))
     status = INVALID if form.is_submitted() else 200

@@ -7,9 +7,7 @@ from flask_login import current_user
 
 from lms.auth.access import role_required
 from lms.auth.models import Role
-from lms.domain import DomainError
-from lms.extensions import db
-from lms.forms import INVALID, show_error
+from lms.forms import INVALID, one_transaction
 from lms.people import importing
 from lms.people.forms import StaffImportForm
 
@@ -23,12 +21,7 @@ def index():
     form = StaffImportForm()
     report = None
     if form.validate_on_submit():
-        try:
+        with one_transaction(form):
             report = importing.import_staff(form.file.data.stream, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
     status = INVALID if form.is_submitted() and report is None else 200
     return render_template("people/import.html", form=form, report=report), status

@@ -8,9 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from lms.auth.access import role_required
 from lms.auth.models import Role, User
-from lms.domain import DomainError
 from lms.extensions import db
-from lms.forms import INVALID, show_error
+from lms.forms import INVALID, one_transaction
 from lms.people import directory
 from lms.people.forms import PeopleFilterForm, PersonForm
 
@@ -71,13 +70,9 @@ def index():
 def create():
     form = PersonForm()
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as outcome:
             user = directory.create_person(_details(form), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"{user.full_name} has been added and sent an invitation.", "success")
             return redirect(url_for("people.edit", user_id=user.id))
     status = INVALID if form.is_submitted() else 200
@@ -95,30 +90,23 @@ def edit(user_id: int):
         form.line_manager_email.data = person.line_manager.email if person.line_manager else ""
         form.roles.data = sorted(role.value for role in person.roles)
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as outcome:
             directory.update_person(person, _details(form), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            person = _load(user_id)
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("The changes have been saved.", "success")
-            return redirect(url_for("people.edit", user_id=person.id))
+            return redirect(url_for("people.edit", user_id=user_id))
+        person = _load(user_id)  # fresh after the rollback, so the page shows what is saved
     status = INVALID if form.is_submitted() else 200
     return render_template("people/form.html", form=form, person=person), status
 
 
 def _status_change(user_id: int, change, message: str):
     person = _load(user_id)
-    try:
+    name = person.full_name
+    with one_transaction() as outcome:
         change(person, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(message.format(name=person.full_name), "success")
+    if outcome.ok:
+        flash(message.format(name=name), "success")
     return redirect(url_for("people.edit", user_id=user_id))
 
 
