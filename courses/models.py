@@ -175,6 +175,9 @@ class Session(Base):
     ends_at: Mapped[datetime]
     location: Mapped[str | None] = mapped_column(String(200))
     cancelled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Secret from which the rotating self check-in codes are derived; set when the
+    # trainer first opens the check-in screen.
+    check_in_secret: Mapped[str | None] = mapped_column(String(64))
 
     cohort: Mapped[Cohort] = relationship(back_populates="sessions")
 
@@ -218,6 +221,9 @@ class Enrolment(TimestampMixin, Base):
     )
     decision_reason: Mapped[str | None] = mapped_column(String(500))
     reminder_sent_at: Mapped[datetime | None]
+    # Set when the learner and trainers were told the attendance rate fell below the
+    # course's threshold, so they are told once.
+    attendance_warning_sent_at: Mapped[datetime | None]
 
     cohort: Mapped[Cohort] = relationship(back_populates="enrolments")
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
@@ -234,3 +240,53 @@ class CalendarFeed(Base):
         ForeignKey("user_account.id", ondelete="CASCADE"), unique=True
     )
     token: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    LEFT_EARLY = "left_early"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def attended(self) -> bool:
+        return self in (
+            AttendanceStatus.PRESENT,
+            AttendanceStatus.LATE,
+            AttendanceStatus.LEFT_EARLY,
+        )
+
+
+class AttendanceMethod(enum.StrEnum):
+    REGISTER = "register"
+    SELF_CHECK_IN = "self_check_in"
+    AUTOMATIC = "automatic"  # marked absent by `flask lms tick` after the session
+
+
+class AttendanceRecord(Base):
+    """One learner's attendance at one session: one record per (session, enrolment)."""
+
+    __tablename__ = "attendance_record"
+    __table_args__ = (UniqueConstraint("session_id", "enrolment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("cohort_session.id", ondelete="CASCADE"))
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[AttendanceStatus] = mapped_column(_enum(AttendanceStatus, "attendance_status"))
+    note: Mapped[str | None] = mapped_column(String(500))
+    method: Mapped[AttendanceMethod] = mapped_column(_enum(AttendanceMethod, "attendance_method"))
+    marked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    marked_at: Mapped[datetime]
+
+    session: Mapped[Session] = relationship()
+    enrolment: Mapped[Enrolment] = relationship()
+    marked_by: Mapped[User | None] = relationship()

@@ -122,4 +122,11 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
             )
         ),
         "ADMIN_PAGE_SIZE": 25,
+        # Attendance: self check-in codes and the end-of-session rules.
+        "CHECK_IN_ROTATION_SECONDS": _env_int("LMS_CHECK_IN_ROTATION_SECONDS", 30),
+        "CHECK_IN_OPENS_MINUTES_BEFORE": _env_int("LMS_CHECK_IN_OPENS_MINUTES_BEFORE", 15),
+        "CHECK_IN_CLOSES_MINUTES_AFTER": _env_int("LMS_CHECK_IN_CLOSES_MINUTES_AFTER", 30),
+        "CHECK_IN_LATE_AFTER_MINUTES": _env_int("LMS_CHECK_IN_LATE_AFTER_MINUTES", 10),
+        "CHECK_IN_LIMIT_PER_USER": os.environ.get("LMS_CHECK_IN_LIMIT_PER_USER", "10 per minute"),
+        "AUTO_ABSENT_AFTER_HOURS": _env_int("LMS_AUTO_ABSENT_AFTER_HOURS", 24),
     }
