@@ -47,8 +47,8 @@ node_modules/nhsuk-frontend/package.json: package.json
 	npm install --no-audit --no-fund --no-package-lock
 	touch $@
 
-browser:
-	@scripts/ensure-chromium
+browser:  ## Debian chromium and fonts for the browser and PDF tests
+	@scripts/ensure-debian-packages
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache test-artifacts

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from courses.attendance import Rate, attendance_rates
 from courses.enrolment import ACTIVE, waitlist_positions
 from courses.models import Cohort, Enrolment, EnrolmentStatus, Session
 from lms.auth.models import User
@@ -23,6 +24,7 @@ class MyLearning:
     upcoming: list[Session] = field(default_factory=list)
     enrolments: list[Enrolment] = field(default_factory=list)
     positions: dict[int, int] = field(default_factory=dict)
+    rates: dict[int, Rate] = field(default_factory=dict)
     team_enrolments: list[Enrolment] = field(default_factory=list)
     team_pending: int = 0
     teaching: list[Session] = field(default_factory=list)
@@ -50,6 +52,7 @@ def my_learning(user: User, now: datetime) -> MyLearning:
         )
     )
     view.positions = waitlist_positions([e.id for e in view.enrolments if e.status == S.WAITLISTED])
+    view.rates = attendance_rates([e.id for e in view.enrolments if e.confirmed_at], now)
     view.upcoming = list(
         db.session.scalars(
             select(Session)

@@ -11,10 +11,13 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from sqlalchemy import event
 
 from courses.views import approvals as approval_views
+from courses.views import attendance as attendance_views
 from courses.views import catalogue as catalogue_views
+from courses.views import checkin as checkin_views
 from courses.views import cohort_admin as cohort_admin_views
 from courses.views import cohorts as cohort_views
 from courses.views import course_admin as course_admin_views
+from courses.views import signin_sheet as signin_sheet_views
 from lms import assets, audit_views, errors, health, home, outbox, security
 from lms.auth import views as auth_views
 from lms.auth.access import check_declared
@@ -40,6 +43,9 @@ BLUEPRINTS = (
     catalogue_views.bp,
     course_admin_views.bp,
     cohort_admin_views.bp,
+    attendance_views.bp,
+    checkin_views.bp,
+    signin_sheet_views.bp,
 )
 
 log = logging.getLogger("lms")

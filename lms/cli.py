@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from courses.attendance import mark_unmarked_absent, send_attendance_warnings
 from courses.reminders import send_due_reminders
 from lms import audit, demo, outbox
 from lms.auth.accounts import check_new_password, end_sessions
@@ -99,14 +100,20 @@ def worker(once: bool, interval: float):
 def tick():
     """Time-based work, safe to run as often as you like (e.g. every 10 minutes from cron).
 
-    Sends reminders two days before each learner's first session; running it twice
-    sends nothing twice.
+    Sends reminders two days before each learner's first session, marks learners still
+    unmarked absent once AUTO_ABSENT_AFTER_HOURS have passed since a session ended, and
+    warns learners whose attendance has fallen below their course's minimum; running it
+    twice does nothing twice.
     """
     reminders = send_due_reminders(utcnow())
+    absent = mark_unmarked_absent(utcnow())
+    warnings = send_attendance_warnings(None, utcnow())
     db.session.commit()
     if current_app.config["OUTBOX_INLINE"]:
         outbox.deliver_due()
     click.echo(f"Queued {reminders} reminder(s).")
+    click.echo(f"Marked {absent} unmarked learner(s) absent.")
+    click.echo(f"Queued {warnings} attendance warning(s).")
 
 
 @lms_cli.command("import-staff")

@@ -25,6 +25,7 @@ def navigation() -> list[dict]:
     items = [NavItem("Home", "home.index", "/"), NavItem("Courses", "catalogue.index", "/courses")]
     if current_user.is_admin or current_user.is_trainer:
         items.append(NavItem("Cohorts", "cohort_admin.index", "/admin/cohorts"))
+        items.append(NavItem("Teaching", "attendance.index", "/teach"))
     if current_user.is_admin:
         items += [
             NavItem("Course admin", "course_admin.index", "/admin/courses"),

@@ -1,0 +1,153 @@
+"""Self check-in: the learner's /check-in form and the trainer's rotating QR code screen."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from courses import checkin
+from courses.cohorts import may_manage
+from courses.models import Cohort, Session
+from lms.auth.access import login_required, object_access
+from lms.db import utcnow
+from lms.errors import render_error
+from lms.extensions import db, limiter
+from lms.forms import INVALID, one_transaction
+
+bp = Blueprint("checkin", __name__, template_folder="../templates")
+
+TRAINER = "admin, or trainer of this cohort"
+POLL_SECONDS = 3  # how often the trainer's screen asks for the current code and list
+
+
+class CheckInForm(FlaskForm):
+    code = StringField(
+        "Check-in code",
+        description="The 6 letters and numbers on your trainer's screen, for example ABC234",
+        validators=[
+            DataRequired("Enter the check-in code from your trainer's screen"),
+            Length(max=20, message="That code is not right. Check the screen and try again"),
+        ],
+    )
+
+
+def _rules() -> checkin.CheckInRules:
+    return checkin.CheckInRules.from_config(current_app.config)
+
+
+def _per_user() -> str:
+    return f"check-in:{current_user.id}"
+
+
+attempts_per_user = limiter.limit(
+    lambda: current_app.config["CHECK_IN_LIMIT_PER_USER"],
+    key_func=_per_user,
+    methods=["POST"],
+    scope="check-in",
+)
+
+
+@bp.errorhandler(429)
+def _too_many_attempts(_error):
+    db.session.rollback()
+    return render_error(429, ["You have tried too many codes. Wait a minute, then try again."])
+
+
+@bp.route("/check-in", methods=["GET", "POST"])
+@login_required
+@attempts_per_user
+def check_in():
+    """Scanning the trainer's QR code opens this page with the code filled in."""
+    form = CheckInForm(data={"code": request.args.get("code", "")[:20]})
+    if form.validate_on_submit():
+        with one_transaction(form) as outcome:
+            record = checkin.check_in(form.code.data, current_user, utcnow(), _rules())
+        if outcome.ok:
+            session = _load(record.session_id)
+            return render_template("courses/checkin/done.html", record=record, session=session)
+    status = INVALID if form.is_submitted() else 200
+    return render_template("courses/checkin/form.html", form=form), status
+
+
+def _load(session_id: int) -> Session:
+    session = db.session.scalar(
+        select(Session)
+        .where(Session.id == session_id)
+        .options(
+            selectinload(Session.cohort).selectinload(Cohort.course),
+            selectinload(Session.cohort).selectinload(Cohort.trainers),
+        )
+    )
+    if session is None:
+        abort(404)
+    return session
+
+
+def _managed(session_id: int) -> Session:
+    session = _load(session_id)
+    if not may_manage(current_user, session.cohort):
+        abort(403)
+    if not session.cancelled and session.check_in_secret is None:
+        checkin.open_check_in(session)
+        db.session.commit()
+    return session
+
+
+def _qr_svg(url: str) -> str:
+    """A standalone SVG (with its namespace, so it works as an <img> data URI), on white
+    with the standard quiet zone, so phones read it on the page's grey background."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(
+        buffer, kind="svg", xmldecl=False, svgns=True, scale=10, border=4, light="white"
+    )
+    return buffer.getvalue().decode()
+
+
+def _screen(session: Session) -> dict:
+    """What the trainer's screen shows now: the code, its QR code and who has checked in."""
+    if session.cancelled:
+        return {"cancelled": True, "code": None, "checked_in": []}
+    rules, now = _rules(), utcnow()
+    code = checkin.code_at(session, now, rules.rotation_seconds)
+    url = url_for("checkin.check_in", code=code, _external=True)
+    names = checkin.checked_in_names(session)
+    return {
+        "cancelled": False,
+        "code": code,
+        "check_in_url": url,
+        "qr_svg": _qr_svg(url),
+        "expires_in": checkin.seconds_left(now, rules.rotation_seconds),
+        "rotation_seconds": rules.rotation_seconds,
+        "open": checkin.is_open(session, now, rules),
+        "checked_in": names,
+        "expected": checkin.expected_count(session),
+    }
+
+
+@bp.get("/teach/sessions/<int:session_id>/check-in")
+@object_access(TRAINER)
+def screen(session_id: int):
+    session = _managed(session_id)
+    rules = _rules()
+    return render_template(
+        "courses/checkin/screen.html",
+        session=session,
+        screen=_screen(session),
+        opens_at=checkin.opens_at(session, rules),
+        closes_at=checkin.closes_at(session, rules),
+        poll_seconds=POLL_SECONDS,
+    )
+
+
+@bp.get("/teach/sessions/<int:session_id>/check-in.json")
+@object_access(TRAINER)
+def screen_json(session_id: int):
+    return jsonify(_screen(_managed(session_id)))

@@ -1,0 +1,151 @@
+"""Self check-in in real browsers: the trainer's rotating QR screen and a learner checking in.
+
+The trainer and the learner each have their own browser context (their own cookies). The
+session starts a few minutes from now, so its check-in window is open on the real clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from lms.auth.models import Role
+from lms.db import utcnow
+from lms.extensions import db
+from tests.browser.conftest import _loopback_only
+from tests.browser.test_accessibility import assert_accessible
+from tests.conftest import PASSWORD
+
+CODE = re.compile(r"^[A-Z2-9]{6}$")
+
+
+@pytest.fixture
+def trainer(make_user):
+    return make_user("trainer@example.nhs.uk", full_name="Tomasz Nowak", roles=[Role.TRAINER])
+
+
+@pytest.fixture
+def session(make_course, make_cohort, make_enrolment, trainer, learner):
+    start = utcnow().replace(microsecond=0) + timedelta(minutes=5)
+    cohort = make_cohort(
+        make_course(title="Project foundations"), sessions=[(start, start + timedelta(hours=2))]
+    )
+    cohort.trainers = [trainer]
+    db.session.commit()
+    make_enrolment(cohort, learner, requested_at=start - timedelta(days=7))
+    return cohort.sessions[0]
+
+
+@pytest.fixture
+def learner_page(browser: Browser) -> Iterator[Page]:
+    """A second browser context: the learner's phone."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/*", _loopback_only)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def log_in_through_form(page: Page, live_server: str, user) -> None:
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server}/")
+
+
+def test_learner_checks_in_with_the_code_on_the_trainers_screen(
+    page, live_server, log_in, trainer, learner, session, learner_page, console_messages, artifacts
+):
+    log_in(trainer)
+    page.goto(f"{live_server}/teach/sessions/{session.id}/check-in")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Check in: {session.title}")
+    qr = page.get_by_role("img", name=re.compile("QR code"))
+    expect(qr).to_be_visible()
+    # The image decoded: the server's SVG is a real picture, not a broken image.
+    assert qr.evaluate("image => image.complete && image.naturalWidth") >= 200
+    code = page.locator("#check-in-code")
+    expect(code).to_have_text(CODE)
+    expect(page.get_by_text("Nobody has checked in yet.")).to_be_visible()
+    page.screenshot(path=artifacts / "check-in-screen.png", full_page=True)
+
+    log_in_through_form(learner_page, live_server, learner)
+    learner_page.goto(f"{live_server}/check-in")
+    learner_page.get_by_label("Check-in code").fill(code.inner_text())
+    learner_page.get_by_role("button", name="Check in").click()
+    expect(learner_page.get_by_role("heading", level=1)).to_have_text(
+        f"You are checked in to Project foundations: {session.title}"
+    )
+
+    # The trainer's list updates by itself, without reloading the page.
+    page.evaluate("window.notReloaded = true")
+    expect(page.locator("#check-in-list")).to_contain_text(learner.full_name, timeout=10_000)
+    expect(page.get_by_text("1 of 1 expected learners")).to_be_visible()
+    expect(page.get_by_text("Nobody has checked in yet.")).to_be_hidden()
+    assert page.evaluate("window.notReloaded") is True
+
+    texts = [f"{message.type}: {message.text}" for message in console_messages]
+    csp = [text for text in texts if "Content Security Policy" in text and "font-src" not in text]
+    assert not csp, "\n".join(texts)
+    assert not [text for text in texts if text.startswith("pageerror")], "\n".join(texts)
+
+
+@pytest.fixture
+def short_rotation(monkeypatch):
+    """Codes rotate every 4 seconds on a live server started after this fixture."""
+    monkeypatch.setenv("LMS_CHECK_IN_ROTATION_SECONDS", "4")
+
+
+def test_the_code_and_qr_code_rotate_without_a_reload(
+    short_rotation, page, live_server, log_in, trainer, session
+):
+    """With a short rotation the screen shows the next code by itself."""
+    log_in(trainer)
+    page.goto(f"{live_server}/teach/sessions/{session.id}/check-in")
+    code = page.locator("#check-in-code")
+    first = code.inner_text()
+    qr_before = page.locator("#check-in-qr").get_attribute("src")
+    page.evaluate("window.notReloaded = true")
+    expect(code).not_to_have_text(first, timeout=10_000)
+    assert page.locator("#check-in-qr").get_attribute("src") != qr_before
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_a_learner_scanning_the_qr_code_lands_on_a_filled_form(
+    live_server, learner, session, learner_page, page, log_in, trainer
+):
+    log_in(trainer)
+    response = page.request.get(f"{live_server}/teach/sessions/{session.id}/check-in.json")
+    address = response.json()["check_in_url"]
+    log_in_through_form(learner_page, live_server, learner)
+    learner_page.goto(address.replace("http://localhost", live_server))
+    expect(learner_page.get_by_label("Check-in code")).to_have_value(response.json()["code"])
+    learner_page.get_by_role("button", name="Check in").click()
+    expect(learner_page.get_by_role("heading", level=1)).to_contain_text("You are checked in")
+
+
+def test_the_check_in_pages_are_accessible(
+    page, live_server, log_in, trainer, learner, session, learner_page
+):
+    log_in(trainer)
+    page.goto(f"{live_server}/teach/sessions/{session.id}/check-in")
+    expect(page.locator("#check-in-qr")).to_be_visible()
+    assert_accessible(page)
+
+    log_in_through_form(learner_page, live_server, learner)
+    learner_page.goto(f"{live_server}/check-in")
+    assert_accessible(learner_page)
+    learner_page.get_by_label("Check-in code").fill("WRONG2")
+    learner_page.get_by_role("button", name="Check in").click()
+    expect(learner_page.get_by_role("alert").filter(has_text="There is a problem")).to_be_visible()
+    assert_accessible(learner_page)
+    learner_page.get_by_label("Check-in code").fill(page.locator("#check-in-code").inner_text())
+    learner_page.get_by_role("button", name="Check in").click()
+    expect(learner_page.get_by_role("heading", level=1)).to_contain_text("You are checked in")
+    assert_accessible(learner_page)
