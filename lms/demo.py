@@ -13,6 +13,9 @@ from sqlalchemy import func, select
 
 from courses.cohorts import london_to_utc
 from courses.models import (
+    AttendanceMethod,
+    AttendanceRecord,
+    AttendanceStatus,
     Cohort,
     CohortStatus,
     Course,
@@ -260,6 +263,7 @@ def seed(password: str) -> list[str]:
         db.session.add(course)
     db.session.flush()
     _seed_cohorts()
+    _seed_running_cohort()
     audit.record(None, "demo.seeded", None, entity_type="System")
     return [email for email, *_ in DEMO_LOGINS]
 
@@ -355,3 +359,76 @@ def _seed_cohorts() -> None:
         enrol("PM-COACH", email, confirmed, 5)
     enrol("PM-COACH", "mia.clarke@example.nhs.uk", waitlisted, 4)
     enrol("PM-COACH", "learner@example.nhs.uk", waitlisted, 3)
+
+
+def _seed_running_cohort() -> None:
+    """A programme cohort under way: two sessions held and registered, one today for
+    self check-in, the rest to come; so the trainer has registers and a grid to show.
+    """
+    course = db.session.scalar(select(Course).where(Course.code == "PM-OCC"))
+    people = {user.email: user for user in db.session.scalars(select(User))}
+    now = utcnow()
+    today = now.date()
+    started = today - timedelta(weeks=2)
+    cohort = Cohort(
+        course=course,
+        code=f"PM-OCC-{started.year}-0",
+        capacity=12,
+        status=CohortStatus.RUNNING,
+        venue="Education Centre, Room 2",
+        trainers=[people["trainer@example.nhs.uk"]],
+    )
+    titles = ("Starting a project", "Planning", "Risks and issues", "Stakeholders")
+    for number, title in enumerate(titles):
+        day = started + timedelta(weeks=number)
+        cohort.sessions.append(
+            Session(
+                title=title,
+                starts_at=london_to_utc(day, time(9, 30), field_name=""),
+                ends_at=london_to_utc(day, time(13), field_name=""),
+            )
+        )
+    db.session.add(cohort)
+    learners = [
+        people[email]
+        for email in (
+            "learner@example.nhs.uk",
+            "sian.apgwyn@example.nhs.uk",
+            "priya.shah@example.nhs.uk",
+            "noah.bennett@example.nhs.uk",
+            "isla.hughes@example.org",
+        )
+    ]
+    joined = now - timedelta(weeks=4)
+    enrolments = [
+        Enrolment(
+            cohort=cohort,
+            learner=learner,
+            status=EnrolmentStatus.CONFIRMED,
+            requested_at=joined,
+            confirmed_at=joined,
+        )
+        for learner in learners
+    ]
+    db.session.add_all(enrolments)
+    db.session.flush()
+    marks = (
+        (AttendanceStatus.PRESENT, AttendanceStatus.PRESENT),
+        (AttendanceStatus.PRESENT, AttendanceStatus.LATE),
+        (AttendanceStatus.EXCUSED, AttendanceStatus.PRESENT),
+        (AttendanceStatus.ABSENT, AttendanceStatus.ABSENT),
+        (AttendanceStatus.PRESENT, AttendanceStatus.LEFT_EARLY),
+    )
+    trainer = people["trainer@example.nhs.uk"]
+    for enrolment, statuses in zip(enrolments, marks, strict=True):
+        for session, status in zip(cohort.sessions[:2], statuses, strict=True):
+            db.session.add(
+                AttendanceRecord(
+                    session=session,
+                    enrolment=enrolment,
+                    status=status,
+                    method=AttendanceMethod.REGISTER,
+                    marked_by=trainer,
+                    marked_at=session.ends_at,
+                )
+            )

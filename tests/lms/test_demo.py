@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from courses.models import Cohort, CohortStatus
 from lms import demo
 from lms.extensions import db
 from tests.conftest import log_in
@@ -35,3 +37,13 @@ def test_the_manager_has_a_request_to_approve(client, seeded):
 def test_the_trainer_sees_what_they_teach(client, seeded):
     log_in(client, "trainer@example.nhs.uk", DEMO_PASSWORD)
     assert "Sessions you are teaching" in client.get("/").get_data(as_text=True)
+
+
+def test_the_trainer_has_registers_and_an_attendance_grid_to_show(client, seeded):
+    log_in(client, "trainer@example.nhs.uk", DEMO_PASSWORD)
+    teaching = client.get("/teach/")
+    assert teaching.status_code == 200
+    running = db.session.scalar(select(Cohort).where(Cohort.status == CohortStatus.RUNNING))
+    assert running.code in teaching.get_data(as_text=True)
+    grid = client.get(f"/teach/cohorts/{running.id}/attendance").get_data(as_text=True)
+    assert "Excused" in grid and "Late" in grid and "Absent" in grid
