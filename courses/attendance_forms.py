@@ -17,6 +17,7 @@ from wtforms.validators import Length, Optional
 from courses.attendance import NOTE_LENGTH, RegisterRow
 from courses.cohort_forms import DATE_FORMATS
 from courses.models import AttendanceStatus
+from lms.forms import SensibleDate
 
 STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in AttendanceStatus]
 
@@ -128,14 +129,14 @@ class ReportForm(FlaskForm):
         description="For example, 2026-04-01",
         format=DATE_FORMATS,
         invalid_value_message="Enter the first date as a real date, like 2026-04-01",
-        validators=[Optional()],
+        validators=[Optional(), SensibleDate()],
     )
     date_to = DateField(
         "To",
         description="For example, 2027-03-31",
         format=DATE_FORMATS,
         invalid_value_message="Enter the last date as a real date, like 2027-03-31",
-        validators=[Optional()],
+        validators=[Optional(), SensibleDate()],
     )
 
     def validate(self, extra_validators=None) -> bool:

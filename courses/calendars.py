@@ -96,22 +96,23 @@ def personal_calendar(user: User) -> bytes:
     return render(personal_sessions(user), f"{current_app.config['SERVICE_NAME']}: my sessions")
 
 
-def feed_for(user: User) -> CalendarFeed:
-    """This person's feed address, created on first use."""
-    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+def find_feed(user: User) -> CalendarFeed | None:
+    return db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+
+
+def issue_feed(user: User) -> tuple[CalendarFeed, bool]:
+    """Gives the person a secret feed address, or a new one (the old one stops working at
+    once); returns the feed and whether an older address was retired."""
+    feed = find_feed(user)
     if feed is None:
         feed = CalendarFeed(user_id=user.id, token=secrets.token_urlsafe(32))
         db.session.add(feed)
         db.session.flush()
-    return feed
-
-
-def regenerate_feed(user: User) -> CalendarFeed:
-    """A new secret address; the old one stops working at once."""
-    feed = feed_for(user)
+        audit.record(user, "calendar_feed.created", feed)
+        return feed, False
     feed.token = secrets.token_urlsafe(32)
     audit.record(user, "calendar_feed.regenerated", feed)
-    return feed
+    return feed, True
 
 
 def user_for_feed(token: str) -> User | None:

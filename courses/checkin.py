@@ -29,6 +29,7 @@ from courses.models import (
     AttendanceRecord,
     AttendanceStatus,
     Cohort,
+    CohortStatus,
     Enrolment,
     EnrolmentStatus,
     Session,
@@ -68,6 +69,11 @@ class CheckInClosed(CheckInError):
         super().__init__(
             "Check-in for this session has closed. Ask your trainer to mark you on the register"
         )
+
+
+class CohortNotRunning(CheckInError):
+    def __init__(self):
+        super().__init__("This course is not running now, so check-in is closed")
 
 
 class NoConfirmedPlace(CheckInError):
@@ -259,6 +265,8 @@ def check_in(
     is an absence marked automatically. Checking in twice changes nothing.
     """
     session = find_session(code, now, rules)
+    if session.cohort.status not in (CohortStatus.OPEN, CohortStatus.RUNNING):
+        raise CohortNotRunning()
     _check_window(session, now, rules)
     enrolment = _expected_enrolment(session, learner)
     status = (
@@ -271,13 +279,27 @@ def check_in(
         audit.record(learner, "attendance.self_check_in", record, None, _snapshot(record))
         return record
     record = _existing(session, enrolment)
-    if record.method == AttendanceMethod.AUTOMATIC and record.status == AttendanceStatus.ABSENT:
+    # Only an automatic absence gives way, claimed by a conditional UPDATE, so a trainer
+    # saving the register at the same moment always wins.
+    replaced = db.session.execute(
+        update(AttendanceRecord)
+        .where(
+            AttendanceRecord.id == record.id,
+            AttendanceRecord.method == AttendanceMethod.AUTOMATIC,
+            AttendanceRecord.status == AttendanceStatus.ABSENT,
+        )
+        .values(
+            status=status,
+            method=AttendanceMethod.SELF_CHECK_IN,
+            marked_by_id=learner.id,
+            marked_at=now,
+        )
+        .returning(AttendanceRecord.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if replaced is not None:
         before = _snapshot(record)
-        record.status = status
-        record.method = AttendanceMethod.SELF_CHECK_IN
-        record.marked_by_id = learner.id
-        record.marked_at = now
-        db.session.flush()
+        db.session.refresh(record)
         audit.record(learner, "attendance.self_check_in", record, before, _snapshot(record))
     return record
 

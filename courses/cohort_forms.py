@@ -36,7 +36,7 @@ from wtforms.validators import (
 )
 
 from courses.models import CohortStatus
-from lms.forms import MultiCheckboxField
+from lms.forms import MultiCheckboxField, SensibleDate
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]  # what date inputs send; what people type without one
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
@@ -48,7 +48,7 @@ def _date(label: str, what: str) -> DateField:
         description="For example, 2026-04-01",
         format=DATE_FORMATS,
         invalid_value_message=f"Enter the date {what} as a real date, like 2026-04-01",
-        validators=[Optional()],
+        validators=[Optional(), SensibleDate()],
     )
 
 
@@ -72,6 +72,7 @@ class CohortForm(FlaskForm):
 
     course_id = SelectField(
         "Course",
+        default="",
         description="Published and draft courses. A draft course's cohorts are hidden from "
         "learners until the course is published.",
         validators=[InputRequired("Choose the course this cohort runs")],
@@ -121,7 +122,6 @@ class CohortForm(FlaskForm):
         "Trainers",
         coerce=int,
         description="Choose everyone who teaches this cohort.",
-        validators=[Optional()],
         invalid_value_message="Choose trainers from the list",
         invalid_choice_message="Choose trainers from the list",
     )
@@ -162,7 +162,7 @@ class SessionForm(FlaskForm):
         description="For example, 2026-04-01",
         format=DATE_FORMATS,
         invalid_value_message="Enter the date of the session as a real date, like 2026-04-01",
-        validators=[InputRequired("Enter the date of the session")],
+        validators=[InputRequired("Enter the date of the session"), SensibleDate()],
     )
     start_time = TimeField(
         "Start time",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -25,6 +26,8 @@ from lms.db import utcnow
 from lms.domain import DomainError
 from lms.extensions import db
 from lms.timezones import LONDON
+
+COHORT_CODE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$", re.ASCII)
 
 
 class CohortError(DomainError):
@@ -104,6 +107,11 @@ def _validate(details: CohortDetails, cohort: Cohort | None) -> list[User]:
     code = details.code.strip().upper()
     if not code:
         raise CohortError("Enter a cohort code", field="code")
+    if not COHORT_CODE.match(code):
+        raise CohortError(
+            "Cohort code can only contain letters, numbers and hyphens, like PM-OCC-2026-1",
+            field="code",
+        )
     clash = db.session.scalar(select(Cohort).where(func.upper(Cohort.code) == code))
     if clash is not None and clash is not cohort:
         raise CohortError("Another cohort already has this code", field="code")
@@ -268,8 +276,13 @@ def update_session(session: Session, details: SessionDetails, *, by: User) -> No
 
 
 def cancel_session(session: Session, *, by: User) -> None:
+    """Cancels one session; it then shows as cancelled in calendars and leaves the rates."""
     if session.cancelled:
         return
+    if session.cohort.status in (CohortStatus.CLOSED, CohortStatus.CANCELLED):
+        raise CohortError(
+            f"This cohort is {session.cohort.status.value}, so its sessions cannot change"
+        )
     session.cancelled = True
     audit.record(by, "session.cancelled", session, {"cancelled": False}, {"cancelled": True})
 

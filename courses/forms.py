@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from courses.models import DeliveryMode
-from lms.forms import MultiCheckboxField
+from lms.forms import MultiCheckboxField, SensibleDate
 
 DELIVERY_MODES = [SelectChoice(mode.value, mode.label) for mode in DeliveryMode]
 
@@ -86,7 +86,7 @@ class CourseForm(FlaskForm):
     )
     category_id = SelectField(
         "Category",
-        validators=[Optional()],
+        default="",
         invalid_choice_message="Choose a category from the list",
     )
     delivery_mode = RadioField(
@@ -121,19 +121,18 @@ class CourseForm(FlaskForm):
         description="For example, 2026-04-01",
         format="%Y-%m-%d",
         invalid_value_message="Enter the valid from date as a real date, like 2026-04-01",
-        validators=[Optional()],
+        validators=[Optional(), SensibleDate()],
     )
     accreditation_valid_to = DateField(
         "Accreditation valid to (optional)",
         description="The last day the accreditation covers, for example 2027-03-31",
         format="%Y-%m-%d",
         invalid_value_message="Enter the valid to date as a real date, like 2027-03-31",
-        validators=[Optional()],
+        validators=[Optional(), SensibleDate()],
     )
     prerequisite_ids = MultiCheckboxField(
         "Prerequisites (optional)",
         description="Courses a learner must complete before they can enrol on this one.",
-        validators=[Optional()],
         invalid_choice_message="Choose prerequisites from the list",
     )
     requires_approval = BooleanField("Enrolment needs the learner's line manager to approve it")
@@ -162,13 +161,13 @@ class CatalogueFilterForm(FlaskForm):
     )
     category = SelectField(
         "Category",
-        validators=[Optional()],
+        default="",
         invalid_choice_message="Choose a category from the list",
     )
     mode = SelectField(
         "Delivery",
+        default="",
         choices=[SelectChoice("", "Any"), *DELIVERY_MODES],
-        validators=[Optional()],
         invalid_choice_message="Choose a way of delivery from the list",
     )
     open = BooleanField("Only courses with a cohort open for enrolment")
@@ -184,13 +183,13 @@ class CourseAdminFilterForm(FlaskForm):
     )
     status = SelectField(
         "Status",
+        default="",
         choices=[
             SelectChoice("", "Any status"),
             SelectChoice("draft", "Draft"),
             SelectChoice("published", "Published"),
             SelectChoice("archived", "Archived"),
         ],
-        validators=[Optional()],
         invalid_choice_message="Choose a status from the list",
     )
 

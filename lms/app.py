@@ -6,9 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, request
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 from courses.views import approvals as approval_views
 from courses.views import attendance as attendance_views
@@ -69,12 +70,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("nhsuk_frontend_jinja")])
 
+    # Ids in URLs fit the database's integer columns; larger ones are simply not found.
+    app.url_map.converters["int"] = DatabaseIdConverter
     _init_extensions(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.init_app(app)
     security.init_app(app)
     init_templating(app)
+    app.before_request(refuse_nul_characters)
     app.before_request(check_declared)
     app.after_request(_deliver_mail_inline)
     app.cli.add_command(lms_cli)
@@ -95,6 +99,21 @@ def _init_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+class DatabaseIdConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def refuse_nul_characters() -> None:
+    """No text field holds a NUL character (PostgreSQL refuses them): answer 400 early."""
+    values = [request.path, *request.args.values()]
+    if request.form:
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

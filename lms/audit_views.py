@@ -10,8 +10,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from lms import audit
 from lms.auth.access import role_required
 from lms.auth.models import Role
-from lms.extensions import db
-from lms.forms import INVALID
+from lms.forms import INVALID, SensibleDate, paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -24,13 +23,13 @@ class AuditFilterForm(FlaskForm):
     entity_type = SelectField("What was changed", validators=[Optional()], validate_choice=False)
     date_from = DateField(
         "From date",
-        validators=[Optional()],
+        validators=[Optional(), SensibleDate()],
         format="%Y-%m-%d",
         description="For example, 2026-11-01",
     )
     date_to = DateField(
         "To date",
-        validators=[Optional()],
+        validators=[Optional(), SensibleDate()],
         format="%Y-%m-%d",
         description="For example, 2026-11-30",
     )
@@ -57,7 +56,5 @@ def index():
             "date_to": form.date_to.data,
         }
     query = audit.events(**filters)
-    page = db.paginate(
-        query, per_page=current_app.config["ADMIN_PAGE_SIZE"], error_out=False, count=True
-    )
+    page = paginate(query, per_page=current_app.config["ADMIN_PAGE_SIZE"])
     return render_template("audit/index.html", form=form, page=page), 200 if valid else INVALID

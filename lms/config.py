@@ -69,6 +69,16 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         raise ConfigError("SECRET_KEY must be set to at least 32 random characters in production")
     if not secret_key:
         secret_key = secret_key_from(instance_path)
+    mail_transport = overrides.get("MAIL_TRANSPORT") or os.environ.get("MAIL_TRANSPORT", "log")
+    rate_storage = overrides.get("RATELIMIT_STORAGE_URI") or os.environ.get(
+        "RATELIMIT_STORAGE_URI", "memory://"
+    )
+    if production and mail_transport != "smtp":
+        # The log transport would write password links into the logs.
+        raise ConfigError("MAIL_TRANSPORT must be smtp in production")
+    if production and rate_storage.startswith("memory"):
+        # Each process would count login failures on its own.
+        raise ConfigError("RATELIMIT_STORAGE_URI must name a shared store (Redis) in production")
 
     idle_minutes = _env_int("LMS_IDLE_TIMEOUT_MINUTES", 8 * 60)
     return {
@@ -94,7 +104,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "HSTS": production,
         "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": rate_storage,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
             "LMS_LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
@@ -103,7 +113,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "RESET_LIMIT_PER_IP": os.environ.get("LMS_RESET_LIMIT_PER_IP", "10 per hour"),
         "PASSWORD_RESET_TTL": timedelta(minutes=_env_int("LMS_PASSWORD_RESET_TTL_MINUTES", 60)),
         "INVITATION_TTL": timedelta(hours=_env_int("LMS_INVITATION_TTL_HOURS", 72)),
-        "MAIL_TRANSPORT": os.environ.get("MAIL_TRANSPORT", "log"),  # "log" or "smtp"
+        "MAIL_TRANSPORT": mail_transport,  # "log" or "smtp"
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

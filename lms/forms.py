@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import flash
+from flask import flash, request
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from sqlalchemy.exc import IntegrityError
+from wtforms import SelectMultipleField, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.domain import DomainError
@@ -49,9 +51,37 @@ def safe_next(target: str | None, default: str) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
-    if "\\" in target:
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return default
     return target
+
+
+class SensibleDate:
+    """Refuses dates far outside the trust's working life (and Python's date arithmetic)."""
+
+    def __call__(self, form, field):
+        if field.data is not None and not 1900 <= field.data.year <= 2200:
+            raise ValidationError("Enter a date between the years 1900 and 2200")
+
+
+def page_number(default: int = 1, highest: int = 1_000_000) -> int:
+    """The `page` query value as a sane whole number, whatever was typed in the address."""
+    try:
+        number = int(request.args.get("page", default))
+    except ValueError:
+        return default
+    return min(max(number, 1), highest)
+
+
+def paginate(query, per_page: int):
+    """One page of a listing query (a count and a page: two statements whatever the size)."""
+    return db.paginate(query, page=page_number(), per_page=per_page, error_out=False, count=True)
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value safe for any cohort or course code in the name."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip("-") or "download"
+    return f'attachment; filename="{cleaned}"'
 
 
 @dataclass
@@ -72,12 +102,23 @@ def one_transaction(form: FlaskForm | None = None, field: str | None = None) -> 
     try:
         yield outcome
     except DomainError as error:
-        db.session.rollback()
-        outcome.error = error
-        if form is not None:
-            show_error(form, error, field)
-        else:
-            flash(str(error), "error")
+        _refused(outcome, error, form, field)
         return
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # someone saved a clashing change (a code, an email) just now
+        _refused(outcome, DomainError(CLASH), form, field)
+        return
     outcome.ok = True
+
+
+CLASH = "Someone else has just saved a change that clashes with this one. Check and try again"
+
+
+def _refused(outcome: Outcome, error: DomainError, form: FlaskForm | None, field: str | None):
+    db.session.rollback()
+    outcome.error = error
+    if form is not None:
+        show_error(form, error, field)
+    else:
+        flash(str(error), "error")

@@ -26,6 +26,7 @@ from lms.mailer import build_email, transport_for
 log = logging.getLogger("lms.outbox")
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+SUBJECT_LENGTH = 250
 _QUEUED = "outbox_queued"
 _COMMITTED = "outbox_committed"
 
@@ -36,7 +37,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(250))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_LENGTH))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     attachments: Mapped[list | None] = mapped_column(JSON)
@@ -69,9 +70,11 @@ def queue(
     attachments: list[Attachment] | None = None,
 ) -> OutboxMessage:
     """Adds a message to the current transaction; it is sent only if that commits."""
+    if len(subject) > SUBJECT_LENGTH:
+        subject = subject[: SUBJECT_LENGTH - 1] + "…"
     message = OutboxMessage(
         recipient=recipient,
-        subject=subject,
+        subject=" ".join(subject.split()),  # no line breaks in a mail header
         body_text=body_text,
         body_html=body_html,
         attachments=[a.as_json() for a in attachments] if attachments else None,

@@ -33,7 +33,7 @@ from lms.auth.access import object_access, role_required
 from lms.auth.models import Role
 from lms.db import utcnow
 from lms.extensions import db
-from lms.forms import INVALID, one_transaction, show_error
+from lms.forms import INVALID, attachment, one_transaction, paginate, show_error
 from lms.timezones import format_local, start_of_local_day, to_local
 
 bp = Blueprint("attendance", __name__, template_folder="../templates")
@@ -98,11 +98,9 @@ def _load_cohort(cohort_id: int) -> Cohort:
 @role_required(Role.ADMIN, Role.TRAINER)
 def index():
     """The cohorts this person teaches (admins: all), each with its sessions."""
-    page = db.paginate(
+    page = paginate(
         cohorts.managed_cohorts(current_user).options(selectinload(Cohort.sessions)),
         per_page=current_app.config["ADMIN_PAGE_SIZE"],
-        error_out=False,
-        count=True,
     )
     ids = [session.id for cohort in page.items for session in cohort.sessions]
     return render_template(
@@ -164,9 +162,7 @@ def _register_page(session: Session, form, *, status: int = 200, filled: int | N
 def cohort_grid(cohort_id: int):
     """Learners by sessions, each cell in words and colour, with each learner's rate."""
     cohort = _load_cohort(cohort_id)
-    page = db.paginate(
-        attendance.cohort_learners(cohort), per_page=GRID_PAGE_SIZE, error_out=False, count=True
-    )
+    page = paginate(attendance.cohort_learners(cohort), per_page=GRID_PAGE_SIZE)
     grid = attendance.cohort_grid(cohort, list(page.items), utcnow())
     return render_template("courses/attendance/grid.html", cohort=cohort, page=page, grid=grid)
 
@@ -180,7 +176,7 @@ def cohort_grid_csv(cohort_id: int):
     return Response(
         _grid_csv(cohort, grid),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{cohort.code}-attendance.csv"'},
+        headers={"Content-Disposition": attachment(f"{cohort.code}-attendance.csv")},
     )
 
 
@@ -220,7 +216,7 @@ def _grid_csv(cohort: Cohort, grid: attendance.Grid) -> str:
     writer.writerow(
         ["Learner", "Email", "Enrolment"]
         + [
-            f"{session.title} ({format_local(session.starts_at, '%-d %b %Y %H:%M')})"
+            _safe(f"{session.title} ({format_local(session.starts_at, '%-d %b %Y %H:%M')})")
             for session in grid.sessions
         ]
         + ["Attended", "Sessions counted", "Excused", "Attendance %"]

@@ -11,7 +11,7 @@ from courses.forms import CatalogueFilterForm
 from courses.models import DeliveryMode
 from lms.auth.access import login_required
 from lms.extensions import db
-from lms.forms import INVALID
+from lms.forms import INVALID, paginate
 
 bp = Blueprint("catalogue", __name__, url_prefix="/courses", template_folder="../templates")
 
@@ -44,7 +44,7 @@ def index():
     query = (
         catalogue.published_courses(**_filters(form)) if valid else catalogue.published_courses()
     )
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False, count=True)
+    page = paginate(query, per_page=PAGE_SIZE)
     return render_template(
         "courses/catalogue.html", form=form, page=page
     ), 200 if valid else INVALID

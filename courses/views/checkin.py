@@ -5,7 +5,16 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -95,9 +104,6 @@ def _managed(session_id: int) -> Session:
     session = _load(session_id)
     if not may_manage(current_user, session.cohort):
         abort(403)
-    if not session.cancelled and session.check_in_secret is None:
-        checkin.open_check_in(session)
-        db.session.commit()
     return session
 
 
@@ -114,13 +120,16 @@ def _qr_svg(url: str) -> str:
 def _screen(session: Session) -> dict:
     """What the trainer's screen shows now: the code, its QR code and who has checked in."""
     if session.cancelled:
-        return {"cancelled": True, "code": None, "checked_in": []}
+        return {"cancelled": True, "started": False, "code": None, "checked_in": []}
+    if session.check_in_secret is None:  # the trainer has not started check-in yet
+        return {"cancelled": False, "started": False, "code": None, "checked_in": []}
     rules, now = _rules(), utcnow()
     code = checkin.code_at(session, now, rules.rotation_seconds)
     url = url_for("checkin.check_in", code=code, _external=True)
     names = checkin.checked_in_names(session)
     return {
         "cancelled": False,
+        "started": True,
         "code": code,
         "check_in_url": url,
         "qr_svg": _qr_svg(url),
@@ -132,10 +141,15 @@ def _screen(session: Session) -> dict:
     }
 
 
-@bp.get("/teach/sessions/<int:session_id>/check-in")
+@bp.route("/teach/sessions/<int:session_id>/check-in", methods=["GET", "POST"])
 @object_access(TRAINER)
 def screen(session_id: int):
+    """The trainer's check-in screen; posting it starts self check-in for the session."""
     session = _managed(session_id)
+    if request.method == "POST":
+        with one_transaction():
+            checkin.open_check_in(session)
+        return redirect(url_for("checkin.screen", session_id=session_id))
     rules = _rules()
     return render_template(
         "courses/checkin/screen.html",
@@ -144,6 +158,7 @@ def screen(session_id: int):
         opens_at=checkin.opens_at(session, rules),
         closes_at=checkin.closes_at(session, rules),
         poll_seconds=POLL_SECONDS,
+        rotation_seconds=rules.rotation_seconds,
     )
 
 

@@ -29,7 +29,7 @@ from courses.models import (
 from lms.auth.access import object_access, role_required
 from lms.auth.models import Role
 from lms.extensions import db
-from lms.forms import INVALID, one_transaction
+from lms.forms import INVALID, one_transaction, paginate
 from lms.timezones import to_local
 
 bp = Blueprint(
@@ -221,12 +221,7 @@ def _page(
     report: BulkReport | None = None,
 ):
     """The cohort's page; a form passed in is shown as posted, with its errors."""
-    page = db.paginate(
-        _enrolments(cohort.id),
-        per_page=current_app.config["ADMIN_PAGE_SIZE"],
-        error_out=False,
-        count=True,
-    )
+    page = paginate(_enrolments(cohort.id), per_page=current_app.config["ADMIN_PAGE_SIZE"])
     waitlisted = [row.id for row in page.items if row.status == EnrolmentStatus.WAITLISTED]
     return render_template(
         "courses/admin/cohort.html",
@@ -248,11 +243,8 @@ def _page(
 @bp.get("/")
 @role_required(Role.ADMIN, Role.TRAINER)
 def index():
-    page = db.paginate(
-        cohorts.managed_cohorts(current_user),
-        per_page=current_app.config["ADMIN_PAGE_SIZE"],
-        error_out=False,
-        count=True,
+    page = paginate(
+        cohorts.managed_cohorts(current_user), per_page=current_app.config["ADMIN_PAGE_SIZE"]
     )
     ids = [cohort.id for cohort in page.items]
     left = enrolment.seats_left(ids)
@@ -361,9 +353,10 @@ def _save_session(cohort: Cohort, session: Session | None):
 @object_access(MANAGER)
 def cancel_session(cohort_id: int, session_id: int):
     cohort = _load(cohort_id)
-    cohorts.cancel_session(_session(cohort, session_id), by=current_user)
-    db.session.commit()
-    flash("The session is cancelled. Calendars now show it as cancelled.", "success")
+    with one_transaction() as outcome:
+        cohorts.cancel_session(_session(cohort, session_id), by=current_user)
+    if outcome.ok:
+        flash("The session is cancelled. Calendars now show it as cancelled.", "success")
     return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
 
 

@@ -14,7 +14,7 @@ from lms.auth.access import login_required, object_access, public
 from lms.db import utcnow
 from lms.domain import DomainError
 from lms.extensions import db
-from lms.forms import one_transaction
+from lms.forms import attachment, one_transaction
 
 bp = Blueprint("cohorts", __name__, template_folder="../templates")
 
@@ -104,7 +104,7 @@ def cancel(enrolment_id: int):
 def _calendar_response(body: bytes, filename: str) -> Response:
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Type"] = calendars.CONTENT_TYPE
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = attachment(filename)
     return response
 
 
@@ -128,13 +128,15 @@ def feed(token: str):
 @login_required
 def feed_settings():
     if request.method == "POST":
-        calendars.regenerate_feed(current_user)
-        db.session.commit()
-        flash("Your calendar has a new address. The old one no longer works.", "success")
+        with one_transaction() as outcome:
+            _, renewed = calendars.issue_feed(current_user)
+        if outcome.ok and renewed:
+            flash("Your calendar has a new address. The old one no longer works.", "success")
+        elif outcome.ok:
+            flash("Your calendar address is ready. Add it to your calendar app.", "success")
         return redirect(url_for("cohorts.feed_settings"))
-    feed = calendars.feed_for(current_user)
-    db.session.commit()
+    feed = calendars.find_feed(current_user)
     return render_template(
         "courses/calendar_feed.html",
-        feed_url=url_for("cohorts.feed", token=feed.token, _external=True),
+        feed_url=url_for("cohorts.feed", token=feed.token, _external=True) if feed else None,
     )

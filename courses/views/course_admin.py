@@ -13,7 +13,7 @@ from courses.models import Course, CourseCategory, CourseStatus, DeliveryMode
 from lms.auth.access import role_required
 from lms.auth.models import Role
 from lms.extensions import db
-from lms.forms import INVALID, one_transaction
+from lms.forms import INVALID, one_transaction, paginate
 
 bp = Blueprint(
     "course_admin", __name__, url_prefix="/admin/courses", template_folder="../templates"
@@ -81,9 +81,7 @@ def index():
     valid = form.validate()
     status = CourseStatus(form.status.data) if valid and form.status.data else None
     query = catalogue.admin_courses(form.q.data if valid else None, status=status)
-    page = db.paginate(
-        query, per_page=current_app.config["ADMIN_PAGE_SIZE"], error_out=False, count=True
-    )
+    page = paginate(query, per_page=current_app.config["ADMIN_PAGE_SIZE"])
     today = catalogue.local_today()
     return render_template(
         "courses/admin/index.html",

@@ -48,7 +48,6 @@ class PersonForm(FlaskForm):
         "Roles",
         description="Everyone can learn. Choose any extra roles.",
         choices=[SelectChoice(role.value, role.label) for role in Role],
-        validators=[Optional()],
     )
 
 
@@ -61,18 +60,18 @@ class PeopleFilterForm(FlaskForm):
     )
     role = SelectField(
         "Role",
+        default="",
         choices=[SelectChoice("", "Any role")]
         + [SelectChoice(role.value, role.label) for role in Role],
-        validators=[Optional()],
     )
     status = SelectField(
         "Status",
+        default="",
         choices=[
             SelectChoice("", "Active and deactivated"),
             SelectChoice("active", "Active"),
             SelectChoice("inactive", "Deactivated"),
         ],
-        validators=[Optional()],
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from lms.auth.access import role_required
 from lms.auth.models import Role, User
 from lms.extensions import db
-from lms.forms import INVALID, one_transaction
+from lms.forms import INVALID, one_transaction, paginate
 from lms.people import directory
 from lms.people.forms import PeopleFilterForm, PersonForm
 
@@ -59,9 +59,7 @@ def index():
         role=Role(form.role.data) if form.role.data and not form.role.errors else None,
         active=status,
     )
-    page = db.paginate(
-        query, per_page=current_app.config["ADMIN_PAGE_SIZE"], error_out=False, count=True
-    )
+    page = paginate(query, per_page=current_app.config["ADMIN_PAGE_SIZE"])
     return render_template("people/index.html", form=form, page=page)
 
 

@@ -204,5 +204,7 @@ def test_calendar_feed_page(live_server, trust, log_in):
     page = log_in(trust.learner)
     page.goto(f"{live_server}/calendar/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your calendar feed")
+    assert_accessible(page)
+    page.get_by_role("button", name="Create my calendar address").click()
     expect(page.get_by_text(f"{live_server}/calendar/")).to_be_visible()
     assert_accessible(page)

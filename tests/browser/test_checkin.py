@@ -65,6 +65,7 @@ def test_learner_checks_in_with_the_code_on_the_trainers_screen(
 ):
     log_in(trainer)
     page.goto(f"{live_server}/teach/sessions/{session.id}/check-in")
+    page.get_by_role("button", name="Start self check-in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Check in: {session.title}")
     qr = page.get_by_role("img", name=re.compile("QR code"))
     expect(qr).to_be_visible()
@@ -108,6 +109,7 @@ def test_the_code_and_qr_code_rotate_without_a_reload(
     """With a short rotation the screen shows the next code by itself."""
     log_in(trainer)
     page.goto(f"{live_server}/teach/sessions/{session.id}/check-in")
+    page.get_by_role("button", name="Start self check-in").click()
     code = page.locator("#check-in-code")
     first = code.inner_text()
     qr_before = page.locator("#check-in-qr").get_attribute("src")
@@ -121,6 +123,8 @@ def test_a_learner_scanning_the_qr_code_lands_on_a_filled_form(
     live_server, learner, session, learner_page, page, log_in, trainer
 ):
     log_in(trainer)
+    page.goto(f"{live_server}/teach/sessions/{session.id}/check-in")
+    page.get_by_role("button", name="Start self check-in").click()
     response = page.request.get(f"{live_server}/teach/sessions/{session.id}/check-in.json")
     address = response.json()["check_in_url"]
     log_in_through_form(learner_page, live_server, learner)
@@ -135,6 +139,7 @@ def test_the_check_in_pages_are_accessible(
 ):
     log_in(trainer)
     page.goto(f"{live_server}/teach/sessions/{session.id}/check-in")
+    page.get_by_role("button", name="Start self check-in").click()
     expect(page.locator("#check-in-qr")).to_be_visible()
     assert_accessible(page)
 

@@ -60,6 +60,11 @@ def screen_url(session) -> str:
     return f"/teach/sessions/{session.id}/check-in"
 
 
+def start(client, session) -> None:
+    """The trainer starts self check-in (a POST: opening a GET page changes nothing)."""
+    assert client.post(screen_url(session)).status_code == 302
+
+
 def svg_for(url: str) -> str:
     buffer = io.BytesIO()
     segno.make(url, error="m").save(
@@ -73,6 +78,7 @@ def svg_for(url: str) -> str:
 
 def test_the_screen_shows_a_qr_code_and_the_typed_code(client, trainer, session):
     log_in(client, trainer.email, PASSWORD)
+    start(client, session)
     response = client.get(screen_url(session))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -91,20 +97,25 @@ def test_the_screen_shows_a_qr_code_and_the_typed_code(client, trainer, session)
         assert " src=" in tag or " nonce=" in tag, tag
 
 
-def test_opening_the_screen_makes_the_secret_once(client, trainer, session):
+def test_starting_check_in_makes_the_secret_once(client, trainer, session):
     log_in(client, trainer.email, PASSWORD)
-    assert session.check_in_secret is None
-    client.get(screen_url(session))
+    page = client.get(screen_url(session)).get_data(as_text=True)
+    assert "Start self check-in" in page and "check-in-qr" not in page
+    assert client.get(f"{screen_url(session)}.json").get_json()["started"] is False
+    db.session.refresh(session)
+    assert session.check_in_secret is None  # looking changes nothing
+    start(client, session)
     db.session.refresh(session)
     secret = session.check_in_secret
     assert secret and len(secret) == 64
-    client.get(screen_url(session))
+    start(client, session)
     db.session.refresh(session)
     assert session.check_in_secret == secret
 
 
 def test_the_json_feed_gives_the_code_qr_expiry_and_names(client, trainer, session, enrolled):
     log_in(client, trainer.email, PASSWORD)
+    start(client, session)
     response = client.get(f"{screen_url(session)}.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     data = response.get_json()
@@ -131,6 +142,7 @@ def test_the_json_feed_gives_the_code_qr_expiry_and_names(client, trainer, sessi
 
 def test_the_code_follows_the_clock(client, trainer, session, monkeypatch):
     log_in(client, trainer.email, PASSWORD)
+    start(client, session)
     first = client.get(f"{screen_url(session)}.json").get_json()
     monkeypatch.setattr(checkin_views, "utcnow", lambda: NOW + timedelta(seconds=40))
     second = client.get(f"{screen_url(session)}.json").get_json()
@@ -145,6 +157,7 @@ def test_a_cancelled_session_shows_no_code(client, trainer, session):
     assert "This session is cancelled" in page and "check-in-qr" not in page
     assert client.get(f"{screen_url(session)}.json").get_json() == {
         "cancelled": True,
+        "started": False,
         "code": None,
         "checked_in": [],
     }
@@ -191,6 +204,7 @@ def test_anonymous_visitors_are_sent_to_log_in_and_back(client, session):
 
 def test_a_learner_checks_in_by_scanning(client, trainer, session, enrolled, learner):
     log_in(client, trainer.email, PASSWORD)
+    start(client, session)
     url = client.get(f"{screen_url(session)}.json").get_json()["check_in_url"]
     client.post("/logout")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from lms.audit import AuditEvent
@@ -63,7 +65,14 @@ def test_session_cookie_is_httponly_and_lax(client, learner):
 
 def test_production_turns_on_secure_cookies_and_hsts(make_app, learner, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
-    app = make_app(LMS_ENV="production", SESSION_COOKIE_SECURE=True, HSTS=True)
+    app = make_app(
+        LMS_ENV="production",
+        SESSION_COOKIE_SECURE=True,
+        HSTS=True,
+        MAIL_TRANSPORT="smtp",
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+        RATELIMIT_KEY_PREFIX=f"lms-test-{secrets.token_hex(4)}",
+    )
     client = app.test_client()
     response = log_in(client, learner.email, PASSWORD)
     assert "Secure" in response.headers["Set-Cookie"]
@@ -79,6 +88,14 @@ def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, monkeyp
     with pytest.raises(ConfigError):
         from_environment(tmp_path)
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    with pytest.raises(ConfigError, match="MAIL_TRANSPORT"):
+        from_environment(tmp_path)  # the log transport would write reset links to the log
+    monkeypatch.setenv("MAIL_TRANSPORT", "smtp")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+        from_environment(tmp_path)  # each process would count failures on its own
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     settings = from_environment(tmp_path)
     assert settings["SESSION_COOKIE_SECURE"] is True and settings["HSTS"] is True
 

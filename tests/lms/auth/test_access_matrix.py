@@ -9,7 +9,7 @@ import re
 
 import pytest
 from flask import Flask
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from lms.auth.access import LOGGED_IN, PUBLIC, access_rule, public, undeclared_endpoints
 from tests.conftest import PASSWORD, log_in
@@ -33,8 +33,8 @@ def _sample_url(rule: Rule) -> str:
     """The rule's URL with every argument filled by a harmless sample value."""
     values = {}
     for argument in rule.arguments:
-        converter = rule._converters[argument].__class__.__name__
-        values[argument] = 1 if "Integer" in converter else "sample"
+        converter = rule._converters[argument]
+        values[argument] = 1 if isinstance(converter, IntegerConverter) else "sample"
     return rule.build(values, append_unknown=False)[1]
 
 
