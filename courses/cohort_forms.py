@@ -251,6 +251,13 @@ class BulkEnrolForm(FlaskForm):
             if self._file_text is None:
                 self.file.errors.append("The selected file must be a text file of email addresses")
                 return False
+        entries = sum(1 for line in self.emails_text().splitlines() if line.strip())
+        if entries > MAX_BULK_LINES:
+            field = self.file if upload else self.emails
+            field.errors.append(
+                f"Enrol at most {MAX_BULK_LINES:,} people at a time; this list has {entries:,}"
+            )
+            return False
         return True
 
     def emails_text(self) -> str:
@@ -258,6 +265,10 @@ class BulkEnrolForm(FlaskForm):
         if self._file_text is not None:
             return _email_column(self._file_text)
         return self.emails.data or ""
+
+
+# Each line takes the cohort's lock and queues mail, so one request stays short.
+MAX_BULK_LINES = 1000
 
 
 def _read_upload(data: bytes) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from courses import notifications
@@ -154,6 +154,49 @@ def first_session_start(cohort_id: int) -> datetime | None:
     return db.session.scalar(
         select(func.min(Session.starts_at)).where(
             Session.cohort_id == cohort_id, Session.cancelled.is_(False)
+        )
+    )
+
+
+def roster(cohort_id: int):
+    """A cohort's enrolments: confirmed first, then pending approval, then the waitlist in
+    order, then the rest; learners loaded. The caller paginates."""
+    rank = case(
+        (Enrolment.status == S.CONFIRMED, 0),
+        (Enrolment.status == S.PENDING_APPROVAL, 1),
+        (Enrolment.status == S.WAITLISTED, 2),
+        else_=3,
+    )
+    return (
+        select(Enrolment)
+        .where(Enrolment.cohort_id == cohort_id)
+        .order_by(rank, Enrolment.requested_at, Enrolment.id)
+        .options(selectinload(Enrolment.learner))
+    )
+
+
+def status_counts(cohort_id: int) -> dict[EnrolmentStatus, int]:
+    """How many enrolments of the cohort are in each status, in one query."""
+    rows = db.session.execute(
+        select(Enrolment.status, func.count())
+        .where(Enrolment.cohort_id == cohort_id)
+        .group_by(Enrolment.status)
+    )
+    return dict(rows.all())
+
+
+def awaiting_decision(manager: User):
+    """Requests from the manager's reports waiting for their decision, oldest first."""
+    return (
+        select(Enrolment)
+        .join(User, User.id == Enrolment.learner_id)
+        .where(User.line_manager_id == manager.id, Enrolment.status == S.PENDING_APPROVAL)
+        .order_by(Enrolment.requested_at, Enrolment.id)
+        .options(
+            selectinload(Enrolment.learner),
+            selectinload(Enrolment.cohort).options(
+                selectinload(Cohort.course), selectinload(Cohort.sessions)
+            ),
         )
     )
 

@@ -4,54 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-from wtforms import RadioField, SelectChoice, TextAreaField
-from wtforms.validators import InputRequired, Length
 
 from courses import enrolment
-from courses.models import Cohort, Enrolment, EnrolmentStatus
+from courses.forms import DecisionForm
+from courses.models import Enrolment
 from lms.auth.access import login_required, object_access
-from lms.auth.models import User
 from lms.extensions import db
 from lms.forms import INVALID, one_transaction
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals", template_folder="../templates")
 
 
-class DecisionForm(FlaskForm):
-    decision = RadioField(
-        "Your decision",
-        choices=[SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")],
-        validators=[InputRequired("Choose approve or reject")],
-    )
-    reason = TextAreaField(
-        "Reason (needed if you reject)",
-        validators=[Length(max=500, message="Reason must be 500 characters or fewer")],
-    )
-
-
-def _pending_for(manager: User):
-    return (
-        select(Enrolment)
-        .join(User, User.id == Enrolment.learner_id)
-        .where(
-            User.line_manager_id == manager.id,
-            Enrolment.status == EnrolmentStatus.PENDING_APPROVAL,
-        )
-        .order_by(Enrolment.requested_at)
-        .options(
-            selectinload(Enrolment.learner),
-            selectinload(Enrolment.cohort).options(
-                selectinload(Cohort.course), selectinload(Cohort.sessions)
-            ),
-        )
-    )
-
-
 def _render(forms: dict[int, DecisionForm], status: int = 200):
-    requests = list(db.session.scalars(_pending_for(current_user)))
+    requests = list(db.session.scalars(enrolment.awaiting_decision(current_user)))
     forms = {e.id: forms.get(e.id) or DecisionForm(prefix=f"r{e.id}") for e in requests}
     return render_template("courses/approvals.html", requests=requests, forms=forms), status
 

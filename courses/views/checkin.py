@@ -16,14 +16,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
 from courses import checkin
 from courses.cohorts import may_manage
+from courses.forms import CheckInForm
 from courses.models import Cohort, Session
 from lms.auth.access import login_required, object_access
 from lms.db import utcnow
@@ -35,17 +33,6 @@ bp = Blueprint("checkin", __name__, template_folder="../templates")
 
 TRAINER = "admin, or trainer of this cohort"
 POLL_SECONDS = 3  # how often the trainer's screen asks for the current code and list
-
-
-class CheckInForm(FlaskForm):
-    code = StringField(
-        "Check-in code",
-        description="The 6 letters and numbers on your trainer's screen, for example ABC234",
-        validators=[
-            DataRequired("Enter the check-in code from your trainer's screen"),
-            Length(max=20, message="That code is not right. Check the screen and try again"),
-        ],
-    )
 
 
 def _rules() -> checkin.CheckInRules:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -75,43 +75,6 @@ def _session(cohort: Cohort, session_id: int) -> Session:
     if found is None:
         abort(404)
     return found
-
-
-def _enrolments(cohort_id: int):
-    """Confirmed first, then pending approval, then the waitlist in order, then the rest."""
-    S = EnrolmentStatus
-    rank = case(
-        (Enrolment.status == S.CONFIRMED, 0),
-        (Enrolment.status == S.PENDING_APPROVAL, 1),
-        (Enrolment.status == S.WAITLISTED, 2),
-        else_=3,
-    )
-    return (
-        select(Enrolment)
-        .where(Enrolment.cohort_id == cohort_id)
-        .order_by(rank, Enrolment.requested_at, Enrolment.id)
-        .options(selectinload(Enrolment.learner))
-    )
-
-
-def _counts(cohort_id: int) -> dict[EnrolmentStatus, int]:
-    rows = db.session.execute(
-        select(Enrolment.status, func.count())
-        .where(Enrolment.cohort_id == cohort_id)
-        .group_by(Enrolment.status)
-    )
-    return dict(rows.all())
-
-
-def _first_sessions(cohort_ids: list[int]) -> dict[int, datetime]:
-    if not cohort_ids:
-        return {}
-    rows = db.session.execute(
-        select(Session.cohort_id, func.min(Session.starts_at))
-        .where(Session.cohort_id.in_(cohort_ids), Session.cancelled.is_(False))
-        .group_by(Session.cohort_id)
-    )
-    return dict(rows.all())
 
 
 # --- forms to and from the services --------------------------------------------------------
@@ -221,7 +184,7 @@ def _page(
     report: BulkReport | None = None,
 ):
     """The cohort's page; a form passed in is shown as posted, with its errors."""
-    page = paginate(_enrolments(cohort.id), per_page=current_app.config["ADMIN_PAGE_SIZE"])
+    page = paginate(enrolment.roster(cohort.id), per_page=current_app.config["ADMIN_PAGE_SIZE"])
     waitlisted = [row.id for row in page.items if row.status == EnrolmentStatus.WAITLISTED]
     return render_template(
         "courses/admin/cohort.html",
@@ -232,7 +195,7 @@ def _page(
         report=report,
         enrolments=page,
         positions=enrolment.waitlist_positions(waitlisted),
-        counts=_counts(cohort.id),
+        counts=enrolment.status_counts(cohort.id),
         active=enrolment.ACTIVE,
     ), status
 
@@ -252,7 +215,7 @@ def index():
         "courses/admin/cohorts.html",
         page=page,
         taken={cohort.id: cohort.capacity - left[cohort.id] for cohort in page.items},
-        first_sessions=_first_sessions(ids),
+        first_sessions=cohorts.first_sessions(ids),
     )
 
 

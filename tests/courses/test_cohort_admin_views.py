@@ -568,3 +568,11 @@ def test_the_cohort_list_costs_the_same_with_few_and_many_cohorts(
     assert few == many
     page = text_of(client.get("/admin/cohorts/"))
     assert "1 of 12" in page
+
+
+def test_bulk_enrolment_of_too_many_lines_is_refused_plainly(client, as_admin, make_cohort, course):
+    cohort = make_cohort(course, capacity=5)
+    emails = "\n".join(f"person{n}@example.nhs.uk" for n in range(1001))
+    response = client.post(f"/admin/cohorts/{cohort.id}/enrol", data={"emails": emails})
+    assert response.status_code == 422
+    assert "Enrol at most 1,000 people at a time; this list has 1,001" in text_of(response)
