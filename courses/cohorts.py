@@ -70,18 +70,6 @@ def managed_cohorts(user: User):
     return query
 
 
-def first_sessions(cohort_ids: list[int]) -> dict[int, datetime]:
-    """When each cohort's first session (not cancelled) starts, in one query."""
-    if not cohort_ids:
-        return {}
-    rows = db.session.execute(
-        select(Session.cohort_id, func.min(Session.starts_at))
-        .where(Session.cohort_id.in_(cohort_ids), Session.cancelled.is_(False))
-        .group_by(Session.cohort_id)
-    )
-    return dict(rows.all())
-
-
 def trainers_available():
     return (
         select(User)

@@ -99,6 +99,11 @@ def lock_cohort(cohort_id: int) -> Cohort:
     ).scalar_one()
 
 
+def can_cancel(enrolment: Enrolment) -> bool:
+    """The learner still holds a place, a waitlist place or a request, so can give it up."""
+    return enrolment.status in ACTIVE
+
+
 def confirmed_count(cohort_id: int) -> int:
     return db.session.scalar(
         select(func.count())
@@ -150,12 +155,20 @@ def waitlist_positions(enrolment_ids: Iterable[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def first_session_start(cohort_id: int) -> datetime | None:
-    return db.session.scalar(
-        select(func.min(Session.starts_at)).where(
-            Session.cohort_id == cohort_id, Session.cancelled.is_(False)
-        )
+def first_sessions(cohort_ids: list[int]) -> dict[int, datetime]:
+    """When each cohort's first session (not cancelled) starts, in one query."""
+    if not cohort_ids:
+        return {}
+    rows = db.session.execute(
+        select(Session.cohort_id, func.min(Session.starts_at))
+        .where(Session.cohort_id.in_(cohort_ids), Session.cancelled.is_(False))
+        .group_by(Session.cohort_id)
     )
+    return dict(rows.all())
+
+
+def first_session_start(cohort_id: int) -> datetime | None:
+    return first_sessions([cohort_id]).get(cohort_id)
 
 
 def roster(cohort_id: int):

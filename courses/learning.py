@@ -29,10 +29,6 @@ class MyLearning:
     team_pending: int = 0
     teaching: list[Session] = field(default_factory=list)
 
-    @property
-    def awaiting_approval(self) -> list[Enrolment]:
-        return [e for e in self.enrolments if e.status == S.PENDING_APPROVAL]
-
 
 def _with_cohort():
     return selectinload(Enrolment.cohort).options(
@@ -97,7 +93,3 @@ def my_learning(user: User, now: datetime) -> MyLearning:
             )
         )
     return view
-
-
-def can_cancel(enrolment: Enrolment) -> bool:
-    return enrolment.status in ACTIVE

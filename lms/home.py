@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from courses.learning import can_cancel, my_learning
+from courses.enrolment import can_cancel
+from courses.learning import my_learning
 from lms.auth.access import login_required
 from lms.db import utcnow
 

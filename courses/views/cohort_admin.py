@@ -215,7 +215,7 @@ def index():
         "courses/admin/cohorts.html",
         page=page,
         taken={cohort.id: cohort.capacity - left[cohort.id] for cohort in page.items},
-        first_sessions=cohorts.first_sessions(ids),
+        first_sessions=enrolment.first_sessions(ids),
     )
 
 

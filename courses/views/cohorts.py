@@ -65,7 +65,7 @@ def show(cohort_id: int):
         position=enrolment.waitlist_positions([mine.id]).get(mine.id) if mine else None,
         seats_left=enrolment.seats_left([cohort.id])[cohort.id],
         refusal=refusal,
-        can_cancel=mine is not None and mine.status in enrolment.ACTIVE,
+        can_cancel=mine is not None and enrolment.can_cancel(mine),
     )
 
 

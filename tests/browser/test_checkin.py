@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from lms.auth.models import Role
 from lms.db import utcnow
 from lms.extensions import db
 from tests.browser.conftest import _loopback_only
@@ -21,11 +20,6 @@ from tests.browser.test_accessibility import assert_accessible
 from tests.conftest import PASSWORD
 
 CODE = re.compile(r"^[A-Z2-9]{6}$")
-
-
-@pytest.fixture
-def trainer(make_user):
-    return make_user("trainer@example.nhs.uk", full_name="Tomasz Nowak", roles=[Role.TRAINER])
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from courses.models import (
     EnrolmentStatus,
     Session,
 )
-from lms.auth.models import User
+from lms.auth.models import Role, User
 from lms.db import utcnow
 from lms.extensions import db
 
@@ -110,3 +110,9 @@ def make_enrolment(app, make_user) -> Callable[..., Enrolment]:
         return enrolment
 
     return make
+
+
+@pytest.fixture
+def trainer(make_user):
+    """The trainer most tests need: Tomasz Nowak, with the trainer role."""
+    return make_user("trainer@example.nhs.uk", full_name="Tomasz Nowak", roles=[Role.TRAINER])

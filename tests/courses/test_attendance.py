@@ -49,11 +49,6 @@ def span(start, hours: int = 3):
 
 
 @pytest.fixture
-def trainer(make_user):
-    return make_user("trainer@example.nhs.uk", full_name="Tomasz Nowak", roles=[Role.TRAINER])
-
-
-@pytest.fixture
 def other_trainer(make_user):
     return make_user("other@example.nhs.uk", full_name="Olu Bello", roles=[Role.TRAINER])
 

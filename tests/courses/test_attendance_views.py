@@ -35,11 +35,6 @@ def span(start, hours: int = 3):
 
 
 @pytest.fixture
-def trainer(make_user):
-    return make_user("trainer@example.nhs.uk", full_name="Tomasz Nowak", roles=[Role.TRAINER])
-
-
-@pytest.fixture
 def course(make_course):
     return make_course(code="PM-OCC", title="Project management", min_attendance_percent=80)
 

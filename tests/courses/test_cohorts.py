@@ -22,11 +22,6 @@ C = CohortStatus
 
 
 @pytest.fixture
-def trainer(make_user):
-    return make_user("trainer@example.nhs.uk", full_name="Tomasz Nowak", roles=[Role.TRAINER])
-
-
-@pytest.fixture
 def course(make_course):
     return make_course(code="PM-OCC", title="Project management for occasional PMs")
 
