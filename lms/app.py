@@ -82,8 +82,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(check_declared)
     app.after_request(_deliver_mail_inline)
     app.cli.add_command(lms_cli)
-    log.setLevel(logging.INFO)
+    _init_logging()
     return app
+
+
+def _init_logging() -> None:
+    """Our INFO messages (development mail among them) reach the console.
+
+    Left alone when logging is already set up (by gunicorn's --log-config, or pytest's
+    capture); otherwise `flask run` would drop everything below WARNING.
+    """
+    log.setLevel(logging.INFO)
+    if not log.hasHandlers():
+        handler = logging.StreamHandler()  # stderr, beside the server's request log
+        handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -139,7 +152,7 @@ def _deliver_mail_inline(response):
     """Embedded mode: send what this request committed to the outbox, after the commit."""
     if current_app.config["OUTBOX_INLINE"] and outbox.committed_mail_waiting():
         try:
-            outbox.deliver_due()
+            outbox.deliver_all_due()
         except Exception:  # mail must never break the page; the worker retries later
             db.session.rollback()
             log.exception("in-process mail delivery failed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -16,7 +17,7 @@ def build_email(message, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.recipient
-    email["Subject"] = message.subject
+    email["Subject"] = header_text(message.subject)
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email.set_content(message.body_text)
     if message.body_html:
@@ -32,8 +33,21 @@ def build_email(message, sender: str) -> EmailMessage:
     return email
 
 
+_UNSAFE_IN_A_HEADER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(value: str) -> str:
+    """Text made safe for a mail header: one line, no control characters."""
+    return " ".join(_UNSAFE_IN_A_HEADER.sub(" ", value).split())
+
+
 class LogTransport:
-    """Writes each message to the log instead of sending it (the embedded default)."""
+    """Prints each message to the log instead of sending it (the embedded default).
+
+    The whole plain-text body is printed, links included, so that on `make run` a
+    person added or invited can read their link in the server's console. Production
+    refuses this transport (the log would hold password links).
+    """
 
     def __enter__(self):
         return self
@@ -42,10 +56,26 @@ class LogTransport:
         return False
 
     def send(self, email: EmailMessage) -> None:
-        body = email.get_body(("plain",))
-        log.info(
-            "mail to %s: %s\n%s", email["To"], email["Subject"], body.get_content() if body else ""
-        )
+        log.info("%s", as_console_text(email))
+
+
+def as_console_text(email: EmailMessage) -> str:
+    """A message as a person reads it in a terminal: who to, subject, text, attachments."""
+    body = email.get_body(("plain",))
+    attachments = [part.get_filename() for part in email.iter_attachments()]
+    lines = [
+        "",
+        f"{RULE} mail (not sent: MAIL_TRANSPORT=log) {RULE}",
+        f"To: {email['To']}",
+        f"Subject: {email['Subject']}",
+    ]
+    if attachments:
+        lines.append("Attached: " + ", ".join(name or "(unnamed)" for name in attachments))
+    lines += ["", (body.get_content() if body else "").rstrip(), RULE * 3]
+    return "\n".join(lines)
+
+
+RULE = "-" * 20
 
 
 class SmtpTransport:

@@ -2,8 +2,11 @@
 
 Nothing is sent for a change that rolls back, and nothing is lost while the mail
 server is down. Delivery happens after commit: in-process in embedded mode, or by
-`flask lms worker`, which claims rows with SELECT ... FOR UPDATE SKIP LOCKED so any
-number of workers can share one database without sending a message twice.
+`flask lms worker`. Either way a message is first *claimed* by one conditional
+UPDATE ... RETURNING, committed before anything is sent, so however many threads,
+processes or hosts deliver at once (on SQLite as on PostgreSQL), each message goes
+to exactly one of them. A claim is a lease: a sender that dies mid-batch leaves its
+unsent claims to be taken again once the lease runs out.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import JSON, String, Text, event, select
+from sqlalchemy import JSON, String, Text, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms.db import Base, utcnow
@@ -25,7 +28,10 @@ from lms.mailer import build_email, transport_for
 
 log = logging.getLogger("lms.outbox")
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+# How long a claim holds a message: far longer than a batch takes to send.
+CLAIM_LEASE = timedelta(minutes=10)
+BATCH_SIZE = 50
 SUBJECT_LENGTH = 250
 _QUEUED = "outbox_queued"
 _COMMITTED = "outbox_committed"
@@ -70,11 +76,9 @@ def queue(
     attachments: list[Attachment] | None = None,
 ) -> OutboxMessage:
     """Adds a message to the current transaction; it is sent only if that commits."""
-    if len(subject) > SUBJECT_LENGTH:
-        subject = subject[: SUBJECT_LENGTH - 1] + "…"
     message = OutboxMessage(
         recipient=recipient,
-        subject=" ".join(subject.split()),  # no line breaks in a mail header
+        subject=_header_safe(subject),
         body_text=body_text,
         body_html=body_html,
         attachments=[a.as_json() for a in attachments] if attachments else None,
@@ -90,6 +94,36 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
     text = render_template(f"{template}.txt", subject=subject, **context)
     html = render_template(f"{template}.html", subject=subject, **context)
     return queue(recipient, subject, text, html, context.get("attachments"))
+
+
+def queue_many_mail(template: str, messages: list[tuple[str, str, dict]]) -> int:
+    """`queue_mail` for many messages, (recipient, subject, context) each, in one INSERT.
+
+    The ORM would insert them one row at a time on SQLite; a bulk invitation queues
+    thousands. Returns how many were queued.
+    """
+    rows = []
+    for recipient, subject, context in messages:
+        context.setdefault("service_name", current_app.config["SERVICE_NAME"])
+        rows.append(
+            {
+                "recipient": recipient,
+                "subject": _header_safe(subject),
+                "body_text": render_template(f"{template}.txt", subject=subject, **context),
+                "body_html": render_template(f"{template}.html", subject=subject, **context),
+            }
+        )
+    if rows:
+        db.session.execute(insert(OutboxMessage), rows)
+        db.session.info[_QUEUED] = True
+    return len(rows)
+
+
+def _header_safe(subject: str) -> str:
+    """A subject that fits its column and has no line breaks (which would end the header)."""
+    if len(subject) > SUBJECT_LENGTH:
+        subject = subject[: SUBJECT_LENGTH - 1] + "…"
+    return " ".join(subject.split())
 
 
 @event.listens_for(Session, "after_commit")
@@ -113,35 +147,78 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
 
 
-def deliver_due(*, limit: int = 50, now: datetime | None = None) -> int:
-    """Sends up to `limit` due messages and commits; returns how many were sent.
+def claim_due(session: Session, *, limit: int, now: datetime) -> list[int]:
+    """Claims up to `limit` due messages for this sender and commits the claim.
 
-    Owns its transaction: the claimed rows stay locked until the batch commits, so a
-    second worker skips them, and a worker that dies releases them for another try.
+    One UPDATE ... RETURNING decides the claim, so it is atomic on both databases: on
+    PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED (senders never wait on
+    each other); SQLite runs the statement under its write lock and re-checks the
+    status. A claimed message is `sending` until its lease ends at `next_attempt_at`.
     """
-    config = current_app.config
-    now = now or utcnow()
-    claimed = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+    due = (OutboxMessage.status.in_([PENDING, SENDING])) & (OutboxMessage.next_attempt_at <= now)
+    # A materialised CTE is evaluated once; PostgreSQL may re-run a plain IN (subquery)
+    # during the UPDATE and so claim more rows than the limit.
+    candidates = (
+        select(OutboxMessage.id)
+        .where(due)
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+    claimed = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(select(candidates.c.id)), due)
+        .values(status=SENDING, next_attempt_at=now + CLAIM_LEASE)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
     ).all()
-    if not claimed:
-        db.session.rollback()
-        return 0
+    session.commit()
+    return sorted(claimed)
+
+
+def deliver_due(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> int:
+    """Claims up to `limit` due messages, sends them and returns how many were sent.
+
+    Each message's outcome is committed as soon as it is known, so a sender that dies
+    can resend at most the one message it was sending when it died.
+    """
+    return _deliver_batch(limit=limit, now=now or utcnow())[1]
+
+
+def deliver_all_due(*, now: datetime | None = None) -> int:
+    """Sends every message due now, batch after batch; returns how many were sent."""
+    now = now or utcnow()
+    total = 0
+    while True:
+        claimed, sent = _deliver_batch(limit=BATCH_SIZE, now=now)
+        total += sent
+        if claimed < BATCH_SIZE:
+            return total
+
+
+def _deliver_batch(*, limit: int, now: datetime) -> tuple[int, int]:
+    config = current_app.config
+    ids = claim_due(db.session, limit=limit, now=now)
+    if not ids:
+        return 0, 0
+    claimed = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    ).all()
     sent = 0
     try:
         with transport_for(config) as transport:
             for message in claimed:
                 if _send_one(transport, message, config, now):
                     sent += 1
+                db.session.commit()
     except (smtplib.SMTPException, OSError) as exc:  # could not reach the server at all
         for message in claimed:
-            _failed_attempt(message, exc, config, now)
-    db.session.commit()
-    return sent
+            if message.status == SENDING:
+                _failed_attempt(message, exc, config, now)
+        db.session.commit()
+    return len(ids), sent
 
 
 def _send_one(transport, message: OutboxMessage, config, now: datetime) -> bool:
@@ -177,6 +254,7 @@ def _failed_attempt(message: OutboxMessage, exc: Exception, config, now: datetim
         message.status = FAILED
         log.error("outbox message %s failed for good: %s", message.id, exc)
     else:
+        message.status = PENDING
         message.next_attempt_at = now + backoff(message.attempts)
         log.warning("outbox message %s will be retried: %s", message.id, exc)
 

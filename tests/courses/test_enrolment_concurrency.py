@@ -125,3 +125,30 @@ def test_200_concurrent_enrolments_fill_20_seats_and_queue_the_rest(app, make_us
     ).all()
     assert sorted(enrolment.waitlist_positions(still_waiting).values()) == list(range(1, 186))
     assert db.session.scalar(select(func.count()).select_from(Enrolment)) == LEARNERS + 20
+
+
+def test_concurrent_enrolments_with_in_process_mail_send_each_learner_one_placement_mail(
+    make_app, app, make_user, smtp_server
+):
+    """Every request drains the outbox after its commit, as `make run` does; a message is
+    claimed by exactly one of them, so nobody gets a copy per request that saw it."""
+    sink, port = smtp_server
+    inline = make_app(OUTBOX_INLINE=True, MAIL_TRANSPORT="smtp", MAIL_PORT=port)
+    cohort_id = _open_cohort(capacity=10).id
+    identities = [(learner.email, learner.get_id()) for learner in map(make_user, [None] * 60)]
+
+    def enrol_over_http(identity: tuple[str, str]) -> int:
+        client = inline.test_client()
+        with client.session_transaction() as session:  # logged in, without 60 password checks
+            session["_user_id"] = identity[1]
+            session["_fresh"] = True
+        return client.post(f"/cohorts/{cohort_id}/enrol").status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(enrol_over_http, identities))
+
+    assert set(statuses) == {302}
+    received = Counter(message["To"] for message in sink.messages)
+    assert received == {email: 1 for email, _ in identities}
+    subjects = Counter(message["Subject"].split(":")[0] for message in sink.messages)
+    assert subjects == {"Your place is confirmed": 10, "You are on the waitlist": 50}

@@ -137,10 +137,10 @@ def test_after_the_last_allowed_attempt_the_message_has_failed(app, smtp_down):
 
 
 def test_a_message_that_cannot_be_built_does_not_hold_up_the_others(app, smtp):
-    """One bad row (here a line break smuggled into the subject after queueing) must not
+    """One bad row (here a line break smuggled into the recipient after queueing) must not
     block the outbox: it is marked failed and the rows behind it are still sent."""
-    broken = queued(subject="Line one\nLine two")
-    broken.subject = "Line one\nLine two"
+    broken = queued()
+    broken.recipient = "zoe.ashworth@example.nhs.uk\nBcc: everyone@example.nhs.uk"
     db.session.commit()
     queued("tom.hughes@example.nhs.uk")
     try:
@@ -151,6 +151,19 @@ def test_a_message_that_cannot_be_built_does_not_hold_up_the_others(app, smtp):
     assert sent == 1 and [email["To"] for email in smtp] == ["tom.hughes@example.nhs.uk"]
     db.session.refresh(broken)
     assert broken.status == "failed" and broken.last_error
+
+
+@pytest.mark.parametrize("smuggled", ["\r\n", "\n", "\x1b[31m", "\x85", "\u2028", "\x00"])
+def test_a_subject_is_written_on_one_line_whatever_reached_the_row(app, smtp, smuggled):
+    message = queued()
+    message.subject = f"Your place{smuggled}Bcc: everyone@example.nhs.uk"
+    db.session.commit()
+    assert outbox.deliver_due() == 1
+    [email] = smtp
+    subject = email["Subject"]
+    assert subject.startswith("Your place ") and subject.endswith("Bcc: everyone@example.nhs.uk")
+    assert not any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in subject)
+    assert "\u2028" not in subject and email["Bcc"] is None
 
 
 def test_backoff_doubles_from_30_seconds_up_to_6_hours():
@@ -193,45 +206,42 @@ def test_without_inline_delivery_a_request_leaves_mail_for_the_worker(
     assert [message.status for message in rows()] == ["pending"]
 
 
-def claim(session: Session, limit: int) -> list[int]:
-    """The claim deliver_due() makes: due rows, locked, skipping rows others hold."""
-    return list(
-        session.scalars(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == outbox.PENDING, OutboxMessage.next_attempt_at <= utcnow()
-            )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-
-
-def test_two_workers_claim_disjoint_rows(app):
-    """On PostgreSQL, rows one worker holds are skipped by the other (SQLite has no row locks)."""
+def test_two_senders_claim_disjoint_messages(app):
+    """A claim is one conditional UPDATE: two senders never get the same message."""
     for number in range(4):
         queued(f"person{number}@example.nhs.uk")
+    now = utcnow()
     with Session(db.engine) as first, Session(db.engine) as second:
-        mine, theirs = claim(first, 2), claim(second, 2)
-        assert len(mine) == len(theirs) == 2
-        if db.engine.dialect.name == "postgresql":
-            assert set(mine).isdisjoint(theirs)
-        first.rollback()
-        second.rollback()
+        mine = outbox.claim_due(first, limit=3, now=now)
+        theirs = outbox.claim_due(second, limit=3, now=now)
+    assert len(mine) == 3 and len(theirs) == 1
+    assert set(mine).isdisjoint(theirs)
+    assert {message.status for message in rows()} == {"sending"}
 
 
-def test_deliver_due_skips_messages_another_worker_holds(app):
-    """A second worker sends only what the first has not claimed, so nothing goes twice."""
+def test_deliver_due_skips_messages_another_sender_has_claimed(app, smtp):
     for number in range(4):
         queued(f"person{number}@example.nhs.uk")
-    with Session(db.engine) as other_worker:
-        held = claim(other_worker, 2)
-        sent = outbox.deliver_due()
-        statuses = {message.id: message.status for message in rows()}
-        other_worker.rollback()
-    if db.engine.dialect.name == "postgresql":
-        assert sent == 2
-        assert [statuses[message_id] for message_id in held] == ["pending", "pending"]
-    else:
-        assert sent == 4
+    with Session(db.engine) as other_sender:
+        held = outbox.claim_due(other_sender, limit=2, now=utcnow())
+    assert outbox.deliver_due() == 2
+    statuses = {message.id: message.status for message in rows()}
+    assert [statuses[message_id] for message_id in held] == ["sending", "sending"]
+    assert len(smtp) == 2
+
+
+def test_a_claim_left_by_a_sender_that_died_is_taken_again_after_its_lease(app, smtp):
+    message = queued()
+    now = utcnow()
+    with Session(db.engine) as dead_sender:
+        assert outbox.claim_due(dead_sender, limit=10, now=now) == [message.id]
+    assert outbox.deliver_due(now=now + outbox.CLAIM_LEASE - timedelta(seconds=1)) == 0
+    assert outbox.deliver_due(now=now + outbox.CLAIM_LEASE) == 1
+    assert len(smtp) == 1
+
+
+def test_inline_delivery_sends_every_due_message_not_just_one_batch(app, smtp):
+    for number in range(outbox.BATCH_SIZE + 3):
+        queued(f"person{number}@example.nhs.uk")
+    assert outbox.deliver_all_due() == outbox.BATCH_SIZE + 3
+    assert len(smtp) == outbox.BATCH_SIZE + 3
