@@ -120,8 +120,12 @@ def sort_key(learner: User) -> tuple[str, int]:
 
 
 def _role(learner: User) -> str:
-    parts = [learner.job_title, learner.department.name if learner.department else None]
-    return ", ".join(part for part in parts if part)
+    """Job title and department, the department left out when the title already names it."""
+    title = (learner.job_title or "").strip()
+    department = learner.department.name.strip() if learner.department else ""
+    if department and department.casefold() not in title.casefold():
+        return f"{title}, {department}" if title else department
+    return title
 
 
 # --- layout ----------------------------------------------------------------------------------

@@ -100,6 +100,34 @@ def test_learners_are_listed_by_name_with_their_job_title():
     assert "Project Support Officer, Finance" in " ".join(text.split())
 
 
+@pytest.mark.parametrize(
+    ("job_title", "department", "printed"),
+    [
+        ("Ward Manager, Ward 5 Surgery", "Ward 5 Surgery", "Ward Manager, Ward 5 Surgery"),
+        ("Ward manager, ward 5 surgery", "Ward 5 Surgery", "Ward manager, ward 5 surgery"),
+        ("Ward Manager", "Ward 5 Surgery", "Ward Manager, Ward 5 Surgery"),
+        (None, "Ward 5 Surgery", "Ward 5 Surgery"),
+        ("Ward Manager", None, "Ward Manager"),
+    ],
+)
+def test_the_department_is_printed_once_even_when_the_job_title_names_it(
+    job_title, department, printed
+):
+    learner = User(
+        id=1,
+        full_name="Megan Price",
+        job_title=job_title,
+        department=Department(name=department) if department else None,
+    )
+
+    text = " ".join(
+        pdf_text(render_signin_sheet(unsaved_session(), [learner], trainers=[])).split()
+    )
+
+    assert printed in text
+    assert "Surgery, Ward 5 Surgery" not in text and "surgery, Ward 5 Surgery" not in text
+
+
 def test_names_are_escaped_not_read_as_markup():
     names = ["Pat <b>O'Neil</b> & Co"]
 
