@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+NHS_FONT_HOST = "https://assets.nhs.uk"  # where the NHS.UK stylesheet's fonts live
 
 
 class ConfigError(RuntimeError):
@@ -80,6 +82,10 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         # Each process would count login failures on its own.
         raise ConfigError("RATELIMIT_STORAGE_URI must name a shared store (Redis) in production")
 
+    font_host = os.environ.get("LMS_NHS_FONT_HOST", NHS_FONT_HOST).strip().rstrip("/")
+    if font_host and not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]+)?", font_host):
+        raise ConfigError("LMS_NHS_FONT_HOST must be an https:// origin, or empty for none")
+
     idle_minutes = _env_int("LMS_IDLE_TIMEOUT_MINUTES", 8 * 60)
     return {
         "LMS_ENV": "production" if production else "development",
@@ -131,6 +137,9 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
                 PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk",
             )
         ),
+        # Where the NHS stylesheet loads Frutiger from; "" uses the fallback fonts, for
+        # networks that cannot reach the NHS host (pages would wait on it otherwise).
+        "NHS_FONT_HOST": font_host,
         "ADMIN_PAGE_SIZE": 25,
         # Attendance: self check-in codes and the end-of-session rules.
         "CHECK_IN_ROTATION_SECONDS": _env_int("LMS_CHECK_IN_ROTATION_SECONDS", 30),

@@ -14,14 +14,14 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def content_security_policy(nonce: str) -> str:
+def content_security_policy(nonce: str, font_host: str = "") -> str:
     return "; ".join(
         [
             "default-src 'self'",
             f"script-src 'self' 'nonce-{nonce}'",
             "style-src 'self'",
             "img-src 'self' data:",
-            "font-src 'self' https://assets.nhs.uk",  # Frutiger, the NHS typeface
+            f"font-src 'self' {font_host}".rstrip(),  # Frutiger, the NHS typeface
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
@@ -33,7 +33,9 @@ def content_security_policy(nonce: str) -> str:
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
+    headers["Content-Security-Policy"] = content_security_policy(
+        csp_nonce(), current_app.config["NHS_FONT_HOST"]
+    )
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"

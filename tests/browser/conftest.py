@@ -50,7 +50,8 @@ class _QuietHandler(WSGIRequestHandler):
 @pytest.fixture
 def live_server(app, make_app) -> Iterator[str]:
     """The base URL of the app served from a thread; `app` keeps the tables empty around it."""
-    server_app = make_app(WTF_CSRF_ENABLED=True)
+    # No font host: a test machine (like a locked-down trust network) cannot reach it.
+    server_app = make_app(WTF_CSRF_ENABLED=True, NHS_FONT_HOST="")
     server = make_server("127.0.0.1", 0, server_app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -72,13 +73,6 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _loopback_only(route: Route) -> None:
-    if urlsplit(route.request.url).hostname == "127.0.0.1":
-        route.continue_()
-    else:
-        route.abort()
-
-
 @pytest.fixture
 def console_messages() -> list[ConsoleMessage]:
     """What the page logged to its console (and uncaught errors, as "pageerror" entries)."""
@@ -86,12 +80,25 @@ def console_messages() -> list[ConsoleMessage]:
 
 
 @pytest.fixture
-def page(browser, console_messages) -> Iterator[Page]:
+def off_host_requests() -> list[str]:
+    """Every request the page tried to make to anywhere but the app (each was aborted)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, console_messages, off_host_requests) -> Iterator[Page]:
+    def loopback_only(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            off_host_requests.append(route.request.url)
+            route.abort()
+
     context = browser.new_context()
     page = context.new_page()
     page.on("console", lambda message: console_messages.append(message))
     page.on("pageerror", lambda error: console_messages.append(_PageError(error)))
-    page.route("**/*", _loopback_only)
+    page.route("**/*", loopback_only)
     try:
         yield page
     finally:

@@ -178,3 +178,49 @@ def test_get_requests_change_nothing(app, client, admin):
         if "GET" in rule.methods:
             client.get(_sample_url(rule))
     assert db.session.query(AuditEvent).count() == before
+
+
+def _font_src(response) -> str:
+    csp = response.headers["Content-Security-Policy"]
+    return next(part.strip() for part in csp.split(";") if "font-src" in part)
+
+
+def test_by_default_the_nhs_typeface_comes_from_the_nhs_font_host(client):
+    assert _font_src(client.get("/login")) == "font-src 'self' https://assets.nhs.uk"
+    css = client.get("/frontend/nhsuk-frontend.min.css").get_data(as_text=True)
+    assert "@font-face" in css and "https://assets.nhs.uk/fonts/" in css
+
+
+def test_with_no_font_host_pages_use_the_fallback_fonts_and_name_no_other_host(make_app):
+    """A network that cannot reach the NHS host gets pages that never wait on it."""
+    client = make_app(NHS_FONT_HOST="").test_client()
+    assert _font_src(client.get("/login")) == "font-src 'self'"
+    response = client.get("/frontend/nhsuk-frontend.min.css")
+    css = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/css"
+    assert "@font-face" not in css and "assets.nhs.uk" not in css
+    assert ".nhsuk-header" in css  # the rest of the stylesheet is all there
+    assert response.cache_control.max_age
+
+
+def test_a_trust_may_serve_the_fonts_from_its_own_host(make_app):
+    client = make_app(NHS_FONT_HOST="https://fonts.trust.nhs.uk").test_client()
+    assert _font_src(client.get("/login")) == "font-src 'self' https://fonts.trust.nhs.uk"
+    css = client.get("/frontend/nhsuk-frontend.min.css").get_data(as_text=True)
+    assert "https://fonts.trust.nhs.uk/fonts/" in css and "assets.nhs.uk" not in css
+
+
+@pytest.mark.parametrize("value", ["", "https://fonts.trust.nhs.uk/", " https://assets.nhs.uk "])
+def test_the_font_host_setting_is_read_from_the_environment(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("LMS_NHS_FONT_HOST", value)
+    expected = value.strip().rstrip("/")
+    assert from_environment(tmp_path, {"SECRET_KEY": "k" * 40})["NHS_FONT_HOST"] == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["http://assets.nhs.uk", "https://x.nhs.uk; script-src *", "assets.nhs.uk"]
+)
+def test_a_font_host_that_is_not_an_https_origin_is_refused(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("LMS_NHS_FONT_HOST", value)
+    with pytest.raises(ConfigError, match="LMS_NHS_FONT_HOST"):
+        from_environment(tmp_path, {"SECRET_KEY": "k" * 40})
