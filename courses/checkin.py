@@ -43,6 +43,10 @@ from lms.extensions import db
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, so 5 unbiased bits each
 CODE_LENGTH = 6
 
+# Cohort statuses in which learners may check in (a cohort may still be open for
+# enrolment while its first sessions run).
+TAKING_CHECK_INS = (CohortStatus.OPEN, CohortStatus.RUNNING)
+
 # How far outside the check-in window a code is still recognised, only so that a learner
 # who is too early or too late is told so rather than told the code is wrong. Keeps the
 # candidate sessions to an indexed range of start times (those within half a day).
@@ -215,7 +219,8 @@ def find_session(code: str, now: datetime, rules: CheckInRules = DEFAULT_RULES) 
 
 
 def is_open(session: Session, now: datetime, rules: CheckInRules = DEFAULT_RULES) -> bool:
-    return session.starts_at - rules.opens_before <= now <= session.starts_at + rules.closes_after
+    """Whether `now` falls in the session's check-in window (whoever is asking)."""
+    return opens_at(session, rules) <= now <= closes_at(session, rules)
 
 
 def opens_at(session: Session, rules: CheckInRules = DEFAULT_RULES) -> datetime:
@@ -224,6 +229,33 @@ def opens_at(session: Session, rules: CheckInRules = DEFAULT_RULES) -> datetime:
 
 def closes_at(session: Session, rules: CheckInRules = DEFAULT_RULES) -> datetime:
     return session.starts_at + rules.closes_after
+
+
+def is_accepting(session: Session, now: datetime, rules: CheckInRules = DEFAULT_RULES) -> bool:
+    """Whether a code for the session would be taken now: its trainer has started self
+    check-in, neither it nor its cohort is called off, and its window is open.
+
+    `check_in` refuses on each of these in turn; the session's cohort must be loaded.
+    """
+    return (
+        session.check_in_secret is not None
+        and not session.cancelled
+        and session.cohort.status in TAKING_CHECK_INS
+        and is_open(session, now, rules)
+    )
+
+
+def may_check_in(
+    session: Session, enrolment: Enrolment, now: datetime, rules: CheckInRules = DEFAULT_RULES
+) -> bool:
+    """Whether the enrolment's learner can check in to the session now, as `check_in`
+    decides: the session is accepting codes and the register expects them at it."""
+    return (
+        enrolment.cohort_id == session.cohort_id
+        and enrolment.status == EnrolmentStatus.CONFIRMED
+        and attendance.is_expected(enrolment, session)
+        and is_accepting(session, now, rules)
+    )
 
 
 # --- checking in -------------------------------------------------------------------------
@@ -265,7 +297,7 @@ def check_in(
     is an absence marked automatically. Checking in twice changes nothing.
     """
     session = find_session(code, now, rules)
-    if session.cohort.status not in (CohortStatus.OPEN, CohortStatus.RUNNING):
+    if session.cohort.status not in TAKING_CHECK_INS:
         raise CohortNotRunning()
     _check_window(session, now, rules)
     enrolment = _expected_enrolment(session, learner)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
+from courses import checkin
 from courses.attendance import Rate, attendance_rates
 from courses.enrolment import ACTIVE, waitlist_positions
-from courses.models import Cohort, Enrolment, EnrolmentStatus, Session
+from courses.models import AttendanceRecord, Cohort, Enrolment, EnrolmentStatus, Session
 from lms.auth.models import User
 from lms.extensions import db
 
@@ -19,9 +20,20 @@ RECENT_LIMIT = 20
 UPCOMING_LIMIT = 10
 
 
+@dataclass(frozen=True)
+class CheckedIn:
+    """A session whose check-in is open, and the learner's entry already on its register."""
+
+    session: Session
+    record: AttendanceRecord
+
+
 @dataclass
 class MyLearning:
     upcoming: list[Session] = field(default_factory=list)
+    # Sessions whose check-in is open now: those to check in to, and those already marked.
+    to_check_in: list[Session] = field(default_factory=list)
+    checked_in: list[CheckedIn] = field(default_factory=list)
     enrolments: list[Enrolment] = field(default_factory=list)
     positions: dict[int, int] = field(default_factory=dict)
     rates: dict[int, Rate] = field(default_factory=dict)
@@ -36,7 +48,9 @@ def _with_cohort():
     )
 
 
-def my_learning(user: User, now: datetime) -> MyLearning:
+def my_learning(
+    user: User, now: datetime, rules: checkin.CheckInRules = checkin.DEFAULT_RULES
+) -> MyLearning:
     view = MyLearning()
     view.enrolments = list(
         db.session.scalars(
@@ -49,21 +63,35 @@ def my_learning(user: User, now: datetime) -> MyLearning:
     )
     view.positions = waitlist_positions([e.id for e in view.enrolments if e.status == S.WAITLISTED])
     view.rates = attendance_rates([e.id for e in view.enrolments if e.confirmed_at], now)
-    view.upcoming = list(
-        db.session.scalars(
-            select(Session)
-            .join(Enrolment, Enrolment.cohort_id == Session.cohort_id)
-            .where(
-                Enrolment.learner_id == user.id,
-                Enrolment.status == S.CONFIRMED,
-                Session.ends_at > now,
-                Session.cancelled.is_(False),
-            )
-            .order_by(Session.starts_at)
-            .limit(UPCOMING_LIMIT)
-            .options(selectinload(Session.cohort).selectinload(Cohort.course))
+    # My register entry for each session comes with it, for the check-in prompt.
+    upcoming = db.session.execute(
+        select(Session, Enrolment, AttendanceRecord)
+        .join(Enrolment, Enrolment.cohort_id == Session.cohort_id)
+        .outerjoin(
+            AttendanceRecord,
+            and_(
+                AttendanceRecord.session_id == Session.id,
+                AttendanceRecord.enrolment_id == Enrolment.id,
+            ),
         )
-    )
+        .where(
+            Enrolment.learner_id == user.id,
+            Enrolment.status == S.CONFIRMED,
+            Session.ends_at > now,
+            Session.cancelled.is_(False),
+        )
+        .order_by(Session.starts_at)
+        .limit(UPCOMING_LIMIT)
+        .options(selectinload(Session.cohort).selectinload(Cohort.course))
+    ).all()
+    view.upcoming = [session for session, _, _ in upcoming]
+    for session, enrolment, record in upcoming:
+        if not checkin.may_check_in(session, enrolment, now, rules):
+            continue
+        if record is None:
+            view.to_check_in.append(session)
+        else:
+            view.checked_in.append(CheckedIn(session, record))
     team = (
         select(Enrolment)
         .join(User, User.id == Enrolment.learner_id)

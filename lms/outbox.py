@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms.db import Base, utcnow
 from lms.extensions import db
-from lms.mailer import build_email, transport_for
+from lms.mailer import build_email, header_text, transport_for
 
 log = logging.getLogger("lms.outbox")
 
@@ -120,10 +120,11 @@ def queue_many_mail(template: str, messages: list[tuple[str, str, dict]]) -> int
 
 
 def _header_safe(subject: str) -> str:
-    """A subject that fits its column and has no line breaks (which would end the header)."""
+    """A subject that fits its column, on one line with no control characters."""
+    subject = header_text(subject)
     if len(subject) > SUBJECT_LENGTH:
         subject = subject[: SUBJECT_LENGTH - 1] + "…"
-    return " ".join(subject.split())
+    return subject
 
 
 @event.listens_for(Session, "after_commit")

@@ -22,7 +22,11 @@ def navigation() -> list[dict]:
     """The header links this person may use; the current section is marked."""
     if not has_request_context() or not current_user.is_authenticated:
         return []
-    items = [NavItem("Home", "home.index", "/"), NavItem("Courses", "catalogue.index", "/courses")]
+    items = [
+        NavItem("Home", "home.index", "/"),
+        NavItem("Courses", "catalogue.index", "/courses"),
+        NavItem("Check in", "checkin.check_in", "/check-in"),  # everyone is a learner
+    ]
     if current_user.is_admin or current_user.is_trainer:
         items.append(NavItem("Cohorts", "cohort_admin.index", "/admin/cohorts"))
         items.append(NavItem("Teaching", "attendance.index", "/teach"))

@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -22,12 +23,13 @@ from sqlalchemy.orm import selectinload
 from courses import checkin
 from courses.cohorts import may_manage
 from courses.forms import CheckInForm
-from courses.models import Cohort, Session
+from courses.models import AttendanceMethod, AttendanceRecord, Cohort, Session
 from lms.auth.access import login_required, object_access
 from lms.db import utcnow
 from lms.errors import render_error
 from lms.extensions import db, limiter
-from lms.forms import INVALID, one_transaction
+from lms.forms import INVALID, one_transaction, safe_next
+from lms.timezones import format_local
 
 bp = Blueprint("checkin", __name__, template_folder="../templates")
 
@@ -61,16 +63,35 @@ def _too_many_attempts(_error):
 @login_required
 @attempts_per_user
 def check_in():
-    """Scanning the trainer's QR code opens this page with the code filled in."""
+    """Scanning the trainer's QR code opens this page with the code filled in; the home
+    page's form posts here too, with `next` to return to."""
     form = CheckInForm(data={"code": request.args.get("code", "")[:20]})
+    back_to = safe_next(request.form.get("next"), "") or None
     if form.validate_on_submit():
         with one_transaction(form) as outcome:
             record = checkin.check_in(form.code.data, current_user, utcnow(), _rules())
         if outcome.ok:
             session = _load(record.session_id)
-            return render_template("courses/checkin/done.html", record=record, session=session)
+            if back_to is None:
+                return render_template("courses/checkin/done.html", record=record, session=session)
+            category, message = _banner(record, session)
+            flash(message, category)
+            return redirect(back_to)
     status = INVALID if form.is_submitted() else 200
-    return render_template("courses/checkin/form.html", form=form), status
+    return render_template("courses/checkin/form.html", form=form, back_to=back_to), status
+
+
+def _banner(record: AttendanceRecord, session: Session) -> tuple[str, str]:
+    """What done.html's page says, as a banner for a learner sent back where they were."""
+    what = f"{session.cohort.course.title}: {session.title}"
+    status = record.status.label.lower()
+    if record.method == AttendanceMethod.SELF_CHECK_IN:
+        at = format_local(record.marked_at, "%H:%M")
+        return "success", f"You are checked in to {what}. We have recorded you as {status} at {at}."
+    return "info", (
+        f"Your trainer has already marked the register for {what}. It shows you as {status}. "
+        "If this is wrong, speak to your trainer."
+    )
 
 
 def _load(session_id: int) -> Session:

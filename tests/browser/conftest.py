@@ -85,20 +85,27 @@ def off_host_requests() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(browser, console_messages, off_host_requests) -> Iterator[Page]:
+def keep_to_the_app(page: Page, off_host_requests: list[str] | None = None) -> None:
+    """Aborts every request the page makes to anywhere but the app, noting each one."""
+
     def loopback_only(route: Route) -> None:
         if urlsplit(route.request.url).hostname == "127.0.0.1":
             route.continue_()
         else:
-            off_host_requests.append(route.request.url)
+            if off_host_requests is not None:
+                off_host_requests.append(route.request.url)
             route.abort()
 
+    page.route("**/*", loopback_only)
+
+
+@pytest.fixture
+def page(browser, console_messages, off_host_requests) -> Iterator[Page]:
     context = browser.new_context()
     page = context.new_page()
     page.on("console", lambda message: console_messages.append(message))
     page.on("pageerror", lambda error: console_messages.append(_PageError(error)))
-    page.route("**/*", loopback_only)
+    keep_to_the_app(page, off_host_requests)
     try:
         yield page
     finally:

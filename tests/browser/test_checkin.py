@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from lms.db import utcnow
 from lms.extensions import db
-from tests.browser.conftest import _loopback_only
+from tests.browser.conftest import keep_to_the_app
 from tests.browser.test_accessibility import assert_accessible
 from tests.conftest import PASSWORD
 
@@ -36,10 +36,10 @@ def session(make_course, make_cohort, make_enrolment, trainer, learner):
 
 @pytest.fixture
 def learner_page(browser: Browser) -> Iterator[Page]:
-    """A second browser context: the learner's phone."""
+    """A second browser context: the learner's phone, which may only reach the app."""
     context = browser.new_context()
     page = context.new_page()
-    page.route("**/*", _loopback_only)
+    keep_to_the_app(page)
     try:
         yield page
     finally:
@@ -70,13 +70,18 @@ def test_learner_checks_in_with_the_code_on_the_trainers_screen(
     expect(page.get_by_text("Nobody has checked in yet.")).to_be_visible()
     page.screenshot(path=artifacts / "check-in-screen.png", full_page=True)
 
+    # The learner's home page offers check-in while it is open: no address to type.
     log_in_through_form(learner_page, live_server, learner)
-    learner_page.goto(f"{live_server}/check-in")
+    check_in_now = learner_page.get_by_role("heading", name="Check in now")
+    expect(check_in_now).to_be_visible()
     learner_page.get_by_label("Check-in code").fill(code.inner_text())
-    learner_page.get_by_role("button", name="Check in").click()
-    expect(learner_page.get_by_role("heading", level=1)).to_have_text(
-        f"You are checked in to Project foundations: {session.title}"
+    learner_page.get_by_role("button", name="Check in", exact=True).click()
+    learner_page.wait_for_url(f"{live_server}/")
+    expect(learner_page.locator(".nhsuk-notification-banner--success")).to_contain_text(
+        f"You are checked in to Project foundations: {session.title}."
     )
+    expect(check_in_now).to_have_count(0)
+    learner_page.screenshot(path=artifacts / "check-in-home.png", full_page=True)
 
     # The trainer's list updates by itself, without reloading the page.
     page.evaluate("window.notReloaded = true")
@@ -138,7 +143,11 @@ def test_the_check_in_pages_are_accessible(
     assert_accessible(page)
 
     log_in_through_form(learner_page, live_server, learner)
-    learner_page.goto(f"{live_server}/check-in")
+    expect(learner_page.get_by_role("heading", name="Check in now")).to_be_visible()
+    assert_accessible(learner_page)  # the home page with its check-in form
+    menu = learner_page.get_by_role("navigation", name="Menu")
+    menu.get_by_role("link", name="Check in", exact=True).click()
+    learner_page.wait_for_url(f"{live_server}/check-in")
     assert_accessible(learner_page)
     learner_page.get_by_label("Check-in code").fill("WRONG2")
     learner_page.get_by_role("button", name="Check in").click()

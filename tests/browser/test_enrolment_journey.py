@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from courses.models import CohortStatus, CourseStatus, Enrolment, EnrolmentStatus
 from lms.extensions import db
-from tests.browser.conftest import _loopback_only
+from tests.browser.conftest import keep_to_the_app
 from tests.conftest import PASSWORD
 
 # The course factories are fixtures of tests/courses; importing them makes them fixtures here.
@@ -65,7 +65,7 @@ def second_page(browser: Browser) -> Iterator[Callable[[], Page]]:
         context = browser.new_context()
         contexts.append(context)
         page = context.new_page()
-        page.route("**/*", _loopback_only)
+        keep_to_the_app(page)
         return page
 
     yield open_page

@@ -1,8 +1,8 @@
 """Self check-in pages (courses/views/checkin.py): the trainer's QR screen, its JSON feed,
 who may see them, and a learner checking in through /check-in?code=… as scanning does.
 
-The views read the clock through `utcnow`, frozen here at NOW, five minutes before the
-session starts.
+The views (and the home page, which offers check-in while it is open) read the clock
+through `utcnow`, frozen here at NOW, five minutes before the session starts.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import segno
 from sqlalchemy import select
 
 from courses import checkin
-from courses.models import AttendanceRecord, AttendanceStatus
+from courses.models import AttendanceRecord, AttendanceStatus, CohortStatus, EnrolmentStatus
 from courses.views import checkin as checkin_views
+from lms import home
 from lms.auth.models import Role
 from lms.extensions import db
 from tests.conftest import PASSWORD, log_in
@@ -30,6 +31,7 @@ NOW = START - timedelta(minutes=5)
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch):
     monkeypatch.setattr(checkin_views, "utcnow", lambda: NOW)
+    monkeypatch.setattr(home, "utcnow", lambda: NOW)
 
 
 @pytest.fixture
@@ -147,6 +149,17 @@ def test_the_code_follows_the_clock(client, trainer, session, monkeypatch):
     monkeypatch.setattr(checkin_views, "utcnow", lambda: NOW + timedelta(seconds=40))
     second = client.get(f"{screen_url(session)}.json").get_json()
     assert second["code"] != first["code"] and second["expires_in"] == 20
+
+
+def test_the_screen_leads_back_to_the_sessions_register(client, trainer, session):
+    log_in(client, trainer.email, PASSWORD)
+    page = client.get(screen_url(session)).get_data(as_text=True)
+    back = re.search(
+        r'<a class="nhsuk-back-link"[^>]*href="([^"]+)"[^>]*>\s*(.*?)\s*</a>', page, re.S
+    )
+    assert back.group(1) == f"/teach/sessions/{session.id}/register"
+    assert "Back to the register" in back.group(2)
+    assert client.get(back.group(1)).status_code == 200
 
 
 def test_a_cancelled_session_shows_no_code(client, trainer, session):
@@ -277,3 +290,183 @@ def test_a_learner_already_on_the_register_is_told_what_it_says(
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Your trainer has already marked the register" in page and "excused" in page
+
+
+# --- the learner's home page -------------------------------------------------------------
+
+
+def home_page(client) -> str:
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def at(monkeypatch, moment: datetime) -> None:
+    monkeypatch.setattr(home, "utcnow", lambda: moment)
+    monkeypatch.setattr(checkin_views, "utcnow", lambda: moment)
+
+
+@pytest.mark.parametrize(
+    ("moment", "offered"),
+    [
+        (START - timedelta(minutes=16), False),
+        (START - timedelta(minutes=15), True),
+        (NOW, True),
+        (START + timedelta(minutes=30), True),
+        (START + timedelta(minutes=31), False),
+    ],
+)
+def test_home_offers_check_in_only_while_the_window_is_open(
+    client, session, enrolled, learner, monkeypatch, moment, offered
+):
+    checkin.open_check_in(session)
+    db.session.commit()
+    at(monkeypatch, moment)
+    log_in(client, learner.email, PASSWORD)
+    page = home_page(client)
+    assert ("Check in now" in page) is offered
+    assert ('action="/check-in"' in page) is offered
+    assert ">Project foundations</a>: Session 1" in page  # upcoming, either way
+    if offered:
+        assert "Check-in is open for Project foundations: Session 1, 09:00 to 12:00." in page
+        assert '<label class="nhsuk-label" for="code">' in page and 'name="code"' in page
+        assert '<input type="hidden" name="next" value="/">' in page
+        assert 'name="csrf_token"' in page
+
+
+@pytest.mark.parametrize(
+    "unavailable",
+    [
+        "session cancelled",
+        "cohort cancelled",
+        "cohort closed",
+        "check-in not started",
+        "waitlisted",
+        "joined after it started",
+    ],
+)
+def test_home_offers_no_check_in_that_would_be_refused(
+    client, session, cohort, enrolled, learner, unavailable
+):
+    checkin.open_check_in(session)
+    if unavailable == "session cancelled":
+        session.cancelled = True
+    elif unavailable == "cohort cancelled":
+        cohort.status = CohortStatus.CANCELLED
+    elif unavailable == "cohort closed":
+        cohort.status = CohortStatus.CLOSED
+    elif unavailable == "check-in not started":
+        session.check_in_secret = None
+    elif unavailable == "waitlisted":
+        enrolled.status, enrolled.confirmed_at = EnrolmentStatus.WAITLISTED, None
+    else:
+        enrolled.confirmed_at = START + timedelta(minutes=1)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    assert "Check in now" not in home_page(client)
+
+
+def test_home_offers_no_check_in_to_sessions_of_other_peoples(
+    client, make_course, make_cohort, make_enrolment, session, enrolled, learner, trainer, make_user
+):
+    """Another learner's session, even in another cohort of the same course, and a
+    trainer's own session, are not theirs to check in to."""
+    checkin.open_check_in(session)
+    other = make_cohort(make_course(), sessions=[(START, START + timedelta(hours=1))])
+    checkin.open_check_in(other.sessions[0])
+    db.session.commit()
+    someone = make_user()
+    make_enrolment(other, someone, requested_at=START - timedelta(days=7))
+    for person in (trainer, make_user()):
+        log_in(client, person.email, PASSWORD)
+        assert "Check in now" not in home_page(client)
+        client.post("/logout")
+    log_in(client, learner.email, PASSWORD)
+    page = home_page(client)
+    assert "Check-in is open for Project foundations: Session 1, 09:00" in page
+    assert other.course.title not in page
+
+
+def test_checking_in_from_home_returns_there_with_a_banner(client, session, enrolled, learner):
+    checkin.open_check_in(session)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    code = checkin.code_at(session, NOW)
+    response = client.post("/check-in", data={"code": code, "next": "/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = home_page(client)
+    assert "nhsuk-notification-banner--success" in page
+    assert (
+        "You are checked in to Project foundations: Session 1. "
+        "We have recorded you as present at 08:55."
+    ) in page
+    # Checked in: the home page says so instead of offering the form again.
+    assert "Check in now" not in page and 'action="/check-in"' not in page
+    assert (
+        "You checked in to Project foundations: Session 1 at 08:55. "
+        "The register shows you as present."
+    ) in page
+    assert db.session.scalar(select(AttendanceRecord)).status == AttendanceStatus.PRESENT
+
+
+def test_home_says_what_the_register_already_shows(client, session, enrolled, learner, trainer):
+    checkin.open_check_in(session)
+    db.session.add(
+        AttendanceRecord(
+            session_id=session.id,
+            enrolment_id=enrolled.id,
+            status=AttendanceStatus.EXCUSED,
+            method="register",
+            marked_by_id=trainer.id,
+            marked_at=NOW,
+        )
+    )
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    page = home_page(client)
+    assert "Check in now" not in page
+    assert (
+        "Your trainer has marked the register for Project foundations: Session 1. "
+        "It shows you as excused."
+    ) in page
+
+
+def test_a_wrong_code_from_home_keeps_the_way_back(client, session, enrolled, learner):
+    checkin.open_check_in(session)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    response = client.post("/check-in", data={"code": "ZZZZZZ", "next": "/"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "That code is not right or has expired" in page
+    assert '<input type="hidden" name="next" value="/">' in page
+
+
+@pytest.mark.parametrize("target", ["https://example.com/", "//example.com/", "javascript:x"])
+def test_check_in_never_sends_anyone_to_another_site(client, session, enrolled, learner, target):
+    checkin.open_check_in(session)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    response = client.post(
+        "/check-in", data={"code": checkin.code_at(session, NOW), "next": target}
+    )
+    assert response.status_code == 200  # the confirmation page, no redirect anywhere
+    assert "You are checked in to Project foundations: Session 1" in response.get_data(as_text=True)
+
+
+def test_offering_check_in_costs_the_home_page_no_statements(
+    client, session, enrolled, learner, monkeypatch, count_queries
+):
+    """Whether check-in is open comes from the upcoming sessions the page loads anyway."""
+    checkin.open_check_in(session)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    counts = {}
+    for moment in (START - timedelta(days=1), NOW):
+        at(monkeypatch, moment)
+        home_page(client)  # warm-up
+        with count_queries() as counter:
+            page = home_page(client)
+        counts[moment] = counter.count
+    assert "Check in now" in page
+    assert counts[START - timedelta(days=1)] == counts[NOW], counts

@@ -425,6 +425,33 @@ def test_bulk_enrolment_needs_a_list(client, as_admin, course, make_cohort, data
     assert count(Enrolment) == 0
 
 
+def test_each_session_links_to_its_register_and_check_in_screen(
+    client, login, admin, trainer, course, make_cohort
+):
+    """Cancelled sessions have neither (no register, nobody can check in)."""
+    start = datetime(2026, 5, 5, 9, 0, tzinfo=UTC)
+    cohort = make_cohort(
+        course,
+        trainers=[trainer],
+        sessions=[(start.replace(day=day), start.replace(day=day, hour=12)) for day in (5, 6, 7)],
+    )
+    held, cancelled, later = cohort.sessions
+    cancelled.cancelled = True
+    db.session.commit()
+    for person in (admin, trainer):
+        login(person)
+        page = client.get(f"/admin/cohorts/{cohort.id}").get_data(as_text=True)
+        sessions = page.split("<h2>Sessions</h2>", 1)[1].split("<h2>", 1)[0]
+        for session in (held, later):
+            register = f'<a href="/teach/sessions/{session.id}/register">Register'
+            screen = f'<a href="/teach/sessions/{session.id}/check-in">Check-in screen'
+            assert register in sessions and screen in sessions, (person, session.title)
+            assert client.get(f"/teach/sessions/{session.id}/register").status_code == 200
+            assert client.get(f"/teach/sessions/{session.id}/check-in").status_code == 200
+        assert f"/teach/sessions/{cancelled.id}/" not in sessions
+        client.post("/logout")
+
+
 # --- who may do what ----------------------------------------------------------------------
 
 

@@ -39,8 +39,8 @@ def test_pages_with_errors_say_so_in_the_title(client):
 @pytest.mark.parametrize(
     ("roles", "visible", "hidden"),
     [
-        ((), ["Home", "Account"], ["People", "Audit log"]),
-        ((Role.ADMIN,), ["Home", "People", "Audit log", "Account"], []),
+        ((), ["Home", "Check in", "Account"], ["People", "Audit log"]),
+        ((Role.ADMIN,), ["Home", "Check in", "People", "Audit log", "Account"], []),
     ],
 )
 def test_navigation_shows_what_the_person_may_use(client, make_user, roles, visible, hidden):
@@ -52,6 +52,16 @@ def test_navigation_shows_what_the_person_may_use(client, make_user, roles, visi
         assert f">{text}<" in navigation.replace("\n", "").replace("  ", ""), text
     for text in hidden:
         assert f">{text}<" not in navigation, text
+
+
+def test_everyone_logged_in_has_a_way_to_check_in(client, learner):
+    """Everyone is a learner, so the header always leads to /check-in, marked when there."""
+    assert "Check in" not in client.get("/login").get_data(as_text=True)
+    log_in(client, learner.email, PASSWORD)
+    page = client.get("/check-in").get_data(as_text=True)
+    navigation = page.split('aria-label="Menu"', 1)[1].split("</nav>", 1)[0]
+    link = re.search(r'<a class="nhsuk-header__navigation-link" href="/check-in"[^>]*>', navigation)
+    assert link and 'aria-current="page"' in link.group(0)
 
 
 def test_flash_messages_become_notification_banners(client, learner):
