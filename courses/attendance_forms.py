@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from courses.attendance import NOTE_LENGTH, RegisterRow
 from courses.cohort_forms import DATE_FORMATS
 from courses.models import AttendanceStatus
-from lms.forms import SensibleDate
+from lms.forms import Form, SensibleDate
 
 STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in AttendanceStatus]
+*_others, _last = [status.label.lower() for status in AttendanceStatus]
+CHOICES_TEXT = f"{', '.join(_others)} or {_last}"  # "present, late, left early, absent or excused"
 
 
 class StatusField(RadioField):
@@ -32,7 +33,7 @@ class StatusField(RadioField):
         super().pre_validate(form)
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     """Built by `register_form`, which adds a status and a note field for each learner."""
 
     action = StringField()  # which button was pressed: "save" or "everyone_present"
@@ -92,7 +93,12 @@ def register_form(rows: list[RegisterRow], *, with_reason: bool, submitted: bool
         setattr(
             Form,
             f"status_{row.enrolment.id}",
-            StatusField(f"Attendance for {name}", choices=STATUS_CHOICES, default=None),
+            StatusField(
+                f"Attendance for {name}",
+                choices=STATUS_CHOICES,
+                default=None,
+                invalid_choice_message=f"Choose {CHOICES_TEXT} for {name}",
+            ),
         )
         setattr(
             Form,
@@ -118,7 +124,7 @@ def register_form(rows: list[RegisterRow], *, with_reason: bool, submitted: bool
     return form
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     """The date range of the attendance report (UK dates, both days included)."""
 
     class Meta:

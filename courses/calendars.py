@@ -15,6 +15,7 @@ from lms import audit
 from lms.auth.models import User
 from lms.db import utcnow
 from lms.extensions import db
+from lms.forms import one_line
 
 PRODUCT_ID = "-//NHS PMO//Learning and CPD//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -31,13 +32,13 @@ def _event(session: Session, cohort: Cohort, stamp) -> Event:
     event.add("dtstamp", stamp)
     event.add("dtstart", session.starts_at)
     event.add("dtend", session.ends_at)
-    event.add("summary", f"{cohort.course.title}: {session.title}")
+    event.add("summary", f"{one_line(cohort.course.title)}: {one_line(session.title)}")
     location = session.location or cohort.venue or cohort.online_link
     if location:
-        event.add("location", location)
-    description = [f"Cohort {cohort.code}"]
+        event.add("location", one_line(location))
+    description = [f"Cohort {one_line(cohort.code)}"]
     if cohort.online_link:
-        description.append(f"Join online: {cohort.online_link}")
+        description.append(f"Join online: {one_line(cohort.online_link)}")
     event.add("description", "\n".join(description))
     cancelled = session.cancelled or cohort.status == CohortStatus.CANCELLED
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
@@ -46,12 +47,16 @@ def _event(session: Session, cohort: Cohort, stamp) -> Event:
 
 
 def render(sessions: Iterable[Session], name: str) -> bytes:
-    """An iCalendar document of these sessions (times in UTC, which every client reads)."""
+    """An iCalendar document of these sessions (times in UTC, which every client reads).
+
+    Every text is put on one line first (`one_line`): a line break in a title would
+    otherwise break the file, and hidden characters have no place in a calendar.
+    """
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", one_line(name))
     stamp = utcnow().replace(microsecond=0)
     for session in sessions:
         calendar.add_component(_event(session, session.cohort, stamp))
@@ -59,7 +64,7 @@ def render(sessions: Iterable[Session], name: str) -> bytes:
 
 
 def cohort_calendar(cohort: Cohort) -> bytes:
-    return render(cohort.sessions, f"{cohort.course.title} ({cohort.code})")
+    return render(cohort.sessions, f"{one_line(cohort.course.title)} ({cohort.code})")
 
 
 def personal_sessions(user: User) -> list[Session]:

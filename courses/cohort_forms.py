@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import csv
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     DateField,
@@ -36,7 +35,7 @@ from wtforms.validators import (
 )
 
 from courses.models import CohortStatus
-from lms.forms import MultiCheckboxField, SensibleDate
+from lms.forms import Form, MultiCheckboxField, SensibleDate
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]  # what date inputs send; what people type without one
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
@@ -67,7 +66,7 @@ def _starts_with_http(form, field) -> None:
         raise StopValidation("Enter an online meeting link that starts with https://")
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     """A cohort's details; `creating=True` adds the choice of course."""
 
     course_id = SelectField(
@@ -148,7 +147,7 @@ class CohortForm(FlaskForm):
         return valid
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     title = StringField(
         "Session title",
         description="For example, Module 1: starting a project.",
@@ -197,7 +196,7 @@ STATUS_LABELS = {
 }
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = RadioField(
         "Change the status to",
         validators=[InputRequired("Choose the new status")],
@@ -214,7 +213,7 @@ class StatusForm(FlaskForm):
         ]
 
 
-class BulkEnrolForm(FlaskForm):
+class BulkEnrolForm(Form):
     """Email addresses pasted or uploaded; `emails_text()` gives them one a line."""
 
     emails = TextAreaField(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -24,7 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from courses.models import DeliveryMode
-from lms.forms import MultiCheckboxField, SensibleDate
+from lms.forms import Form, MultiCheckboxField, SensibleDate, SingleLine
 
 DELIVERY_MODES = [SelectChoice(mode.value, mode.label) for mode in DeliveryMode]
 
@@ -55,7 +54,7 @@ class HoursField(DecimalField):
             raise ValueError(self.invalid_value_message)
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     code = StringField(
         "Course code",
         description="Letters and numbers with hyphens between parts, like PM-OCC.",
@@ -151,13 +150,17 @@ class CourseForm(FlaskForm):
     )
 
 
-class CatalogueFilterForm(FlaskForm):
+class CatalogueFilterForm(Form):
     class Meta:
         csrf = False  # a search form changes nothing
 
     q = StringField(
         "Search by title, summary or learning outcome",
-        validators=[Optional(), Length(max=200, message="Search must be 200 characters or fewer")],
+        validators=[
+            SingleLine("search"),
+            Optional(),
+            Length(max=200, message="Search must be 200 characters or fewer"),
+        ],
     )
     category = SelectField(
         "Category",
@@ -173,13 +176,17 @@ class CatalogueFilterForm(FlaskForm):
     open = BooleanField("Only courses with a cohort open for enrolment")
 
 
-class CourseAdminFilterForm(FlaskForm):
+class CourseAdminFilterForm(Form):
     class Meta:
         csrf = False  # a search form changes nothing
 
     q = StringField(
         "Search by code or title",
-        validators=[Optional(), Length(max=200, message="Search must be 200 characters or fewer")],
+        validators=[
+            SingleLine("search"),
+            Optional(),
+            Length(max=200, message="Search must be 200 characters or fewer"),
+        ],
     )
     status = SelectField(
         "Status",
@@ -194,7 +201,7 @@ class CourseAdminFilterForm(FlaskForm):
     )
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField(
         "Category name",
         validators=[
@@ -204,11 +211,12 @@ class CategoryForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = RadioField(
         "Your decision",
         choices=[SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")],
         validators=[InputRequired("Choose approve or reject")],
+        invalid_choice_message="Choose approve or reject",
     )
     reason = TextAreaField(
         "Reason (needed if you reject)",
@@ -216,7 +224,7 @@ class DecisionForm(FlaskForm):
     )
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     code = StringField(
         "Check-in code",
         description="The 6 letters and numbers on your trainer's screen, for example ABC234",

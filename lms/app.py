@@ -115,13 +115,25 @@ def _init_extensions(app: Flask) -> None:
 
 
 class DatabaseIdConverter(IntegerConverter):
+    # ASCII digits only: Werkzeug's \d (and int()) also read other scripts' digits as
+    # numbers, so an Arabic-Indic or full-width 1 would be served as id 1.
+    regex = r"[0-9]+"
+
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
 
 def refuse_nul_characters() -> None:
-    """No text field holds a NUL character (PostgreSQL refuses them): answer 400 early."""
+    """No text field holds a NUL character (PostgreSQL refuses them): answer 400 early.
+
+    A query string with raw bytes that are not UTF-8 is refused too: Werkzeug's
+    `request.args` would raise UnicodeDecodeError on it (a 500).
+    """
+    try:
+        request.query_string.decode()
+    except UnicodeDecodeError:
+        abort(400)
     values = [request.path, *request.args.values()]
     if request.form:
         values += request.form.values()

@@ -3,35 +3,44 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from lms import audit
 from lms.auth.access import role_required
 from lms.auth.models import Role
-from lms.forms import INVALID, SensibleDate, paginate
+from lms.forms import INVALID, Form, SensibleDate, SingleLine, paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False  # filtering changes nothing
 
-    actor = StringField("Who (email contains)", validators=[Optional(), Length(max=254)])
+    actor = StringField(
+        "Who (email contains)",
+        validators=[
+            SingleLine("email address"),
+            Optional(),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+        ],
+    )
+    # Any value filters (an unknown one finds nothing), so a tampered one needs no message.
     entity_type = SelectField("What was changed", validators=[Optional()], validate_choice=False)
     date_from = DateField(
         "From date",
         validators=[Optional(), SensibleDate()],
         format="%Y-%m-%d",
         description="For example, 2026-11-01",
+        invalid_value_message="Enter the from date as a real date, like 2026-11-01",
     )
     date_to = DateField(
         "To date",
         validators=[Optional(), SensibleDate()],
         format="%Y-%m-%d",
         description="For example, 2026-11-30",
+        invalid_value_message="Enter the to date as a real date, like 2026-11-30",
     )
 
     def validate_date_to(self, field):

@@ -1,10 +1,14 @@
-"""Styled error pages; tracebacks are logged, never shown."""
+"""Styled error pages; tracebacks are logged, never shown. Forms that are not UTF-8 get 400."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from flask import Flask, current_app, render_template, request
+from flask import Request as FlaskRequest
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.formparser import FormDataParser
 
 from lms.extensions import db
 
@@ -94,7 +98,48 @@ def handle_unexpected_error(error: Exception):
     return render_error(500)
 
 
+class UnreadableForm(BadRequest):
+    """A form body that is not UTF-8 text (our pages are UTF-8, so browsers send UTF-8)."""
+
+
+class _StrictFormDataParser(FormDataParser):
+    """Refuses a urlencoded body with bytes that are not UTF-8, raw or %-escaped.
+
+    Werkzeug would otherwise answer an empty form (raw bytes: the CSRF check then fails
+    with the wrong message) or keep "%FF" as literal text, saved as if it were typed.
+    """
+
+    def parse(self, stream, mimetype, content_length, options=None):
+        if mimetype != "application/x-www-form-urlencoded":
+            return super().parse(stream, mimetype, content_length, options)
+        try:
+            items = parse_qsl(stream.read().decode(), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise UnreadableForm() from None
+        return stream, self.cls(items), self.cls()
+
+
+class Request(FlaskRequest):
+    form_data_parser_class = _StrictFormDataParser
+
+
+def handle_unreadable_form(error: UnreadableForm):
+    db.session.rollback()
+    return render_error(
+        400,
+        [
+            "The form you sent contained characters that could not be read: "
+            "it was not sent as UTF-8 text. Nothing has been saved.",
+            "Go back, reload the page and try again. If you send forms from a program, "
+            "send them as UTF-8.",
+        ],
+    )
+
+
 def init_app(app: Flask) -> None:
+    # Here because an unreadable form is answered here; the class only parses more strictly.
+    app.request_class = Request
+    app.register_error_handler(UnreadableForm, handle_unreadable_form)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -22,9 +22,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import lazyload
 
 from lms import audit
+from lms.auth import accounts
 from lms.auth.models import User
 from lms.domain import DomainError
 from lms.extensions import db
+from lms.forms import one_line
 from lms.people.models import Department, ServiceGroup
 
 REQUIRED_COLUMNS = (
@@ -73,6 +75,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    invited: int | None = None  # None when invitations were not asked for
 
     @property
     def rejected(self) -> int:
@@ -156,7 +159,7 @@ def _rows(text: str) -> list[_Row]:
     line = 1
     try:
         for record in reader:
-            cells = [cell.strip() for cell in record]
+            cells = [one_line(cell) for cell in record]  # no line breaks or hidden characters
             if any(cells):
                 if header is None:
                     header = [_normalise_header(cell) for cell in cells]
@@ -202,7 +205,11 @@ def _by_column(header: list[str], cells: list[str]) -> dict[str, str]:
 
 
 def import_staff(
-    source: bytes | BinaryIO, *, by: User | None, progress: Progress | None = None
+    source: bytes | BinaryIO,
+    *,
+    by: User | None,
+    progress: Progress | None = None,
+    invite: bool = False,
 ) -> ImportReport:
     """Creates or updates people from a staff CSV file; never changes a password.
 
@@ -212,7 +219,8 @@ def import_staff(
     A row whose line manager is unknown, is the person themself, or would close a loop
     in the management chain is saved without a manager and warned about. Raises
     ImportFileError, changing nothing, when the file itself cannot be imported.
-    Flushes; the caller commits.
+    With `invite`, everyone the import creates is mailed an invitation (in bulk, through
+    the outbox); people who already had an account are not. Flushes; the caller commits.
     """
     rows = _rows(_text(source))
     total = len(rows)
@@ -229,9 +237,12 @@ def import_staff(
             progress(done, total)
 
     report.problems.extend(_resolve_managers(people, state))
-    _save(people, state, report)
+    created_ids = _save(people, state, report)
     report.problems.sort(key=lambda problem: problem.line)
-    audit.record(by, "people.imported", None, None, report.counts(), entity_type="User")
+    counts = report.counts()
+    if invite:
+        report.invited = counts["invited"] = accounts.send_invitations(created_ids, by=by)
+    audit.record(by, "people.imported", None, None, counts, entity_type="User")
     return report
 
 
@@ -420,8 +431,11 @@ def _nodes_on_loops(graph: dict[int, int | None]) -> set[int]:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _save(people: list[_Person], state: _Directory, report: ImportReport) -> None:
-    """Inserts new people and updates changed ones in a few batched statements."""
+def _save(people: list[_Person], state: _Directory, report: ImportReport) -> list[int]:
+    """Inserts new people and updates changed ones in a few batched statements.
+
+    Returns the ids of the people created.
+    """
     session = db.session
     if state.new_places:
         session.add_all(state.new_places)
@@ -475,6 +489,7 @@ def _save(people: list[_Person], state: _Directory, report: ImportReport) -> Non
     report.created = len(new_rows)
     report.updated = len(changed)
     report.unchanged = len(people) - report.created - report.updated
+    return list(new_ids.values())
 
 
 def _assign(user: User, values: dict[str, Any]) -> bool:

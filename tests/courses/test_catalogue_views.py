@@ -306,6 +306,29 @@ def test_an_admin_adds_a_course_as_a_draft(client, as_admin, make_course):
     assert "PM-OCC has been added as a draft." in page
 
 
+def test_a_title_with_a_line_break_is_refused_beside_it_and_shown_on_one_line(client, as_admin):
+    response = client.post(
+        "/admin/courses/new",
+        data=course_form(title="Project management\r\nfor occasional project managers"),
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert field_error(page, "title") == "Enter the title on one line"
+    assert 'value="Project management for occasional project managers"' in page
+    assert count(Course) == 0
+
+
+def test_a_hidden_character_in_a_course_field_is_refused(client, as_admin):
+    response = client.post(
+        "/admin/courses/new", data=course_form(accreditation_body="CPD \x1b[31mService")
+    )
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "accreditation_body") == (
+        "The accrediting body must not contain hidden characters. Retype any pasted text"
+    )
+    assert count(Course) == 0
+
+
 def test_the_edit_page_shows_the_courses_details(client, as_admin, make_course):
     prerequisite = make_course(code="PD-WKSHP")
     course = make_course(
