@@ -110,7 +110,7 @@ def tick():
     warnings = send_attendance_warnings(None, utcnow())
     db.session.commit()
     if current_app.config["OUTBOX_INLINE"]:
-        outbox.deliver_due()
+        outbox.deliver_all_due()
     click.echo(f"Queued {reminders} reminder(s).")
     click.echo(f"Marked {absent} unmarked learner(s) absent.")
     click.echo(f"Queued {warnings} attendance warning(s).")
@@ -118,12 +118,16 @@ def tick():
 
 @lms_cli.command("import-staff")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--invite", is_flag=True, help="Email an invitation to each person the import creates."
+)
 @with_appcontext
-def import_staff(file: Path):
+def import_staff(file: Path, invite: bool):
     """Creates or updates people from a staff CSV file and lists every problem row.
 
     The file's columns are staff_number, first_name, last_name, email, job_title,
     department, service_group and line_manager_staff_number. Passwords are never changed.
+    With --invite, each person created is emailed a link to set their password.
     """
     try:
         with click.progressbar(length=0, label="Importing staff") as bar:
@@ -132,16 +136,22 @@ def import_staff(file: Path):
                 bar.length = total
                 bar.update(done - bar.pos)
 
-            report = importing.import_staff(file.read_bytes(), by=None, progress=advance)
+            report = importing.import_staff(
+                file.read_bytes(), by=None, progress=advance, invite=invite
+            )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(f"{error}. Nothing was imported.") from error
     db.session.commit()
+    if report.invited and current_app.config["OUTBOX_INLINE"]:
+        outbox.deliver_all_due()
     click.echo(f"Created: {report.created}")
     click.echo(f"Updated: {report.updated}")
     click.echo(f"Unchanged: {report.unchanged}")
     click.echo(f"Rejected (not saved): {report.rejected}")
     click.echo(f"Warnings (saved without a manager): {report.warnings}")
+    if report.invited is not None:
+        click.echo(f"Sent an invitation: {report.invited}")
     if report.problems:
         click.echo("\nProblems:")
         for problem in report.problems:

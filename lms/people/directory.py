@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms import audit
 from lms.auth import accounts
-from lms.auth.models import Role, User, UserRole
+from lms.auth.models import PasswordToken, Role, User, UserRole
 from lms.domain import DomainError
 from lms.extensions import db
 from lms.people.models import Department, ServiceGroup
@@ -37,14 +37,19 @@ def search(
     text: str | None = None, *, role: Role | None = None, active: bool | None = None
 ) -> Select:
     """People matching a name, email or staff number, by name; the caller paginates."""
-    query = (
+    return (
         select(User)
+        .where(*_matching(text, role, active))
         .options(selectinload(User.department), selectinload(User.role_grants))
         .order_by(func.lower(User.full_name), User.id)
     )
-    if text:
+
+
+def _matching(text: str | None, role: Role | None, active: bool | None) -> list[ColumnElement]:
+    conditions = []
+    if text and text.strip():
         wanted = text.strip().lower()
-        query = query.where(
+        conditions.append(
             or_(
                 func.lower(User.full_name).contains(wanted, autoescape=True),
                 func.lower(User.email).contains(wanted, autoescape=True),
@@ -52,10 +57,51 @@ def search(
             )
         )
     if role is not None:
-        query = query.where(User.role_grants.any(UserRole.role == role))
+        conditions.append(User.role_grants.any(UserRole.role == role))
     if active is not None:
-        query = query.where(User.is_active_account.is_(active))
-    return query
+        conditions.append(User.is_active_account.is_(active))
+    return conditions
+
+
+def _not_yet_invited() -> list[ColumnElement]:
+    """Active, with no password, and never sent an invitation.
+
+    People who have a password (set through a reset link, or made by create-admin or the
+    demo data) have an account they can use, so they are never "not yet invited".
+    """
+    return [
+        User.is_active_account.is_(True),
+        User.password_hash.is_(None),
+        ~exists().where(
+            PasswordToken.user_id == User.id, PasswordToken.purpose == accounts.INVITATION
+        ),
+    ]
+
+
+def count_not_yet_invited(
+    text: str | None = None, *, role: Role | None = None, active: bool | None = None
+) -> int:
+    """How many of the people `search` would find have not been invited yet (one query)."""
+    return db.session.scalar(
+        select(func.count(User.id)).where(*_matching(text, role, active), *_not_yet_invited())
+    )
+
+
+def invite_not_yet_invited(
+    text: str | None = None,
+    *,
+    role: Role | None = None,
+    active: bool | None = None,
+    by: User | None,
+) -> int:
+    """Invites everyone `search` would find who has not been invited yet; returns how many.
+
+    Running it again invites no one twice: each person invited now has an invitation.
+    """
+    ids = db.session.scalars(
+        select(User.id).where(*_matching(text, role, active), *_not_yet_invited()).order_by(User.id)
+    ).all()
+    return accounts.send_invitations(ids, by=by)
 
 
 def department_named(name: str | None) -> Department | None:
@@ -211,7 +257,7 @@ def reactivate(user: User, *, by: User) -> None:
 
 
 def resend_invitation(user: User, *, by: User) -> None:
+    """Sends an invitation, first or again; any earlier unused one stops working."""
     if not user.is_active_account:
         raise DirectoryError("Reactivate this person before sending an invitation")
     accounts.send_invitation(user, by=by)
-    audit.record(by, "user.invitation_sent", user)

@@ -22,6 +22,8 @@ def index():
     report = None
     if form.validate_on_submit():
         with one_transaction(form):
-            report = importing.import_staff(form.file.data.stream, by=current_user)
+            report = importing.import_staff(
+                form.file.data.stream, by=current_user, invite=form.invite.data
+            )
     status = INVALID if form.is_submitted() and report is None else 200
     return render_template("people/import.html", form=form, report=report), status

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from lms.auth import accounts
 from lms.auth.access import role_required
 from lms.auth.models import Role, User
 from lms.extensions import db
@@ -44,9 +45,8 @@ def _load(user_id: int) -> User:
     return user
 
 
-@bp.get("/")
-@role_required(Role.ADMIN)
-def index():
+def _filter() -> tuple[PeopleFilterForm, dict]:
+    """The list's filter from the address, as `directory.search` arguments; bad values ignored."""
     form = PeopleFilterForm(request.args)
     form.validate()
     status = (
@@ -54,13 +54,45 @@ def index():
         if not form.status.errors
         else None
     )
-    query = directory.search(
-        form.q.data if not form.q.errors else None,
-        role=Role(form.role.data) if form.role.data and not form.role.errors else None,
-        active=status,
+    return form, {
+        "text": form.q.data if not form.q.errors else None,
+        "role": Role(form.role.data) if form.role.data and not form.role.errors else None,
+        "active": status,
+    }
+
+
+def _filter_args(form: PeopleFilterForm) -> dict:
+    """The filter as it appears in the address, so a page can link back to the same list."""
+    return {name: form[name].data for name in ("q", "role", "status") if form[name].data}
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def index():
+    form, matching = _filter()
+    page = paginate(directory.search(**matching), per_page=current_app.config["ADMIN_PAGE_SIZE"])
+    return render_template(
+        "people/index.html",
+        form=form,
+        page=page,
+        not_yet_invited=directory.count_not_yet_invited(**matching),
+        filter_args=_filter_args(form),
     )
-    page = paginate(query, per_page=current_app.config["ADMIN_PAGE_SIZE"])
-    return render_template("people/index.html", form=form, page=page)
+
+
+@bp.post("/invitations")
+@role_required(Role.ADMIN)
+def invite_everyone():
+    """Invites everyone in the (filtered) list who has not been invited yet."""
+    form, matching = _filter()
+    with one_transaction() as outcome:
+        sent = directory.invite_not_yet_invited(**matching, by=current_user)
+    if outcome.ok and sent:
+        people = "1 person" if sent == 1 else f"{sent:,} people"
+        flash(f"Invitation{'s' if sent > 1 else ''} sent to {people}.", "success")
+    elif outcome.ok:
+        flash("Everyone in this list has already been invited, so no invitations were sent.")
+    return redirect(url_for("people.index", **_filter_args(form)))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -95,7 +127,10 @@ def edit(user_id: int):
             return redirect(url_for("people.edit", user_id=user_id))
         person = _load(user_id)  # fresh after the rollback, so the page shows what is saved
     status = INVALID if form.is_submitted() else 200
-    return render_template("people/form.html", form=form, person=person), status
+    invitation = accounts.last_invitation(person)
+    return render_template(
+        "people/form.html", form=form, person=person, invitation=invitation
+    ), status
 
 
 def _status_change(user_id: int, change, message: str):
@@ -126,5 +161,5 @@ def reactivate(user_id: int):
 @role_required(Role.ADMIN)
 def invite(user_id: int):
     return _status_change(
-        user_id, directory.resend_invitation, "A new invitation has been sent to {name}."
+        user_id, directory.resend_invitation, "An invitation has been sent to {name}."
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.audit import AuditEvent
-from lms.auth.models import Role
+from lms.auth import accounts
+from lms.auth.models import PasswordToken, Role
+from lms.db import utcnow
 from lms.extensions import db
 from lms.outbox import OutboxMessage
 from lms.people import directory
@@ -299,3 +303,166 @@ def test_search_returns_people_by_name(make_user):
         "Ben Ali",
         "cara Dunn",
     ]
+
+
+# --- inviting ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_newcomer(make_user):
+    """`make_newcomer(...)`: a person as the import leaves them: active, with no password."""
+
+    def make(*args, **fields):
+        person = make_user(*args, **fields)
+        person.password_hash = None
+        db.session.commit()
+        return person
+
+    return make
+
+
+def invited() -> list[str]:
+    return sorted(db.session.scalars(select(OutboxMessage.recipient)))
+
+
+def test_everyone_not_yet_invited_is_sent_one_invitation(
+    admin, make_user, make_newcomer, in_request
+):
+    first = make_newcomer("first@example.nhs.uk")
+    second = make_newcomer("second@example.nhs.uk")
+    make_user("has.a.password@example.nhs.uk")  # e.g. made by create-admin or the demo
+    make_newcomer("deactivated@example.nhs.uk", is_active_account=False)
+    already = make_newcomer("already@example.nhs.uk")
+    directory.resend_invitation(already, by=admin)
+    db.session.commit()
+    db.session.execute(OutboxMessage.__table__.delete())
+
+    assert directory.count_not_yet_invited() == 2
+    assert directory.invite_not_yet_invited(by=admin) == 2
+    db.session.commit()
+    assert invited() == [first.email, second.email]
+    assert directory.count_not_yet_invited() == 0
+    assert directory.invite_not_yet_invited(by=admin) == 0  # running it again sends nothing
+
+
+def test_each_bulk_invitation_carries_its_own_working_link(
+    app, client, admin, make_newcomer, in_request
+):
+    people = [make_newcomer(f"starter{n}@example.nhs.uk") for n in range(3)]
+    directory.invite_not_yet_invited(by=admin)
+    db.session.commit()
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.recipient)).all()
+    links = [re.search(r"https?://\S+/account/reset/[\w-]{20,}", m.body_text) for m in messages]
+    paths = {link.group(0).split("localhost", 1)[-1] for link in links if link}
+    assert len(paths) == 3
+    assert "Amara Okafor has given you an account" in messages[0].body_text
+    assert f"Hello {people[0].full_name}," in messages[0].body_text
+    assert all(client.get(path).status_code == 200 for path in paths)
+
+
+def test_a_bulk_invitation_is_audited_for_each_person(admin, make_newcomer, in_request):
+    people = [make_newcomer() for _ in range(3)]
+    directory.invite_not_yet_invited(by=admin)
+    db.session.commit()
+    sent = events("user.invitation_sent")
+    assert sorted(event.entity_id for event in sent) == sorted(str(p.id) for p in people)
+    assert {(event.actor_id, event.entity_type) for event in sent} == {(admin.id, "User")}
+
+
+def test_inviting_respects_the_lists_filter(admin, make_newcomer, in_request):
+    make_newcomer("tom@example.nhs.uk", full_name="Tom Hughes", roles=[Role.TRAINER])
+    make_newcomer("isla@example.org", full_name="Isla Hughes")
+    make_newcomer("priya@example.nhs.uk", full_name="Priya Shah")
+    assert directory.count_not_yet_invited("hughes") == 2
+    assert directory.count_not_yet_invited("hughes", role=Role.TRAINER) == 1
+    assert directory.count_not_yet_invited(active=False) == 0
+    assert directory.invite_not_yet_invited("hughes", role=Role.TRAINER, by=admin) == 1
+    db.session.commit()
+    assert invited() == ["tom@example.nhs.uk"]
+
+
+def test_deactivated_people_are_never_invited_even_by_id(admin, make_newcomer, in_request):
+    gone = make_newcomer(is_active_account=False)
+    assert accounts.send_invitations([gone.id], by=admin) == 0
+    assert directory.invite_not_yet_invited(active=False, by=admin) == 0
+    assert invited() == []
+
+
+def test_bulk_inviting_costs_the_same_statements_for_5_and_60_people(
+    admin, make_newcomer, count_queries, in_request
+):
+    for _ in range(5):
+        make_newcomer()
+    with count_queries() as few:
+        assert directory.invite_not_yet_invited(by=admin) == 5
+        db.session.flush()
+    db.session.commit()
+    for _ in range(60):
+        make_newcomer()
+    with count_queries() as many:
+        assert directory.invite_not_yet_invited(by=admin) == 60
+        db.session.flush()
+    assert many.count == few.count <= 8, many.statements
+
+
+def test_a_new_invitation_stops_the_earlier_unused_one_working(admin, make_newcomer, in_request):
+    person = make_newcomer()
+    directory.resend_invitation(person, by=admin)
+    first = db.session.scalars(select(PasswordToken)).one()
+    accounts.send_invitations([person.id], by=admin)
+    db.session.commit()
+    db.session.refresh(first)
+    assert first.used_at is not None
+    assert db.session.scalar(select(func.count()).where(PasswordToken.used_at.is_(None))) == 1
+
+
+def test_invitations_from_the_command_line_name_the_organisation(app, make_newcomer):
+    person = make_newcomer()
+    accounts.send_invitations([person.id], by=None)
+    message = db.session.scalars(select(OutboxMessage)).one()
+    assert "Portfolio Management Office has given you an account" in message.body_text
+    assert "None" not in message.body_text and "None" not in message.body_html
+    [event] = events("user.invitation_sent")
+    assert event.actor_id is None and event.actor_label == "system"
+
+
+# --- the last invitation -------------------------------------------------------------------
+
+
+def test_someone_never_invited_has_no_last_invitation(admin, make_newcomer):
+    assert accounts.last_invitation(make_newcomer()) is None
+
+
+def test_the_last_invitation_says_when_it_was_sent_and_that_it_waits(
+    admin, make_newcomer, in_request
+):
+    person = make_newcomer()
+    directory.resend_invitation(person, by=admin)
+    db.session.commit()
+    last = accounts.last_invitation(person)
+    assert last.state == accounts.InvitationState.WAITING
+    assert abs((utcnow() - last.sent_at).total_seconds()) < 60
+    assert last.expires_at - last.sent_at == timedelta(hours=72)
+
+
+def test_the_last_invitation_is_used_once_a_password_is_set_through_it(
+    admin, make_newcomer, in_request
+):
+    person = make_newcomer()
+    accounts.send_invitations([person.id], by=admin)
+    accounts.send_invitations([person.id], by=admin)  # the latest is the one that counts
+    token = db.session.scalars(select(PasswordToken).where(PasswordToken.used_at.is_(None))).one()
+    token.token_hash = hashlib.sha256(b"known-token").hexdigest()
+    db.session.commit()
+    accounts.reset_password("known-token", "a long new passphrase", "a long new passphrase")
+    db.session.commit()
+    assert accounts.last_invitation(person).state == accounts.InvitationState.USED
+
+
+def test_the_last_invitation_expires_unused(admin, make_newcomer, in_request):
+    person = make_newcomer()
+    directory.resend_invitation(person, by=admin)
+    token = db.session.scalars(select(PasswordToken)).one()
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert accounts.last_invitation(person).state == accounts.InvitationState.EXPIRED

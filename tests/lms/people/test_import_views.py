@@ -6,14 +6,17 @@ import html
 import io
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
+from lms import outbox
 from lms.audit import AuditEvent
 from lms.auth.models import User
 from lms.extensions import db
-from tests.conftest import PASSWORD, log_in
+from lms.outbox import OutboxMessage
+from tests.conftest import PASSWORD, links_in, log_in
 
 SAMPLE_PATH = Path(__file__).parents[2] / "data" / "staff-sample.csv"
 SAMPLE = SAMPLE_PATH.read_bytes()
@@ -32,9 +35,9 @@ def as_admin(admin, login):
     return admin
 
 
-def upload(client, data: bytes | None, filename: str = "staff.csv"):
+def upload(client, data: bytes | None, filename: str = "staff.csv", **fields):
     form = {} if data is None else {"file": (io.BytesIO(data), filename)}
-    return client.post("/admin/import/", data=form, content_type="multipart/form-data")
+    return client.post("/admin/import/", data=form | fields, content_type="multipart/form-data")
 
 
 def field_error(page: str, field: str) -> str | None:
@@ -66,6 +69,14 @@ def problem_rows(page: str) -> list[tuple[str, str]]:
 
 def count_users() -> int:
     return db.session.scalar(select(func.count()).select_from(User))
+
+
+def recipients() -> list[str]:
+    return sorted(db.session.scalars(select(OutboxMessage.recipient)))
+
+
+def created_by_the_sample() -> list[str]:
+    return sorted(db.session.scalars(select(User.email).where(User.password_hash.is_(None))))
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -163,6 +174,62 @@ def test_a_missing_or_unusable_file_is_explained_beside_the_field(
     ).all()
 
 
+# --- inviting ------------------------------------------------------------------------------
+
+
+def test_the_page_offers_to_invite_the_people_the_import_creates(client, as_admin):
+    page = client.get("/admin/import/").get_data(as_text=True)
+    assert re.search(r'<input class="nhsuk-checkboxes__input" id="invite" name="invite"', page)
+    assert "Send an invitation to the people this import creates" in page
+    assert not re.search(r'name="invite" type="checkbox" value="y"\s+checked', page)
+
+
+def test_an_import_sends_no_invitations_unless_asked(client, as_admin):
+    page = upload(client, SAMPLE).get_data(as_text=True)
+    assert "Sent an invitation" not in summary(page)
+    assert recipients() == []
+
+
+def test_an_import_asked_to_invite_mails_everyone_it_created_and_says_so(client, as_admin):
+    page = upload(client, SAMPLE, invite="y").get_data(as_text=True)
+    assert summary(page) == FIRST_IMPORT | {"Sent an invitation": "17"}
+    assert recipients() == created_by_the_sample() and len(recipients()) == 17
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "people.imported"))
+    assert event.after["invited"] == 17
+    sent = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.invitation_sent"))
+    assert len(sent.all()) == 17
+    people = client.get("/admin/users/").get_data(as_text=True)
+    assert "not been invited yet" not in people
+
+
+def test_reimporting_with_invitations_mails_nobody_again(client, as_admin):
+    upload(client, SAMPLE, invite="y")
+    page = upload(client, SAMPLE, invite="y").get_data(as_text=True)
+    assert summary(page)["Sent an invitation"] == "0"
+    assert len(recipients()) == 17
+
+
+def test_people_imported_then_invited_from_the_list_can_set_a_password_and_log_in(
+    app, client, as_admin, smtp_server
+):
+    """The acceptance path: import, invite everyone in one action, follow a link, log in."""
+    upload(client, SAMPLE)
+    client.post("/admin/users/invitations")
+    sink, port = smtp_server
+    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    assert outbox.deliver_all_due() == 17
+    message = next(m for m in sink.messages if m["To"] == "zoe.ashworth@nhs.net")
+    assert "Amara Okafor has given you an account" in message.get_body(("plain",)).get_content()
+    path = urlsplit(next(link for link in links_in(message) if "/account/reset/" in link)).path
+
+    zoe = app.test_client()
+    assert zoe.get(path).status_code == 200
+    chosen = "a long passphrase of my own"
+    answer = zoe.post(path, data={"password": chosen, "confirm_password": chosen})
+    assert answer.status_code == 302
+    assert log_in(zoe, "zoe.ashworth@nhs.net", chosen).status_code == 302
+
+
 # --- the command ---------------------------------------------------------------------------
 
 
@@ -220,3 +287,28 @@ def test_an_import_that_includes_an_admin_leaves_their_password_working(
     result = runner.invoke(args=["lms", "import-staff", str(path)])
     assert "Updated: 1" in result.output
     assert log_in(client, admin.email).status_code == 302
+
+
+def test_the_command_invites_the_people_it_creates_when_asked(runner):
+    result = runner.invoke(args=["lms", "import-staff", "--invite", str(SAMPLE_PATH)])
+    assert result.exit_code == 0, result.output
+    assert "Created: 17" in result.output and "Sent an invitation: 17" in result.output
+    db.session.rollback()
+    assert recipients() == created_by_the_sample() and len(recipients()) == 17
+    body = db.session.scalars(select(OutboxMessage.body_text)).first()
+    assert "Portfolio Management Office has given you an account" in body
+
+
+def test_the_command_invites_nobody_unless_asked(runner):
+    result = runner.invoke(args=["lms", "import-staff", str(SAMPLE_PATH)])
+    assert "Sent an invitation" not in result.output
+    db.session.rollback()
+    assert recipients() == []
+
+
+def test_the_command_delivers_its_invitations_at_once_in_embedded_mode(app, runner):
+    app.config["OUTBOX_INLINE"] = True  # as on `make run`: mail is printed to the console
+    runner.invoke(args=["lms", "import-staff", "--invite", str(SAMPLE_PATH)])
+    db.session.rollback()
+    statuses = db.session.scalars(select(OutboxMessage.status)).all()
+    assert len(statuses) == 17 and set(statuses) == {outbox.SENT}

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from lms.audit import AuditEvent
-from lms.auth.models import Role, User
+from lms.auth.models import PasswordToken, Role, User
+from lms.db import utcnow
 from lms.extensions import db
 from lms.outbox import OutboxMessage
 from lms.people.models import Department
-from tests.conftest import log_in
+from tests.conftest import PASSWORD, log_in
 
 ROW_LINK = re.compile(r'<td class="nhsuk-table__cell"><a href="/admin/users/\d+">([^<]+)</a>')
 
@@ -33,6 +36,17 @@ def field_error(page: str, field: str) -> str | None:
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def summary_value(page: str, key: str) -> str | None:
+    """The text beside `key` in the page's summary list, or None."""
+    match = re.search(
+        rf'<dt class="nhsuk-summary-list__key">\s*{key}\s*</dt>\s*'
+        r'<dd class="nhsuk-summary-list__value">\s*(.*?)\s*</dd>',
+        page,
+        re.DOTALL,
+    )
+    return html.unescape(match.group(1)) if match else None
 
 
 def names_on(response) -> list[str]:
@@ -219,6 +233,194 @@ def test_reactivating_lets_the_person_log_in_again(app, client, as_admin, make_u
     assert log_in(app.test_client(), person.email).status_code == 302
 
 
+# --- inviting ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_newcomer(make_user):
+    """`make_newcomer(...)`: a person as the import leaves them: active, with no password."""
+
+    def make(*args, **fields):
+        person = make_user(*args, **fields)
+        person.password_hash = None
+        db.session.commit()
+        return person
+
+    return make
+
+
+def recipients() -> list[str]:
+    return sorted(db.session.scalars(select(OutboxMessage.recipient)))
+
+
+def banner(page: str) -> str:
+    match = re.search(r'class="nhsuk-notification-banner__heading">\s*(.*?)\s*<', page, re.DOTALL)
+    return html.unescape(match.group(1)) if match else ""
+
+
+def test_the_list_counts_the_people_not_yet_invited_and_offers_to_invite_them(
+    client, as_admin, make_user, make_newcomer
+):
+    for _ in range(3):
+        make_newcomer()
+    make_user()  # has a password: not "not yet invited"
+    make_newcomer(is_active_account=False)
+    page = client.get("/admin/users/").get_data(as_text=True)
+    assert "3 people in this list have not been invited yet" in page
+    assert 'action="/admin/users/invitations"' in page
+    assert "Invite everyone not yet invited" in page
+
+
+def test_the_list_offers_nothing_when_everyone_has_been_invited(client, as_admin, make_user):
+    make_user()
+    page = client.get("/admin/users/").get_data(as_text=True)
+    assert "not been invited yet" not in page and "/admin/users/invitations" not in page
+
+
+def test_inviting_everyone_sends_each_one_invitation_and_says_how_many(
+    client, as_admin, make_newcomer
+):
+    people = [make_newcomer() for _ in range(3)]
+    response = client.post("/admin/users/invitations")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/users/"
+    page = client.get("/admin/users/").get_data(as_text=True)
+    assert banner(page) == "Invitations sent to 3 people."
+    assert recipients() == sorted(person.email for person in people)
+    assert "not been invited yet" not in page
+
+    client.post("/admin/users/invitations")  # pressed again: nobody is mailed twice
+    page = client.get("/admin/users/").get_data(as_text=True)
+    assert "already been invited, so no invitations were sent" in page
+    assert len(recipients()) == 3
+
+
+def test_inviting_keeps_to_the_filtered_list_and_returns_to_it(client, as_admin, make_newcomer):
+    make_newcomer("tom@example.nhs.uk", full_name="Tom Hughes", roles=[Role.TRAINER])
+    make_newcomer("isla@example.org", full_name="Isla Hughes")
+    make_newcomer("priya@example.nhs.uk", full_name="Priya Shah")
+    page = client.get("/admin/users/?q=hughes&status=active").get_data(as_text=True)
+    assert "2 people in this list have not been invited yet" in page
+    assert html.unescape('action="/admin/users/invitations?q=hughes&amp;status=active"') in (
+        html.unescape(page)
+    )
+
+    response = client.post("/admin/users/invitations?q=hughes&role=trainer")
+    assert response.headers["Location"] == "/admin/users/?q=hughes&role=trainer"
+    assert recipients() == ["tom@example.nhs.uk"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert banner(page) == "Invitation sent to 1 person."
+
+
+def test_the_invite_everyone_form_carries_a_csrf_token_and_needs_it(make_app, admin):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        newcomer = User(email="new@example.nhs.uk", full_name="New Starter")
+        db.session.add(newcomer)
+        db.session.commit()
+    client = app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
+    page = client.get("/admin/users/").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/admin/users/invitations".*?</form>', page, re.S)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.group(0)).group(1)
+    assert client.post("/admin/users/invitations").status_code == 400
+    assert client.post("/admin/users/invitations", data={"csrf_token": token}).status_code == 302
+    assert recipients() == ["new@example.nhs.uk"]
+
+
+def test_the_list_costs_the_same_statements_with_5_and_60_people_not_yet_invited(
+    client, as_admin, make_newcomer, count_queries
+):
+    for _ in range(5):
+        make_newcomer()
+    with count_queries() as few:
+        assert client.get("/admin/users/").status_code == 200
+    for _ in range(55):
+        make_newcomer()
+    with count_queries() as many:
+        assert client.get("/admin/users/").status_code == 200
+    assert few.count == many.count
+
+
+def test_a_person_never_invited_is_offered_a_first_invitation(client, as_admin, make_newcomer):
+    person = make_newcomer()
+    page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    assert "Send invitation" in page and "Send a new invitation" not in page
+    assert summary_value(page, "Invitation") == "Never sent"
+
+    client.post(f"/admin/users/{person.id}/invitation")
+    page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    assert banner(page) == f"An invitation has been sent to {person.full_name}."
+    assert "Send a new invitation" in page
+    assert summary_value(page, "Invitation").startswith("Last invitation sent ")
+    assert recipients() == [person.email]
+
+
+def sent_on(person, when: datetime, *, used: datetime | None = None) -> None:
+    db.session.add(
+        PasswordToken(
+            user_id=person.id,
+            purpose="invitation",
+            token_hash=secrets.token_hex(32),
+            created_at=when,
+            expires_at=when + timedelta(hours=72),
+            used_at=used,
+        )
+    )
+    db.session.commit()
+
+
+def test_the_person_page_says_when_the_last_invitation_was_sent_in_london_time(
+    client, as_admin, make_newcomer
+):
+    person = make_newcomer()
+    sent = datetime(utcnow().year + 1, 7, 3, 9, 15, tzinfo=UTC)  # summer: London is UTC+1
+    sent_on(person, sent)
+    page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    local = f"3 July {sent.year} at 10:15"
+    assert summary_value(page, "Invitation") == (
+        f"Last invitation sent {local}; not used yet (the link works until 6 July "
+        f"{sent.year} at 10:15)"
+    )
+
+
+def test_the_person_page_says_when_the_last_invitation_was_used(client, as_admin, make_newcomer):
+    person = make_newcomer()
+    sent_on(person, datetime(2026, 12, 3, 10, 15, tzinfo=UTC) - timedelta(days=1))
+    sent_on(
+        person,
+        datetime(2026, 12, 3, 10, 15, tzinfo=UTC),
+        used=datetime(2026, 12, 3, 11, tzinfo=UTC),
+    )
+    page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    assert (
+        summary_value(page, "Invitation") == "Last invitation sent 3 December 2026 at 10:15; used"
+    )
+    assert "Send a new invitation" in page
+
+
+def test_the_person_page_says_when_the_last_invitation_expired_unused(
+    client, as_admin, make_newcomer
+):
+    person = make_newcomer()
+    sent_on(person, datetime(2025, 12, 3, 10, 15, tzinfo=UTC))
+    page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    assert summary_value(page, "Invitation") == (
+        "Last invitation sent 3 December 2025 at 10:15; not used, and the link expired on "
+        "6 December 2025 at 10:15"
+    )
+
+
+def test_a_deactivated_person_is_offered_no_invitation(client, as_admin, make_newcomer):
+    person = make_newcomer(is_active_account=False)
+    page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    assert "Send invitation" not in page and "Send a new invitation" not in page
+    response = client.post(f"/admin/users/{person.id}/invitation", follow_redirects=True)
+    assert "Reactivate this person before sending an invitation" in response.get_data(as_text=True)
+    assert recipients() == []
+
+
 # --- access --------------------------------------------------------------------------------
 
 
@@ -232,7 +434,7 @@ def test_a_learner_is_refused_every_directory_page(app, client, learner, login):
                 answers[method, url] = client.open(
                     url, method=method, data=person_form()
                 ).status_code
-    assert len(answers) == 8
+    assert len(answers) == 9
     assert set(answers.values()) == {403}, answers
     assert count(User) == 1 and count(OutboxMessage) == 0
     db.session.refresh(learner)
