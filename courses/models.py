@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from lms.auth.models import User
-from lms.db import Base, TimestampMixin
+from lms.core.db import Base, TimestampMixin
 
 
 def _enum(enum_class: type[enum.Enum], name: str) -> Enum:

@@ -11,24 +11,28 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
-from courses.views import approvals as approval_views
-from courses.views import attendance as attendance_views
-from courses.views import catalogue as catalogue_views
-from courses.views import checkin as checkin_views
-from courses.views import cohort_admin as cohort_admin_views
-from courses.views import cohorts as cohort_views
-from courses.views import course_admin as course_admin_views
-from courses.views import signin_sheet as signin_sheet_views
-from lms import assets, audit_views, errors, health, home, outbox, security
+from courses.attendance import checkin_views as checkin_views
+from courses.attendance import signin_sheet_views as signin_sheet_views
+from courses.attendance import views as attendance_views
+from courses.catalogue import admin_views as course_admin_views
+from courses.catalogue import views as catalogue_views
+from courses.cohorts import admin_views as cohort_admin_views
+from courses.cohorts import views as cohort_views
+from courses.enrolment import views as approval_views
+from lms.audit import views as audit_views
 from lms.auth import views as auth_views
 from lms.auth.access import check_declared
 from lms.auth.models import User
 from lms.cli import lms_cli
-from lms.config import DEFAULT_INSTANCE, from_environment
-from lms.extensions import csrf, db, limiter, login_manager, migrate
+from lms.core import outbox
+from lms.core.config import DEFAULT_INSTANCE, from_environment
+from lms.core.extensions import csrf, db, limiter, login_manager, migrate
+from lms.home import views as home
 from lms.people import import_views as people_import_views
 from lms.people import views as people_views
-from lms.templating import init_templating
+from lms.reports import views as report_views
+from lms.web import assets, errors, health, security
+from lms.web.templating import init_templating
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 BLUEPRINTS = (
@@ -47,6 +51,7 @@ BLUEPRINTS = (
     attendance_views.bp,
     checkin_views.bp,
     signin_sheet_views.bp,
+    report_views.bp,
 )
 
 log = logging.getLogger("lms")
@@ -56,7 +61,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Builds the application; `config` overrides settings read from the environment."""
     config = config or {}
     instance_path = Path(config.get("INSTANCE_PATH", DEFAULT_INSTANCE))
-    app = Flask(__name__, instance_path=str(instance_path))
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
     # Jinja options must be set before anything touches app.jinja_env.
     app.jinja_options = {
         **app.jinja_options,

@@ -11,14 +11,16 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from courses.attendance import mark_unmarked_absent, send_attendance_warnings
-from courses.reminders import send_due_reminders
-from lms import audit, demo, outbox
+from courses.enrolment.reminders import send_due_reminders
+from lms import demo
+from lms.audit import audit
 from lms.auth.accounts import check_new_password, end_sessions
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
-from lms.db import utcnow
-from lms.domain import DomainError
-from lms.extensions import db
+from lms.core import outbox
+from lms.core.db import utcnow
+from lms.core.domain import DomainError
+from lms.core.extensions import db
 from lms.people import importing
 
 

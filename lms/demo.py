@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from courses.cohorts import london_to_utc
+from courses.cohorts.cohorts import london_to_utc
 from courses.models import (
     AttendanceMethod,
     AttendanceRecord,
@@ -26,11 +26,11 @@ from courses.models import (
     EnrolmentStatus,
     Session,
 )
-from lms import audit
+from lms.audit import audit
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
-from lms.db import utcnow
-from lms.extensions import db
+from lms.core.db import utcnow
+from lms.core.extensions import db
 from lms.people.models import Department, ServiceGroup
 
 DEMO_LOGINS = (

@@ -4,10 +4,10 @@ Alembic and the migration tests compare the database with this metadata.
 """
 
 from courses import models as _courses  # noqa: F401
-from lms import audit as _audit  # noqa: F401
-from lms import outbox as _outbox  # noqa: F401
+from lms.audit import audit as _audit  # noqa: F401
 from lms.auth import models as _auth  # noqa: F401
-from lms.db import Base
+from lms.core import outbox as _outbox  # noqa: F401
+from lms.core.db import Base
 from lms.people import models as _people  # noqa: F401
 
 metadata = Base.metadata

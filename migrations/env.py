@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from lms.db import alembic_render_item
+from lms.core.db import alembic_render_item
 from lms.models import metadata
 
 config = context.config

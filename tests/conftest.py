@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from lms.app import create_app
 from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.models import metadata
 
 # Factory fixtures of the other packages, available to every test (browser tests too).

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.models import metadata
 
 

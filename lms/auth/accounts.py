@@ -12,13 +12,14 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import insert, select, update
 
-from lms import audit, outbox
+from lms.audit import audit
 from lms.auth.models import PasswordToken, User
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
-from lms.db import utcnow
-from lms.domain import DomainError
-from lms.extensions import db
-from lms.urls import external_url
+from lms.core import outbox
+from lms.core.db import utcnow
+from lms.core.domain import DomainError
+from lms.core.extensions import db
+from lms.web.urls import external_url
 
 RESET, INVITATION = "reset", "invitation"
 
@@ -135,7 +136,7 @@ def request_password_reset(email: str) -> None:
     outbox.queue_mail(
         user.email,
         "Reset your password",
-        "mail/password_reset",
+        "auth/mail/password_reset",
         user=user,
         link=external_url("auth.reset_password", token=raw),
         minutes=int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 60),
@@ -203,7 +204,7 @@ def _invite_batch(ids: list[int], by: User | None) -> int:
         mail.append((person.email, subject, context))
         events.append(audit.build(by, "user.invitation_sent", person, entity_type="User"))
     db.session.execute(insert(PasswordToken), tokens)
-    outbox.queue_many_mail("mail/invitation", mail)
+    outbox.queue_many_mail("auth/mail/invitation", mail)
     audit.record_many(events)
     return len(people)
 

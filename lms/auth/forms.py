@@ -6,7 +6,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from lms.auth.passwords import MAX_LENGTH
-from lms.forms import Form
+from lms.web.forms import Form
 
 EMAIL_LENGTH = "Email address must be 254 characters or fewer"
 

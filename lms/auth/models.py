@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import Base, TimestampMixin
+from lms.core.db import Base, TimestampMixin
 from lms.people.models import Department, ServiceGroup
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
-from lms.extensions import limiter
+from lms.core.extensions import limiter
 
 
 def _account_key() -> str:

@@ -9,10 +9,10 @@ from lms.auth import accounts
 from lms.auth.access import login_required, public
 from lms.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.auth.throttle import login_per_account, login_per_address, reset_per_address
-from lms.extensions import db
-from lms.forms import INVALID, one_transaction, safe_next
+from lms.core.extensions import db
+from lms.web.forms import INVALID, one_transaction, safe_next
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, template_folder="templates")
 
 LOGIN_FAILED = "Your email address or password is wrong"
 

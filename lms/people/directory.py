@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from lms import audit
+from lms.audit import audit
 from lms.auth import accounts
 from lms.auth.models import PasswordToken, Role, User, UserRole
-from lms.domain import DomainError
-from lms.extensions import db
+from lms.core.domain import DomainError
+from lms.core.extensions import db
 from lms.people.models import Department, ServiceGroup
 
 

@@ -7,7 +7,7 @@ from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringF
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from lms.auth.models import Role
-from lms.forms import Form, MultiCheckboxField, SingleLine
+from lms.web.forms import Form, MultiCheckboxField, SingleLine
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.nhs.uk"
 

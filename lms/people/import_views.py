@@ -7,11 +7,11 @@ from flask_login import current_user
 
 from lms.auth.access import role_required
 from lms.auth.models import Role
-from lms.forms import INVALID, one_transaction
 from lms.people import importing
 from lms.people.forms import StaffImportForm
+from lms.web.forms import INVALID, one_transaction
 
-bp = Blueprint("people_import", __name__, url_prefix="/admin/import")
+bp = Blueprint("people_import", __name__, template_folder="templates", url_prefix="/admin/import")
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -21,13 +21,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import lazyload
 
-from lms import audit
+from lms.audit import audit
 from lms.auth import accounts
 from lms.auth.models import User
-from lms.domain import DomainError
-from lms.extensions import db
-from lms.forms import one_line
+from lms.core.domain import DomainError
+from lms.core.extensions import db
 from lms.people.models import Department, ServiceGroup
+from lms.web.forms import one_line
 
 REQUIRED_COLUMNS = (
     "staff_number",

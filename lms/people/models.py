@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.db import Base
+from lms.core.db import Base
 
 
 class Department(Base):

@@ -9,12 +9,12 @@ from sqlalchemy.orm import selectinload
 from lms.auth import accounts
 from lms.auth.access import role_required
 from lms.auth.models import Role, User
-from lms.extensions import db
-from lms.forms import INVALID, one_transaction, paginate
+from lms.core.extensions import db
 from lms.people import directory
 from lms.people.forms import PeopleFilterForm, PersonForm
+from lms.web.forms import INVALID, one_transaction, paginate
 
-bp = Blueprint("people", __name__, url_prefix="/admin/users")
+bp = Blueprint("people", __name__, template_folder="templates", url_prefix="/admin/users")
 
 
 def _details(form: PersonForm) -> directory.PersonDetails:

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from courses.attendance import mark_register
 from courses.models import AttendanceStatus, CohortStatus
 from lms.auth.models import Role
-from lms.db import utcnow
+from lms.core.db import utcnow
 from tests.browser.test_accessibility import assert_accessible
 
 
@@ -36,7 +36,7 @@ def test_register_and_grid(
     ]
     session = cohort.sessions[0]
     mark_register(session, {enrolments[0].id: (AttendanceStatus.LATE, "Bus")}, by=trainer, now=now)
-    from lms.extensions import db
+    from lms.core.extensions import db
 
     db.session.commit()
     page = log_in(trainer)

@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from lms.db import utcnow
-from lms.extensions import db
+from lms.core.db import utcnow
+from lms.core.extensions import db
 from tests.browser.conftest import keep_to_the_app
 from tests.browser.test_accessibility import assert_accessible
 from tests.conftest import PASSWORD

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from courses.models import CohortStatus, CourseStatus, Enrolment, EnrolmentStatus
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.browser.conftest import keep_to_the_app
 from tests.conftest import PASSWORD
 

@@ -20,8 +20,8 @@ from courses.models import (
     Session,
 )
 from lms.auth.models import Role, User
-from lms.db import utcnow
-from lms.extensions import db
+from lms.core.db import utcnow
+from lms.core.extensions import db
 
 
 def _category(name: str) -> CourseCategory:

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from courses.models import Course
-from lms import outbox
-from lms.audit import AuditEvent
+from lms.audit.audit import AuditEvent
 from lms.auth.models import Role, User
-from lms.extensions import db
+from lms.core import outbox
+from lms.core.extensions import db
 from tests.conftest import PASSWORD, log_in
 
 DEMO_PASSWORD = "demo-passphrase-for-tests"

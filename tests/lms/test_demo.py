@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from courses.models import Cohort, CohortStatus
 from lms import demo
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.conftest import log_in
 
 DEMO_PASSWORD = "demo-passphrase-for-tests"

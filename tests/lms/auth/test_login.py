@@ -9,8 +9,8 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from lms.audit import AuditEvent
-from lms.extensions import db
+from lms.audit.audit import AuditEvent
+from lms.core.extensions import db
 from tests.conftest import PASSWORD, log_in
 
 

@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from lms import outbox
-from lms.audit import AuditEvent
+from lms.audit.audit import AuditEvent
 from lms.auth.models import PasswordToken
-from lms.db import utcnow
-from lms.extensions import db
+from lms.core import outbox
+from lms.core.db import utcnow
+from lms.core.extensions import db
 from tests.conftest import PASSWORD, links_in, log_in
 
 NEW_PASSWORD = "a brand new passphrase"

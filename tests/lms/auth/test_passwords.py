@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lms.auth.passwords import (
-    MAX_LENGTH,
-    hash_password,
-    password_problems,
-    verify_password,
-)
+from lms.auth.passwords import MAX_LENGTH, hash_password, password_problems, verify_password
 
 
 def test_hashes_are_argon2id_and_salted():

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.audit import AuditEvent
+from lms.audit.audit import AuditEvent
 from lms.auth import accounts
 from lms.auth.models import PasswordToken, Role
-from lms.db import utcnow
-from lms.extensions import db
-from lms.outbox import OutboxMessage
+from lms.core.db import utcnow
+from lms.core.extensions import db
+from lms.core.outbox import OutboxMessage
 from lms.people import directory
 from lms.people.directory import DirectoryError, PersonDetails
 

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from lms import outbox
-from lms.audit import AuditEvent
+from lms.audit.audit import AuditEvent
 from lms.auth.models import User
-from lms.extensions import db
-from lms.outbox import OutboxMessage
+from lms.core import outbox
+from lms.core.extensions import db
+from lms.core.outbox import OutboxMessage
 from tests.conftest import PASSWORD, links_in, log_in
 
 SAMPLE_PATH = Path(__file__).parents[2] / "data" / "staff-sample.csv"

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from lms.audit import AuditEvent
+from lms.audit.audit import AuditEvent
 from lms.auth.models import User
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.people.importing import ImportFileError, ImportReport, Outcome, import_staff
 from lms.people.models import Department, ServiceGroup
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.audit import AuditEvent
+from lms.audit.audit import AuditEvent
 from lms.auth.models import PasswordToken, Role, User
-from lms.db import utcnow
-from lms.extensions import db
-from lms.outbox import OutboxMessage
+from lms.core.db import utcnow
+from lms.core.extensions import db
+from lms.core.outbox import OutboxMessage
 from lms.people.models import Department
 from tests.conftest import PASSWORD, log_in
 

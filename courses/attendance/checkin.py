@@ -1,0 +1,396 @@
+"""Self check-in: rotating codes derived from a per-session secret, and checking in with one.
+
+A code is HMAC-SHA256(session secret, window index) shown as six characters, where the
+window index is the Unix time divided by the rotation period. Nothing is stored per
+rotation: the trainer's screen and the check-in service derive the same code from the
+secret and the clock. The previous window's code stays valid, so a slow phone is not
+refused when the code turns over while the learner is typing.
+
+Timing always comes from the `now` argument, and the settings from `CheckInRules`, so
+the services run (and are tested) without a request or a real clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+
+from courses.attendance.expected import expected_query, is_expected
+from courses.models import (
+    AttendanceMethod,
+    AttendanceRecord,
+    AttendanceStatus,
+    Cohort,
+    CohortStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+)
+from lms.audit import audit
+from lms.auth.models import User
+from lms.core.domain import DomainError
+from lms.core.extensions import db
+
+# No 0/O, 1/I: the code is read off a screen across a room and typed on a phone.
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, so 5 unbiased bits each
+CODE_LENGTH = 6
+
+# Cohort statuses in which learners may check in (a cohort may still be open for
+# enrolment while its first sessions run).
+TAKING_CHECK_INS = (CohortStatus.OPEN, CohortStatus.RUNNING)
+
+# How far outside the check-in window a code is still recognised, only so that a learner
+# who is too early or too late is told so rather than told the code is wrong. Keeps the
+# candidate sessions to an indexed range of start times (those within half a day).
+RECOGNISED_MARGIN = timedelta(hours=12)
+
+
+class CheckInError(DomainError):
+    field = "code"
+
+
+class CodeNotRecognised(CheckInError):
+    def __init__(self):
+        super().__init__("That code is not right or has expired. Check the screen and try again")
+
+
+class CheckInNotOpenYet(CheckInError):
+    def __init__(self, opens_before: timedelta):
+        minutes = int(opens_before.total_seconds() // 60)
+        super().__init__(f"Check-in for this session opens {minutes} minutes before it starts")
+
+
+class CheckInClosed(CheckInError):
+    def __init__(self):
+        super().__init__(
+            "Check-in for this session has closed. Ask your trainer to mark you on the register"
+        )
+
+
+class CohortNotRunning(CheckInError):
+    def __init__(self):
+        super().__init__("This course is not running now, so check-in is closed")
+
+
+class NoConfirmedPlace(CheckInError):
+    def __init__(self):
+        super().__init__("You do not have a confirmed place on this course")
+
+
+class EnrolledAfterSession(CheckInError):
+    def __init__(self):
+        super().__init__(
+            "You joined this course after this session started, so you do not need to check "
+            "in to it"
+        )
+
+
+@dataclass(frozen=True)
+class CheckInRules:
+    """The settings check-in follows; the defaults are those of lms/config.py."""
+
+    rotation_seconds: int = 30
+    opens_before: timedelta = timedelta(minutes=15)
+    closes_after: timedelta = timedelta(minutes=30)
+    late_after: timedelta = timedelta(minutes=10)
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> CheckInRules:
+        return cls(
+            rotation_seconds=int(config["CHECK_IN_ROTATION_SECONDS"]),
+            opens_before=timedelta(minutes=int(config["CHECK_IN_OPENS_MINUTES_BEFORE"])),
+            closes_after=timedelta(minutes=int(config["CHECK_IN_CLOSES_MINUTES_AFTER"])),
+            late_after=timedelta(minutes=int(config["CHECK_IN_LATE_AFTER_MINUTES"])),
+        )
+
+
+DEFAULT_RULES = CheckInRules()
+
+
+# --- codes -------------------------------------------------------------------------------
+
+
+def open_check_in(session: Session) -> Session:
+    """Gives the session its check-in secret if it has none; never replaces one.
+
+    A conditional UPDATE, so two trainers opening the screen at once agree on one secret.
+    """
+    if session.check_in_secret is None:
+        if session.id is None:
+            db.session.flush()
+        db.session.execute(
+            update(Session)
+            .where(Session.id == session.id, Session.check_in_secret.is_(None))
+            .values(check_in_secret=secrets.token_hex(32))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(session, ["check_in_secret"])
+    return session
+
+
+def window_index(moment: datetime, rotation_seconds: int = DEFAULT_RULES.rotation_seconds) -> int:
+    return int(moment.timestamp()) // rotation_seconds
+
+
+def seconds_left(moment: datetime, rotation_seconds: int = DEFAULT_RULES.rotation_seconds) -> int:
+    """Seconds until the code shown at `moment` is replaced by the next one."""
+    return rotation_seconds - int(moment.timestamp()) % rotation_seconds
+
+
+def _code_for_window(secret: str, index: int) -> str:
+    digest = hmac.new(secret.encode(), str(index).encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big")
+    characters = []
+    for _ in range(CODE_LENGTH):
+        number, position = divmod(number, len(ALPHABET))
+        characters.append(ALPHABET[position])
+    return "".join(characters)
+
+
+def code_at(
+    session: Session, moment: datetime, rotation_seconds: int = DEFAULT_RULES.rotation_seconds
+) -> str:
+    """The code the trainer's screen shows at `moment` (the session must be open)."""
+    if session.check_in_secret is None:
+        raise ValueError("check-in has not been opened for this session")
+    return _code_for_window(session.check_in_secret, window_index(moment, rotation_seconds))
+
+
+def valid_codes(
+    session: Session, now: datetime, rotation_seconds: int = DEFAULT_RULES.rotation_seconds
+) -> tuple[str, ...]:
+    """The current code and the previous one: both are accepted at `now`."""
+    if session.check_in_secret is None:
+        return ()
+    index = window_index(now, rotation_seconds)
+    return (
+        _code_for_window(session.check_in_secret, index),
+        _code_for_window(session.check_in_secret, index - 1),
+    )
+
+
+def normalise(code: str) -> str:
+    """What the learner typed, as a code: capitals, without spaces or dashes."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def _matches(session: Session, code: str, now: datetime, rotation_seconds: int) -> bool:
+    # Compare against every valid code, without stopping early, in constant time.
+    found = False
+    for candidate in valid_codes(session, now, rotation_seconds):
+        found |= hmac.compare_digest(candidate.encode(), code.encode())
+    return found
+
+
+def find_session(code: str, now: datetime, rules: CheckInRules = DEFAULT_RULES) -> Session:
+    """The session whose current or previous code is `code`, among those near their window.
+
+    Only sessions that are not cancelled, have had check-in opened and start within an
+    indexed range around now are candidates; their codes are compared in Python.
+    """
+    code = normalise(code)
+    if len(code) != CODE_LENGTH:
+        raise CodeNotRecognised()
+    earliest = now - rules.closes_after - RECOGNISED_MARGIN
+    latest = now + rules.opens_before + RECOGNISED_MARGIN
+    candidates = db.session.scalars(
+        select(Session)
+        .where(
+            Session.starts_at.between(earliest, latest),
+            Session.cancelled.is_(False),
+            Session.check_in_secret.is_not(None),
+        )
+        .options(selectinload(Session.cohort).selectinload(Cohort.course))
+        .order_by(Session.starts_at)
+    ).all()
+    matching = [s for s in candidates if _matches(s, code, now, rules.rotation_seconds)]
+    if not matching:
+        raise CodeNotRecognised()
+    # A code that two sessions share by chance: the one whose window is open wins.
+    return min(matching, key=lambda session: not is_open(session, now, rules))
+
+
+def is_open(session: Session, now: datetime, rules: CheckInRules = DEFAULT_RULES) -> bool:
+    """Whether `now` falls in the session's check-in window (whoever is asking)."""
+    return opens_at(session, rules) <= now <= closes_at(session, rules)
+
+
+def opens_at(session: Session, rules: CheckInRules = DEFAULT_RULES) -> datetime:
+    return session.starts_at - rules.opens_before
+
+
+def closes_at(session: Session, rules: CheckInRules = DEFAULT_RULES) -> datetime:
+    return session.starts_at + rules.closes_after
+
+
+def is_accepting(session: Session, now: datetime, rules: CheckInRules = DEFAULT_RULES) -> bool:
+    """Whether a code for the session would be taken now: its trainer has started self
+    check-in, neither it nor its cohort is called off, and its window is open.
+
+    `check_in` refuses on each of these in turn; the session's cohort must be loaded.
+    """
+    return (
+        session.check_in_secret is not None
+        and not session.cancelled
+        and session.cohort.status in TAKING_CHECK_INS
+        and is_open(session, now, rules)
+    )
+
+
+def may_check_in(
+    session: Session, enrolment: Enrolment, now: datetime, rules: CheckInRules = DEFAULT_RULES
+) -> bool:
+    """Whether the enrolment's learner can check in to the session now, as `check_in`
+    decides: the session is accepting codes and the register expects them at it."""
+    return (
+        enrolment.cohort_id == session.cohort_id
+        and enrolment.status == EnrolmentStatus.CONFIRMED
+        and is_expected(enrolment, session)
+        and is_accepting(session, now, rules)
+    )
+
+
+# --- checking in -------------------------------------------------------------------------
+
+
+def _check_window(session: Session, now: datetime, rules: CheckInRules) -> None:
+    if now < opens_at(session, rules):
+        raise CheckInNotOpenYet(rules.opens_before)
+    if now > closes_at(session, rules):
+        raise CheckInClosed()
+
+
+def _expected_enrolment(session: Session, learner: User) -> Enrolment:
+    enrolment = db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.cohort_id == session.cohort_id, Enrolment.learner_id == learner.id
+        )
+    )
+    if enrolment is None or enrolment.status != EnrolmentStatus.CONFIRMED:
+        raise NoConfirmedPlace()
+    # Someone who joined after the session started is not expected at it (the register
+    # never marks them absent for it either), so it does not count for them.
+    if not is_expected(enrolment, session):
+        raise EnrolledAfterSession()
+    return enrolment
+
+
+def _snapshot(record: AttendanceRecord) -> dict:
+    return {"status": record.status, "method": record.method}
+
+
+def check_in(
+    code: str, learner: User, now: datetime, rules: CheckInRules = DEFAULT_RULES
+) -> AttendanceRecord:
+    """Marks the learner present (or late, after the grace period) at the session the code
+    belongs to, if its check-in window is open and they hold a confirmed place.
+
+    Never overrides the trainer's register: an existing record is only changed when it
+    is an absence marked automatically. Checking in twice changes nothing.
+    """
+    session = find_session(code, now, rules)
+    if session.cohort.status not in TAKING_CHECK_INS:
+        raise CohortNotRunning()
+    _check_window(session, now, rules)
+    enrolment = _expected_enrolment(session, learner)
+    status = (
+        AttendanceStatus.LATE
+        if now > session.starts_at + rules.late_after
+        else AttendanceStatus.PRESENT
+    )
+    if _insert_once(session, enrolment, status, learner, now):
+        record = _existing(session, enrolment)
+        audit.record(learner, "attendance.self_check_in", record, None, _snapshot(record))
+        return record
+    record = _existing(session, enrolment)
+    # Only an automatic absence gives way, claimed by a conditional UPDATE, so a trainer
+    # saving the register at the same moment always wins.
+    replaced = db.session.execute(
+        update(AttendanceRecord)
+        .where(
+            AttendanceRecord.id == record.id,
+            AttendanceRecord.method == AttendanceMethod.AUTOMATIC,
+            AttendanceRecord.status == AttendanceStatus.ABSENT,
+        )
+        .values(
+            status=status,
+            method=AttendanceMethod.SELF_CHECK_IN,
+            marked_by_id=learner.id,
+            marked_at=now,
+        )
+        .returning(AttendanceRecord.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if replaced is not None:
+        before = _snapshot(record)
+        db.session.refresh(record)
+        audit.record(learner, "attendance.self_check_in", record, before, _snapshot(record))
+    return record
+
+
+def _insert_once(
+    session: Session, enrolment: Enrolment, status: AttendanceStatus, learner: User, now: datetime
+) -> bool:
+    """Inserts the record unless one exists; True if this call inserted it.
+
+    INSERT ... ON CONFLICT DO NOTHING, so a double tap (two requests at once) or a
+    register saved at the same moment never fails on the one-record-per-learner rule.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(AttendanceRecord)
+        .values(
+            session_id=session.id,
+            enrolment_id=enrolment.id,
+            status=status,
+            method=AttendanceMethod.SELF_CHECK_IN,
+            marked_by_id=learner.id,
+            marked_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["session_id", "enrolment_id"])
+        .returning(AttendanceRecord.id)  # no row back when the record already existed
+    )
+    return db.session.scalar(statement) is not None
+
+
+def _existing(session: Session, enrolment: Enrolment) -> AttendanceRecord | None:
+    return db.session.scalar(
+        select(AttendanceRecord).where(
+            AttendanceRecord.session_id == session.id,
+            AttendanceRecord.enrolment_id == enrolment.id,
+        )
+    )
+
+
+# --- the trainer's screen ----------------------------------------------------------------
+
+
+def checked_in_names(session: Session) -> list[str]:
+    """Who has checked themselves in to the session, in the order they did."""
+    return list(
+        db.session.scalars(
+            select(User.full_name)
+            .join(Enrolment, Enrolment.learner_id == User.id)
+            .join(AttendanceRecord, AttendanceRecord.enrolment_id == Enrolment.id)
+            .where(
+                AttendanceRecord.session_id == session.id,
+                AttendanceRecord.method == AttendanceMethod.SELF_CHECK_IN,
+            )
+            .order_by(AttendanceRecord.marked_at, User.full_name)
+        )
+    )
+
+
+def expected_count(session: Session) -> int:
+    """How many learners the register expects at the session (attendance.expected_query)."""
+    expected = expected_query(session).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(expected))

@@ -1,0 +1,82 @@
+"""A cohort's attendance grid: learners by sessions, each cell a status, with rates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from courses.attendance.expected import is_expected
+from courses.attendance.rates import Rate, attendance_rates
+from courses.models import AttendanceRecord, AttendanceStatus, Cohort, Enrolment, Session
+from lms.core.extensions import db
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One square of the attendance grid: what to say, and the tag colour beside it."""
+
+    text: str
+    colour: str | None = None  # an NHS.UK tag modifier, or None for plain text
+    note: str | None = None
+
+
+STATUS_COLOURS = {
+    AttendanceStatus.PRESENT: "green",
+    AttendanceStatus.LATE: "yellow",
+    AttendanceStatus.LEFT_EARLY: "orange",
+    AttendanceStatus.ABSENT: "red",
+    AttendanceStatus.EXCUSED: "blue",
+}
+
+
+@dataclass
+class Grid:
+    sessions: list[Session]
+    enrolments: list[Enrolment]
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    rates: dict[int, Rate] = field(default_factory=dict)
+
+    def cell(self, enrolment: Enrolment, session: Session) -> Cell:
+        return self.cells[(enrolment.id, session.id)]
+
+
+def cohort_grid(cohort: Cohort, enrolments: list[Enrolment], now: datetime) -> Grid:
+    """Learners by the cohort's sessions, with each learner's rate, in two queries.
+
+    `cohort.sessions` must be loaded; `enrolments` are the rows to show (a page of
+    `cohort_learners`).
+    """
+    sessions = [session for session in cohort.sessions if not session.cancelled]
+    grid = Grid(sessions=sessions, enrolments=enrolments)
+    ids = [enrolment.id for enrolment in enrolments]
+    records = {}
+    if ids:
+        records = {
+            (row.enrolment_id, row.session_id): row
+            for row in db.session.execute(
+                select(
+                    AttendanceRecord.enrolment_id,
+                    AttendanceRecord.session_id,
+                    AttendanceRecord.status,
+                    AttendanceRecord.note,
+                ).where(AttendanceRecord.enrolment_id.in_(ids))
+            )
+        }
+    for enrolment in enrolments:
+        for session in sessions:
+            record = records.get((enrolment.id, session.id))
+            grid.cells[(enrolment.id, session.id)] = _cell(enrolment, session, record, now)
+    grid.rates = attendance_rates(ids, now)
+    return grid
+
+
+def _cell(enrolment: Enrolment, session: Session, record, now: datetime) -> Cell:
+    if record is not None:
+        return Cell(record.status.label, STATUS_COLOURS[record.status], record.note)
+    if not is_expected(enrolment, session):
+        return Cell("Not expected")
+    if session.starts_at >= now:
+        return Cell("To come")
+    return Cell("Not marked", "white")

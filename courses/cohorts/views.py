@@ -1,0 +1,143 @@
+"""A cohort's page, enrolling and cancelling, and calendar downloads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from courses.cohorts import calendars
+from courses.cohorts.cohorts import may_manage
+from courses.enrolment import enrolment
+from courses.models import Cohort, CourseStatus, Enrolment
+from lms.auth.access import login_required, object_access, public
+from lms.core.db import utcnow
+from lms.core.domain import DomainError
+from lms.core.extensions import db
+from lms.web.forms import attachment, one_transaction
+
+bp = Blueprint("cohorts", __name__, template_folder="templates")
+
+
+def _load_cohort(cohort_id: int) -> Cohort:
+    cohort = db.session.scalar(
+        select(Cohort)
+        .where(Cohort.id == cohort_id)
+        .options(
+            selectinload(Cohort.course),
+            selectinload(Cohort.sessions),
+            selectinload(Cohort.trainers),
+        )
+    )
+    if cohort is None:
+        abort(404)
+    if (
+        cohort.course.status != CourseStatus.PUBLISHED
+        and not may_manage(current_user, cohort)
+        and _own_enrolment(cohort.id) is None
+    ):
+        abort(404)  # learners keep seeing cohorts they are on after a course is archived
+    return cohort
+
+
+def _own_enrolment(cohort_id: int) -> Enrolment | None:
+    return db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.cohort_id == cohort_id, Enrolment.learner_id == current_user.id
+        )
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@login_required
+def show(cohort_id: int):
+    cohort = _load_cohort(cohort_id)
+    mine = _own_enrolment(cohort.id)
+    refusal = None
+    try:
+        enrolment.check_can_self_enrol(cohort, current_user, utcnow())
+    except DomainError as error:
+        refusal = str(error)
+    return render_template(
+        "cohorts/cohort.html",
+        cohort=cohort,
+        mine=mine,
+        position=enrolment.waitlist_positions([mine.id]).get(mine.id) if mine else None,
+        seats_left=enrolment.seats_left([cohort.id])[cohort.id],
+        refusal=refusal,
+        can_cancel=mine is not None and enrolment.can_cancel(mine),
+    )
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrol")
+@login_required
+def enrol(cohort_id: int):
+    cohort = _load_cohort(cohort_id)
+    with one_transaction() as outcome:
+        placed = enrolment.enrol(cohort, current_user, by=current_user)
+    if outcome.ok:
+        flash(_placed_message(placed), "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+
+
+def _placed_message(placed: Enrolment) -> str:
+    return {
+        enrolment.S.CONFIRMED: "Your place is confirmed. We have emailed you the details.",
+        enrolment.S.WAITLISTED: "The cohort is full, so you are on the waitlist.",
+        enrolment.S.PENDING_APPROVAL: "Your request has been sent to your line manager.",
+    }[placed.status]
+
+
+@bp.post("/enrolments/<int:enrolment_id>/cancel")
+@object_access("the learner themself, or an admin")
+def cancel(enrolment_id: int):
+    target = db.session.get(Enrolment, enrolment_id)
+    if target is None or (target.learner_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    with one_transaction() as outcome:
+        enrolment.cancel(target, by=current_user)
+    if outcome.ok:
+        flash(f"Your enrolment is now {target.status.label.lower()}.", "success")
+    return redirect(url_for("home.index"))
+
+
+def _calendar_response(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = calendars.CONTENT_TYPE
+    response.headers["Content-Disposition"] = attachment(filename)
+    return response
+
+
+@bp.get("/cohorts/<int:cohort_id>/calendar.ics")
+@login_required
+def calendar(cohort_id: int):
+    cohort = _load_cohort(cohort_id)
+    return _calendar_response(calendars.cohort_calendar(cohort), f"{cohort.code}.ics")
+
+
+@bp.get("/calendar/<token>.ics")
+@public  # the secret in the address is the credential, so calendar apps can subscribe
+def feed(token: str):
+    user = calendars.user_for_feed(token)
+    if user is None:
+        abort(404)
+    return _calendar_response(calendars.personal_calendar(user), "my-sessions.ics")
+
+
+@bp.route("/calendar/", methods=["GET", "POST"])
+@login_required
+def feed_settings():
+    if request.method == "POST":
+        with one_transaction() as outcome:
+            _, renewed = calendars.issue_feed(current_user)
+        if outcome.ok and renewed:
+            flash("Your calendar has a new address. The old one no longer works.", "success")
+        elif outcome.ok:
+            flash("Your calendar address is ready. Add it to your calendar app.", "success")
+        return redirect(url_for("cohorts.feed_settings"))
+    feed = calendars.find_feed(current_user)
+    return render_template(
+        "cohorts/calendar_feed.html",
+        feed_url=url_for("cohorts.feed", token=feed.token, _external=True) if feed else None,
+    )

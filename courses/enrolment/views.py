@@ -1,0 +1,53 @@
+"""Requests to approve: a line manager decides their reports' enrolment requests."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from courses.catalogue.forms import DecisionForm
+from courses.enrolment import enrolment
+from courses.models import Enrolment
+from lms.auth.access import login_required, object_access
+from lms.core.extensions import db
+from lms.web.forms import INVALID, one_transaction
+
+bp = Blueprint("approvals", __name__, url_prefix="/approvals", template_folder="templates")
+
+
+def _render(forms: dict[int, DecisionForm], status: int = 200):
+    requests = list(db.session.scalars(enrolment.awaiting_decision(current_user)))
+    forms = {e.id: forms.get(e.id) or DecisionForm(prefix=f"r{e.id}") for e in requests}
+    return render_template("enrolment/approvals.html", requests=requests, forms=forms), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return _render({})
+
+
+@bp.post("/<int:enrolment_id>")
+@object_access("line manager of the learner who asked")
+def decide(enrolment_id: int):
+    request_row = db.session.get(Enrolment, enrolment_id)
+    if request_row is None or request_row.learner.line_manager_id != current_user.id:
+        abort(404)
+    form = DecisionForm(prefix=f"r{enrolment_id}")
+    if form.validate_on_submit():
+        name = request_row.learner.full_name
+        with one_transaction(form) as outcome:
+            enrolment.decide(
+                request_row,
+                approve=form.decision.data == "approve",
+                by=current_user,
+                reason=form.reason.data or "",
+            )
+        if not outcome.ok and outcome.error.field is None:
+            flash(str(outcome.error), "error")  # nothing to correct in the form: say why
+            return redirect(url_for("approvals.index"))
+        if outcome.ok:
+            verb = "approved" if form.decision.data == "approve" else "rejected"
+            flash(f"You {verb} {name}'s request.", "success")
+            return redirect(url_for("approvals.index"))
+    return _render({enrolment_id: form}, INVALID)

@@ -1,1 +1,0 @@
-"""Blueprints of the courses package: catalogue, cohorts, enrolment, approvals, admin."""

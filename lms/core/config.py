@@ -1,0 +1,151 @@
+"""Settings from environment variables, with embedded defaults for the one-command demo.
+
+Every setting is documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+NHS_FONT_HOST = "https://assets.nhs.uk"  # where the NHS.UK stylesheet's fonts live
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely."""
+
+
+def _json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def secret_key_from(instance_path: Path) -> str:
+    """Reads the secret key kept in the instance folder, creating it once when absent."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def from_environment(instance_path: Path, overrides: dict | None = None) -> dict:
+    """The settings for this process: environment variables over embedded defaults.
+
+    Settings named in `overrides` are not derived here (so tests that pass their own
+    SECRET_KEY never write one into the instance folder).
+    """
+    overrides = overrides or {}
+    environment = overrides.get("LMS_ENV") or os.environ.get("LMS_ENV", "development")
+    production = environment.lower() == "production"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'lms.db'}"
+    # Heroku-style URLs name the old driver; psycopg 3 is the one we ship.
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if production and (not secret_key or len(secret_key) < 32):
+        raise ConfigError("SECRET_KEY must be set to at least 32 random characters in production")
+    if not secret_key:
+        secret_key = secret_key_from(instance_path)
+    mail_transport = overrides.get("MAIL_TRANSPORT") or os.environ.get("MAIL_TRANSPORT", "log")
+    rate_storage = overrides.get("RATELIMIT_STORAGE_URI") or os.environ.get(
+        "RATELIMIT_STORAGE_URI", "memory://"
+    )
+    if production and mail_transport != "smtp":
+        # The log transport would write password links into the logs.
+        raise ConfigError("MAIL_TRANSPORT must be smtp in production")
+    if production and rate_storage.startswith("memory"):
+        # Each process would count login failures on its own.
+        raise ConfigError("RATELIMIT_STORAGE_URI must name a shared store (Redis) in production")
+
+    font_host = os.environ.get("LMS_NHS_FONT_HOST", NHS_FONT_HOST).strip().rstrip("/")
+    if font_host and not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]+)?", font_host):
+        raise ConfigError("LMS_NHS_FONT_HOST must be an https:// origin, or empty for none")
+
+    idle_minutes = _env_int("LMS_IDLE_TIMEOUT_MINUTES", 8 * 60)
+    return {
+        "LMS_ENV": "production" if production else "development",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # JSON keeps non-ASCII text as written ("Zoë", not "Zo\u00eb"), so it is searchable.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": _json_dumps},
+        "SERVICE_NAME": os.environ.get("LMS_SERVICE_NAME", "Learning and CPD"),
+        "ORGANISATION_NAME": os.environ.get("LMS_ORGANISATION_NAME", "Portfolio Management Office"),
+        # Sessions: signed cookies whose signature carries a timestamp, so an idle
+        # cookie is refused by the server itself, not just dropped by the browser.
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle_minutes),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "lms_session",
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        # Where mail sent outside a request (the worker, `flask lms tick`) points people.
+        "BASE_URL": os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000"),
+        "HSTS": production,
+        "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "RATELIMIT_STORAGE_URI": rate_storage,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "LMS_LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
+        ),
+        "LOGIN_LIMIT_PER_IP": os.environ.get("LMS_LOGIN_LIMIT_PER_IP", "50 per 15 minutes"),
+        "RESET_LIMIT_PER_IP": os.environ.get("LMS_RESET_LIMIT_PER_IP", "10 per hour"),
+        "PASSWORD_RESET_TTL": timedelta(minutes=_env_int("LMS_PASSWORD_RESET_TTL_MINUTES", 60)),
+        "INVITATION_TTL": timedelta(hours=_env_int("LMS_INVITATION_TTL_HOURS", 72)),
+        "MAIL_TRANSPORT": mail_transport,  # "log" or "smtp"
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Learning and CPD <no-reply@example.nhs.uk>"),
+        # Embedded mode drains the outbox in-process after each commit; production
+        # runs `flask lms worker` instead.
+        "OUTBOX_INLINE": _env_bool("LMS_OUTBOX_INLINE", not production),
+        "OUTBOX_MAX_ATTEMPTS": _env_int("LMS_OUTBOX_MAX_ATTEMPTS", 8),
+        "NHSUK_FRONTEND_DIR": Path(
+            os.environ.get(
+                "LMS_NHSUK_FRONTEND_DIR",
+                PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk",
+            )
+        ),
+        # Where the NHS stylesheet loads Frutiger from; "" uses the fallback fonts, for
+        # networks that cannot reach the NHS host (pages would wait on it otherwise).
+        "NHS_FONT_HOST": font_host,
+        "ADMIN_PAGE_SIZE": 25,
+        # Attendance: self check-in codes and the end-of-session rules.
+        "CHECK_IN_ROTATION_SECONDS": _env_int("LMS_CHECK_IN_ROTATION_SECONDS", 30),
+        "CHECK_IN_OPENS_MINUTES_BEFORE": _env_int("LMS_CHECK_IN_OPENS_MINUTES_BEFORE", 15),
+        "CHECK_IN_CLOSES_MINUTES_AFTER": _env_int("LMS_CHECK_IN_CLOSES_MINUTES_AFTER", 30),
+        "CHECK_IN_LATE_AFTER_MINUTES": _env_int("LMS_CHECK_IN_LATE_AFTER_MINUTES", 10),
+        "CHECK_IN_LIMIT_PER_USER": os.environ.get("LMS_CHECK_IN_LIMIT_PER_USER", "10 per minute"),
+        "AUTO_ABSENT_AFTER_HOURS": _env_int("LMS_AUTO_ABSENT_AFTER_HOURS", 24),
+    }

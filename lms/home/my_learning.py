@@ -1,0 +1,122 @@
+"""What a person's home page shows about their learning, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
+
+from courses.attendance import Rate, attendance_rates, checkin
+from courses.enrolment.enrolment import ACTIVE, waitlist_positions
+from courses.models import AttendanceRecord, Cohort, Enrolment, EnrolmentStatus, Session
+from lms.auth.models import User
+from lms.core.extensions import db
+
+S = EnrolmentStatus
+RECENT_LIMIT = 20
+UPCOMING_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    """A session whose check-in is open, and the learner's entry already on its register."""
+
+    session: Session
+    record: AttendanceRecord
+
+
+@dataclass
+class MyLearning:
+    upcoming: list[Session] = field(default_factory=list)
+    # Sessions whose check-in is open now: those to check in to, and those already marked.
+    to_check_in: list[Session] = field(default_factory=list)
+    checked_in: list[CheckedIn] = field(default_factory=list)
+    enrolments: list[Enrolment] = field(default_factory=list)
+    positions: dict[int, int] = field(default_factory=dict)
+    rates: dict[int, Rate] = field(default_factory=dict)
+    team_enrolments: list[Enrolment] = field(default_factory=list)
+    team_pending: int = 0
+    teaching: list[Session] = field(default_factory=list)
+
+
+def _with_cohort():
+    return selectinload(Enrolment.cohort).options(
+        selectinload(Cohort.course), selectinload(Cohort.sessions)
+    )
+
+
+def my_learning(
+    user: User, now: datetime, rules: checkin.CheckInRules = checkin.DEFAULT_RULES
+) -> MyLearning:
+    view = MyLearning()
+    view.enrolments = list(
+        db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.learner_id == user.id)
+            .order_by(Enrolment.status.in_(ACTIVE).desc(), Enrolment.requested_at.desc())
+            .limit(RECENT_LIMIT)
+            .options(_with_cohort())
+        )
+    )
+    view.positions = waitlist_positions([e.id for e in view.enrolments if e.status == S.WAITLISTED])
+    view.rates = attendance_rates([e.id for e in view.enrolments if e.confirmed_at], now)
+    # My register entry for each session comes with it, for the check-in prompt.
+    upcoming = db.session.execute(
+        select(Session, Enrolment, AttendanceRecord)
+        .join(Enrolment, Enrolment.cohort_id == Session.cohort_id)
+        .outerjoin(
+            AttendanceRecord,
+            and_(
+                AttendanceRecord.session_id == Session.id,
+                AttendanceRecord.enrolment_id == Enrolment.id,
+            ),
+        )
+        .where(
+            Enrolment.learner_id == user.id,
+            Enrolment.status == S.CONFIRMED,
+            Session.ends_at > now,
+            Session.cancelled.is_(False),
+        )
+        .order_by(Session.starts_at)
+        .limit(UPCOMING_LIMIT)
+        .options(selectinload(Session.cohort).selectinload(Cohort.course))
+    ).all()
+    view.upcoming = [session for session, _, _ in upcoming]
+    for session, enrolment, record in upcoming:
+        if not checkin.may_check_in(session, enrolment, now, rules):
+            continue
+        if record is None:
+            view.to_check_in.append(session)
+        else:
+            view.checked_in.append(CheckedIn(session, record))
+    team = (
+        select(Enrolment)
+        .join(User, User.id == Enrolment.learner_id)
+        .where(User.line_manager_id == user.id, Enrolment.status.in_(ACTIVE))
+    )
+    view.team_enrolments = list(
+        db.session.scalars(
+            team.order_by(Enrolment.requested_at.desc())
+            .limit(RECENT_LIMIT)
+            .options(_with_cohort(), selectinload(Enrolment.learner))
+        )
+    )
+    view.team_pending = db.session.scalar(
+        select(func.count()).select_from(
+            team.where(Enrolment.status == S.PENDING_APPROVAL).subquery()
+        )
+    )
+    if user.is_trainer:
+        view.teaching = list(
+            db.session.scalars(
+                select(Session)
+                .join(Cohort, Cohort.id == Session.cohort_id)
+                .where(Cohort.trainers.any(User.id == user.id), Session.ends_at > now)
+                .order_by(Session.starts_at)
+                .limit(UPCOMING_LIMIT)
+                .options(selectinload(Session.cohort).selectinload(Cohort.course))
+            )
+        )
+    return view

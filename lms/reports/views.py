@@ -1,0 +1,35 @@
+"""The PMO's reports: /reports/."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
+
+from lms.auth.access import role_required
+from lms.auth.models import Role
+from lms.core.db import utcnow
+from lms.core.timezones import start_of_local_day, to_local
+from lms.reports.attendance import course_attendance
+from lms.reports.forms import ReportForm
+from lms.web.forms import INVALID
+
+bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
+
+
+@bp.get("/attendance")
+@role_required(Role.ADMIN)
+def attendance():
+    """Attendance per course over a date range (UK dates, both included)."""
+    form = ReportForm(formdata=request.args or None)
+    now = utcnow()
+    today = to_local(now).date()
+    rows = []
+    if form.validate():
+        date_from, date_to = form.range(today, default_from=today - timedelta(days=365))
+        form.date_from.data, form.date_to.data = date_from, date_to
+        rows = course_attendance(
+            start_of_local_day(date_from), start_of_local_day(date_to + timedelta(days=1)), now
+        )
+    status = 200 if not form.errors else INVALID
+    return render_template("reports/attendance.html", form=form, rows=rows), status

@@ -1,0 +1,400 @@
+"""Teaching pages: courses/views/attendance.py, through the test client."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from courses.attendance import mark_register
+from courses.models import AttendanceRecord, AttendanceStatus, CohortStatus, EnrolmentStatus
+from lms.audit.audit import AuditEvent
+from lms.auth.models import Role
+from lms.core.db import utcnow
+from lms.core.extensions import db
+
+A = AttendanceStatus
+S = EnrolmentStatus
+NOW = utcnow().replace(microsecond=0)
+
+
+def days(n: float):
+    return NOW + timedelta(days=n)
+
+
+MONTH_AGO = days(-30)
+
+
+def span(start, hours: int = 3):
+    return (start, start + timedelta(hours=hours))
+
+
+@pytest.fixture
+def course(make_course):
+    return make_course(code="PM-OCC", title="Project management", min_attendance_percent=80)
+
+
+@pytest.fixture
+def cohort(make_cohort, course, trainer):
+    """Two sessions held (four and two days ago) and one next week."""
+    return make_cohort(
+        course,
+        code="PM-OCC-01",
+        status=CohortStatus.RUNNING,
+        trainers=[trainer],
+        sessions=[span(days(-4)), span(days(-2)), span(days(7))],
+    )
+
+
+@pytest.fixture
+def enrol(make_enrolment, make_user, cohort):
+    def make(name: str, status=S.CONFIRMED, confirmed_at=MONTH_AGO, target=None, **fields):
+        fields.setdefault("requested_at", MONTH_AGO - timedelta(days=1))
+        return make_enrolment(
+            target or cohort,
+            make_user(full_name=name),
+            status=status,
+            confirmed_at=confirmed_at,
+            **fields,
+        )
+
+    return make
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def checked(page: str, enrolment) -> str | None:
+    """The status whose radio is checked on the register for this enrolment, if any."""
+    for tag in re.findall(rf'<input[^>]*name="status_{enrolment.id}"[^>]*>', page):
+        if re.search(r"\bchecked\b", tag):
+            return re.search(r'value="(\w+)"', tag).group(1)
+    return None
+
+
+def records() -> dict[int, AttendanceRecord]:
+    return {r.enrolment_id: r for r in db.session.scalars(select(AttendanceRecord))}
+
+
+def register_url(session) -> str:
+    return f"/teach/sessions/{session.id}/register"
+
+
+# --- who may use the pages ---------------------------------------------------------------
+
+
+def test_a_trainer_of_another_cohort_and_a_learner_get_403(
+    client, login, cohort, make_cohort, course, make_user, learner, enrol
+):
+    enrol("Zoë Ashworth")
+    stranger = make_user("someone@example.nhs.uk", roles=[Role.TRAINER])
+    make_cohort(course, trainers=[stranger])
+    urls = [
+        register_url(cohort.sessions[0]),
+        f"/teach/cohorts/{cohort.id}/attendance",
+        f"/teach/cohorts/{cohort.id}/attendance.csv",
+    ]
+    login(stranger)
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+    assert client.post(urls[0], data={"action": "save"}).status_code == 403
+    assert client.get("/teach/").status_code == 200
+    assert client.get("/reports/attendance").status_code == 403
+    assert client.get("/teach/sessions/999999/register").status_code == 404
+    client.post("/logout")
+    login(learner)
+    for url in [*urls, "/teach/", "/reports/attendance"]:
+        assert client.get(url).status_code == 403, url
+    assert records() == {}
+
+
+def test_the_cohorts_trainer_and_an_admin_may_use_them(client, login, cohort, trainer, admin):
+    for person in (trainer, admin):
+        login(person)
+        assert client.get(register_url(cohort.sessions[0])).status_code == 200
+        assert client.get(f"/teach/cohorts/{cohort.id}/attendance").status_code == 200
+        assert client.get(f"/teach/cohorts/{cohort.id}/attendance.csv").status_code == 200
+        client.post("/logout")
+
+
+def test_teaching_lists_only_my_cohorts_with_marked_counts(
+    client, login, cohort, trainer, make_cohort, course, enrol, make_user
+):
+    make_cohort(course, code="SOMEONE-ELSES", trainers=[make_user(roles=[Role.TRAINER])])
+    one, _ = enrol("Ann Lee"), enrol("Bo Chan")
+    mark_register(cohort.sessions[0], {one.id: (A.PRESENT, None)}, by=trainer, now=NOW)
+    login(trainer)
+    page = text_of(client.get("/teach/"))
+    assert "PM-OCC-01" in page and "SOMEONE-ELSES" not in page
+    assert "1 of 2 marked" in page and "0 of 2 marked" in page
+    assert "Not started: 2 expected" in page
+    assert f'href="{register_url(cohort.sessions[0])}"' in page
+    navigation = page.split('aria-label="Menu"', 1)[1].split("</nav>", 1)[0]
+    assert "Teaching" in navigation
+
+
+# --- the register ------------------------------------------------------------------------
+
+
+def test_the_register_lists_expected_learners_and_says_who_is_unmarked(
+    client, login, cohort, trainer, enrol
+):
+    first = cohort.sessions[0]
+    present = enrol("Ann Lee")
+    enrol("Bo Chan")
+    enrol("Cal Late", confirmed_at=first.ends_at)  # enrolled after the first session
+    enrol("Dee Waiting", S.WAITLISTED, confirmed_at=None)
+    mark_register(first, {present.id: (A.PRESENT, "Brought slides")}, by=trainer, now=NOW)
+    login(trainer)
+    page = text_of(client.get(register_url(first)))
+    assert "Ann Lee" in page and "Bo Chan" in page
+    assert "Cal Late" not in page and "Dee Waiting" not in page
+    assert checked(page, present) == "present" and "Brought slides" in page
+    assert "1 learner is not marked" in page and "Not marked" in page
+    assert "24 hours after it ended will be marked absent automatically" in page
+    assert "Attendance for Bo Chan" in page  # each learner's radios are labelled by name
+    for status in ("Present", "Late", "Left early", "Absent", "Excused"):
+        assert f">{status}</label>" in page.replace("\n", "").replace("  ", "") or status in page
+
+
+def test_saving_the_register_saves_every_row_and_a_second_save_changes_nothing(
+    client, login, cohort, trainer, enrol
+):
+    session = cohort.sessions[0]
+    ann, bo, cal = enrol("Ann Lee"), enrol("Bo Chan"), enrol("Cal Dee")
+    form = {
+        "action": "save",
+        f"status_{ann.id}": "present",
+        f"status_{bo.id}": "left_early",
+        f"note_{bo.id}": "Left at 11 for clinic",
+        f"status_{cal.id}": "excused",
+    }
+    login(trainer)
+    response = client.post(register_url(session), data=form)
+    assert response.status_code == 302 and response.headers["Location"] == register_url(session)
+    saved = records()
+    assert {e: r.status for e, r in saved.items()} == {
+        ann.id: A.PRESENT,
+        bo.id: A.LEFT_EARLY,
+        cal.id: A.EXCUSED,
+    }
+    assert saved[bo.id].note == "Left at 11 for clinic"
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    assert client.post(register_url(session), data=form).status_code == 302
+    assert len(records()) == 3
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    page = text_of(client.get(register_url(session)))
+    assert "The register has been saved." in page and checked(page, bo) == "left_early"
+
+
+def test_a_status_that_is_not_offered_is_refused(client, login, cohort, trainer, enrol):
+    ann = enrol("Ann Lee")
+    login(trainer)
+    response = client.post(
+        register_url(cohort.sessions[0]), data={"action": "save", f"status_{ann.id}": "asleep"}
+    )
+    assert response.status_code == 422
+    message = "Choose present, late, left early, absent or excused for Ann Lee"
+    assert message in text_of(response) and "asleep" not in text_of(response)
+    assert records() == {}
+
+
+def test_mark_everyone_present_fills_only_the_unmarked_rows_and_saves_nothing(
+    client, login, cohort, trainer, enrol
+):
+    session = cohort.sessions[0]
+    excused, chosen, blank = enrol("Ann Lee"), enrol("Bo Chan"), enrol("Cal Dee")
+    mark_register(session, {excused.id: (A.EXCUSED, None)}, by=trainer, now=NOW)
+    login(trainer)
+    response = client.post(
+        register_url(session),
+        data={
+            "action": "everyone_present",
+            f"status_{excused.id}": "excused",
+            f"status_{chosen.id}": "absent",
+        },
+    )
+    page = text_of(response)
+    assert response.status_code == 200
+    assert checked(page, excused) == "excused"
+    assert checked(page, chosen) == "absent"
+    assert checked(page, blank) == "present"
+    assert "1 learner not yet marked is now shown as present. Nothing is saved yet" in page
+    assert set(records()) == {excused.id}
+
+
+def test_after_close_a_trainer_cannot_save_and_an_admin_must_give_a_reason(
+    client, login, cohort, trainer, admin, enrol
+):
+    session = cohort.sessions[0]
+    ann = enrol("Ann Lee", S.COMPLETED)
+    mark_register(session, {ann.id: (A.ABSENT, None)}, by=trainer, now=NOW)
+    cohort.status = CohortStatus.CLOSED
+    db.session.commit()
+    form = {"action": "save", f"status_{ann.id}": "present"}
+    login(trainer)
+    page = text_of(client.get(register_url(session)))
+    assert "only the PMO team can change its register" in page and "Save register" not in page
+    response = client.post(register_url(session), data=form)
+    assert response.status_code == 422 and "Only the PMO team" in text_of(response)
+    client.post("/logout")
+    login(admin)
+    page = text_of(client.get(register_url(session)))
+    assert "Reason for changing the register" in page
+    response = client.post(register_url(session), data=form)
+    assert response.status_code == 422
+    assert "Enter the reason for changing the register of a closed cohort" in text_of(response)
+    assert records()[ann.id].status == A.ABSENT
+    response = client.post(register_url(session), data=form | {"reason": "Sheet found later"})
+    assert response.status_code == 302
+    assert records()[ann.id].status == A.PRESENT
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.changed"))
+    assert event.after["reason"] == "Sheet found later" and event.ip_address
+
+
+def test_the_register_page_costs_the_same_for_5_and_100_learners(
+    client, login, make_course, make_cohort, make_enrolment, trainer, count_queries
+):
+    def measure(how_many: int) -> tuple[int, int]:
+        cohort = make_cohort(make_course(), trainers=[trainer], sessions=[span(days(-1))])
+        ids = [
+            make_enrolment(cohort, confirmed_at=days(-5), requested_at=days(-5)).id
+            for _ in range(how_many)
+        ]
+        session = cohort.sessions[0]
+        mark_register(session, {ids[0]: (A.LATE, "Bus")}, by=trainer, now=NOW)
+        url = register_url(session)
+        with count_queries() as page:
+            assert client.get(url).status_code == 200
+        form = {"action": "save"} | {f"status_{i}": "present" for i in ids}
+        with count_queries() as save:
+            assert client.post(url, data=form).status_code == 302
+        assert (
+            db.session.scalar(select(func.count()).where(AttendanceRecord.session_id == session.id))
+            == how_many
+        )
+        return page.count, save.count
+
+    login(trainer)
+    few, many = measure(5), measure(100)
+    assert few == many, (few, many)
+    assert many[1] <= 20, many  # the whole request: log-in, loading, the save, the audit
+
+
+# --- the grid, the CSV and the report ---------------------------------------------------
+
+
+@pytest.fixture
+def marked_cohort(cohort, trainer, enrol):
+    """Ann: present then late (100%); Bo: absent then unmarked (0%); Cal enrolled late."""
+    first, second, _ = cohort.sessions
+    ann, bo = enrol("Ann Lee"), enrol("=Bo Chan")
+    cal = enrol("Cal Dee", confirmed_at=first.ends_at)
+    mark_register(
+        first, {ann.id: (A.PRESENT, None), bo.id: (A.ABSENT, "No word")}, by=trainer, now=NOW
+    )
+    mark_register(second, {ann.id: (A.LATE, None), cal.id: (A.EXCUSED, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    return ann, bo, cal
+
+
+def test_the_grid_shows_each_status_in_words_with_a_colour_and_each_rate(
+    client, login, cohort, trainer, marked_cohort
+):
+    login(trainer)
+    page = text_of(client.get(f"/teach/cohorts/{cohort.id}/attendance"))
+    rows = {
+        name: row
+        for row in page.split('<tr class="nhsuk-table__row">')[2:]
+        for name in ("Ann Lee", "=Bo Chan", "Cal Dee")
+        if name in row
+    }
+    assert re.search(r'nhsuk-tag--green">\s*Present', rows["Ann Lee"])
+    assert re.search(r'nhsuk-tag--yellow">\s*Late', rows["Ann Lee"]) and "100%" in rows["Ann Lee"]
+    assert (
+        re.search(r'nhsuk-tag--red">\s*Absent', rows["=Bo Chan"]) and "No word" in rows["=Bo Chan"]
+    )
+    assert "Not marked" in rows["=Bo Chan"] and "0%" in rows["=Bo Chan"]
+    assert "Below 80%" in rows["=Bo Chan"]
+    assert "Not expected" in rows["Cal Dee"] and "Excused" in rows["Cal Dee"]
+    assert "All sessions excused" in rows["Cal Dee"] and "To come" in rows["Cal Dee"]
+
+
+def test_the_grid_costs_the_same_for_few_and_many_learners(
+    client, login, cohort, trainer, enrol, count_queries
+):
+    login(trainer)
+
+    def measure() -> int:
+        with count_queries() as counter:
+            assert client.get(f"/teach/cohorts/{cohort.id}/attendance").status_code == 200
+        return counter.count
+
+    for number in range(3):
+        enrol(f"Learner {number}")
+    few = measure()
+    for number in range(60):
+        enrol(f"More {number}")
+    assert measure() == few
+
+
+def test_the_csv_has_a_row_per_learner_and_a_column_per_session(
+    client, login, cohort, trainer, marked_cohort
+):
+    login(trainer)
+    response = client.get(f"/teach/cohorts/{cohort.id}/attendance.csv")
+    assert response.mimetype == "text/csv"
+    assert 'filename="PM-OCC-01-attendance.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:3] == ["Learner", "Email", "Enrolment"] and len(rows[0]) == 3 + 3 + 4
+    assert rows[0][3].startswith("Session 1 (")
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["Ann Lee"][3:] == ["Present", "Late", "To come", "2", "2", "0", "100.0"]
+    assert by_name["'=Bo Chan"][3:] == ["Absent", "Not marked", "To come", "0", "2", "0", "0.0"]
+    assert by_name["Cal Dee"][3:] == ["Not expected", "Excused", "To come", "0", "0", "1", ""]
+
+
+def test_the_admin_report_gives_each_courses_rate_over_the_dates(
+    client, login, admin, cohort, marked_cohort, make_course, make_cohort, enrol, trainer
+):
+    other = make_cohort(
+        make_course(code="SRO", title="Senior responsible owners"),
+        trainers=[trainer],
+        sessions=[span(days(-100))],
+    )
+    old = enrol("Old Timer", target=other, confirmed_at=days(-200))
+    mark_register(other.sessions[0], {old.id: (A.PRESENT, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    login(admin)
+    page = text_of(client.get("/reports/attendance"))
+    # PM-OCC: Ann 2 of 2, Bo 0 of 2 (one unmarked), Cal excused: 2 of 4 places = 50%.
+    row = page.split("PM-OCC: Project management", 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r'<td class="nhsuk-table__cell[^"]*">\s*(.*?)\s*</td>', row, re.S)
+    assert cells[:5] == ["1", "2", "2", "4", "1"] and cells[5].startswith("50%")
+    assert "SRO: Senior responsible owners" in page
+    recent = (NOW - timedelta(days=30)).date().isoformat()
+    page = text_of(client.get(f"/reports/attendance?date_from={recent}"))
+    assert "PM-OCC: Project management" in page and "SRO:" not in page
+    response = client.get("/reports/attendance?date_from=2026-05-01&date_to=2026-04-01")
+    assert response.status_code == 422
+    assert "The last date must be on or after the first date" in text_of(response)
+
+
+# --- the learner's home page --------------------------------------------------------------
+
+
+def test_learners_see_their_attendance_on_their_home_page(client, login, cohort, marked_cohort):
+    _, bo, _ = marked_cohort
+    login(bo.learner)
+    page = text_of(client.get("/"))
+    assert '<th scope="col" class="nhsuk-table__header">Attendance</th>' in page
+    row = page.split("PM-OCC-01", 1)[1].split("</tr>", 1)[0]
+    assert "0%" in row
+    navigation = page.split('aria-label="Menu"', 1)[1].split("</nav>", 1)[0]
+    assert "Teaching" not in navigation

@@ -1,0 +1,472 @@
+"""Self check-in pages (courses/views/checkin.py): the trainer's QR screen, its JSON feed,
+who may see them, and a learner checking in through /check-in?code=… as scanning does.
+
+The views (and the home page, which offers check-in while it is open) read the clock
+through `utcnow`, frozen here at NOW, five minutes before the session starts.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
+
+import pytest
+import segno
+from sqlalchemy import select
+
+from courses.attendance import checkin
+from courses.attendance import checkin_views as checkin_views
+from courses.models import AttendanceRecord, AttendanceStatus, CohortStatus, EnrolmentStatus
+from lms.auth.models import Role
+from lms.core.extensions import db
+from lms.home import views as home
+from tests.conftest import PASSWORD, log_in
+
+START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+NOW = START - timedelta(minutes=5)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch):
+    monkeypatch.setattr(checkin_views, "utcnow", lambda: NOW)
+    monkeypatch.setattr(home, "utcnow", lambda: NOW)
+
+
+@pytest.fixture
+def trainer(make_user):
+    return make_user("trainer@example.nhs.uk", full_name="Tomasz Nowak", roles=[Role.TRAINER])
+
+
+@pytest.fixture
+def cohort(make_course, make_cohort, trainer):
+    course = make_course(title="Project foundations")
+    cohort = make_cohort(course, sessions=[(START, START + timedelta(hours=3))])
+    cohort.trainers = [trainer]
+    db.session.commit()
+    return cohort
+
+
+@pytest.fixture
+def session(cohort):
+    return cohort.sessions[0]
+
+
+@pytest.fixture
+def enrolled(cohort, make_enrolment, learner):
+    return make_enrolment(cohort, learner, requested_at=START - timedelta(days=7))
+
+
+def screen_url(session) -> str:
+    return f"/teach/sessions/{session.id}/check-in"
+
+
+def start(client, session) -> None:
+    """The trainer starts self check-in (a POST: opening a GET page changes nothing)."""
+    assert client.post(screen_url(session)).status_code == 302
+
+
+def svg_for(url: str) -> str:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(
+        buffer, kind="svg", xmldecl=False, svgns=True, scale=10, border=4, light="white"
+    )
+    return buffer.getvalue().decode()
+
+
+# --- the trainer's screen ----------------------------------------------------------------
+
+
+def test_the_screen_shows_a_qr_code_and_the_typed_code(client, trainer, session):
+    log_in(client, trainer.email, PASSWORD)
+    start(client, session)
+    response = client.get(screen_url(session))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    db.session.refresh(session)
+    code = checkin.code_at(session, NOW)
+    assert f'id="check-in-code">{code}</p>' in page
+    source = re.search(r'id="check-in-qr" src="data:image/svg\+xml;charset=utf-8,([^"]+)"', page)
+    svg = unquote(source.group(1))
+    assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
+    assert svg == svg_for(f"http://localhost/check-in?code={code}")
+    assert 'src="/static/js/check-in.js"' in page and 'type="module"' in page
+    assert f'data-url="/teach/sessions/{session.id}/check-in.json"' in page
+    assert "Nobody has checked in yet." in page
+    # No inline script of ours: every script is a file, except the frame's one nonced line.
+    for tag in re.findall(r"<script[^>]*>", page):
+        assert " src=" in tag or " nonce=" in tag, tag
+
+
+def test_starting_check_in_makes_the_secret_once(client, trainer, session):
+    log_in(client, trainer.email, PASSWORD)
+    page = client.get(screen_url(session)).get_data(as_text=True)
+    assert "Start self check-in" in page and "check-in-qr" not in page
+    assert client.get(f"{screen_url(session)}.json").get_json()["started"] is False
+    db.session.refresh(session)
+    assert session.check_in_secret is None  # looking changes nothing
+    start(client, session)
+    db.session.refresh(session)
+    secret = session.check_in_secret
+    assert secret and len(secret) == 64
+    start(client, session)
+    db.session.refresh(session)
+    assert session.check_in_secret == secret
+
+
+def test_the_json_feed_gives_the_code_qr_expiry_and_names(client, trainer, session, enrolled):
+    log_in(client, trainer.email, PASSWORD)
+    start(client, session)
+    response = client.get(f"{screen_url(session)}.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    data = response.get_json()
+    db.session.refresh(session)
+    code = checkin.code_at(session, NOW)
+    assert data["code"] == code
+    # The QR code encodes exactly the address that checks in with this code.
+    assert data["check_in_url"] == f"http://localhost/check-in?code={code}"
+    assert data["qr_svg"] == svg_for(data["check_in_url"])
+    assert data["expires_in"] == 30 and data["rotation_seconds"] == 30
+    assert 'id="check-in-seconds">30</span>' in client.get(screen_url(session)).get_data(
+        as_text=True
+    )
+    assert data["open"] is True
+    assert data["checked_in"] == [] and data["expected"] == 1
+    assert response.headers["Cache-Control"] == "no-store"
+
+    checkin.check_in(code, enrolled.learner, NOW)
+    db.session.commit()
+    assert client.get(f"{screen_url(session)}.json").get_json()["checked_in"] == ["Zoë Ashworth"]
+    page = client.get(screen_url(session)).get_data(as_text=True)
+    assert "<li>Zoë Ashworth</li>" in page and "1 of 1 expected learners" in page
+
+
+def test_the_code_follows_the_clock(client, trainer, session, monkeypatch):
+    log_in(client, trainer.email, PASSWORD)
+    start(client, session)
+    first = client.get(f"{screen_url(session)}.json").get_json()
+    monkeypatch.setattr(checkin_views, "utcnow", lambda: NOW + timedelta(seconds=40))
+    second = client.get(f"{screen_url(session)}.json").get_json()
+    assert second["code"] != first["code"] and second["expires_in"] == 20
+
+
+def test_the_screen_leads_back_to_the_sessions_register(client, trainer, session):
+    log_in(client, trainer.email, PASSWORD)
+    page = client.get(screen_url(session)).get_data(as_text=True)
+    back = re.search(
+        r'<a class="nhsuk-back-link"[^>]*href="([^"]+)"[^>]*>\s*(.*?)\s*</a>', page, re.S
+    )
+    assert back.group(1) == f"/teach/sessions/{session.id}/register"
+    assert "Back to the register" in back.group(2)
+    assert client.get(back.group(1)).status_code == 200
+
+
+def test_a_cancelled_session_shows_no_code(client, trainer, session):
+    session.cancelled = True
+    db.session.commit()
+    log_in(client, trainer.email, PASSWORD)
+    page = client.get(screen_url(session)).get_data(as_text=True)
+    assert "This session is cancelled" in page and "check-in-qr" not in page
+    assert client.get(f"{screen_url(session)}.json").get_json() == {
+        "cancelled": True,
+        "started": False,
+        "code": None,
+        "checked_in": [],
+    }
+
+
+# --- who may see it ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["", ".json"])
+def test_a_trainer_of_another_cohort_gets_403(client, make_user, session, suffix):
+    other = make_user(roles=[Role.TRAINER])
+    log_in(client, other.email, PASSWORD)
+    assert client.get(screen_url(session) + suffix).status_code == 403
+    db.session.refresh(session)
+    assert session.check_in_secret is None
+
+
+@pytest.mark.parametrize("suffix", ["", ".json"])
+def test_a_learner_gets_403(client, learner, session, enrolled, suffix):
+    log_in(client, learner.email, PASSWORD)
+    assert client.get(screen_url(session) + suffix).status_code == 403
+
+
+@pytest.mark.parametrize("suffix", ["", ".json"])
+def test_an_admin_may_open_any_screen(client, admin, session, suffix):
+    log_in(client, admin.email, PASSWORD)
+    assert client.get(screen_url(session) + suffix).status_code == 200
+
+
+def test_an_unknown_session_is_404(client, trainer):
+    log_in(client, trainer.email, PASSWORD)
+    assert client.get("/teach/sessions/999999/check-in").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_log_in_and_back(client, session):
+    response = client.get("/check-in?code=ABC234")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    assert client.get(screen_url(session)).status_code == 302
+
+
+# --- the learner's side ------------------------------------------------------------------
+
+
+def test_a_learner_checks_in_by_scanning(client, trainer, session, enrolled, learner):
+    log_in(client, trainer.email, PASSWORD)
+    start(client, session)
+    url = client.get(f"{screen_url(session)}.json").get_json()["check_in_url"]
+    client.post("/logout")
+
+    log_in(client, learner.email, PASSWORD)
+    path = url.removeprefix("http://localhost")
+    form = client.get(path)
+    assert form.status_code == 200
+    code = path.rsplit("=", 1)[1]
+    page = form.get_data(as_text=True)
+    assert '<label class="nhsuk-label" for="code">' in page
+    assert f'value="{code}"' in page
+    assert 'action="/check-in"' in page
+
+    response = client.post("/check-in", data={"code": code})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "You are checked in to Project foundations: Session 1" in page
+    assert "nhsuk-panel" in page and "recorded you as present at 08:55" in page
+    record = db.session.scalar(select(AttendanceRecord))
+    assert record.status == AttendanceStatus.PRESENT and record.enrolment_id == enrolled.id
+
+
+def test_a_refusal_is_shown_beside_the_field(client, session, enrolled, learner):
+    checkin.open_check_in(session)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    response = client.post("/check-in", data={"code": "ZZZZZZ"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "That code is not right or has expired. Check the screen and try again" in page
+    assert "nhsuk-error-summary" in page and 'href="#code"' in page
+    assert "<title>Error: Check in to a session" in page
+    assert db.session.scalar(select(AttendanceRecord)) is None
+
+
+def test_an_empty_code_asks_for_one(client, learner):
+    log_in(client, learner.email, PASSWORD)
+    response = client.post("/check-in", data={"code": ""})
+    assert response.status_code == 422
+    assert "Enter the check-in code from your trainer" in response.get_data(as_text=True)
+
+
+def test_a_learner_without_a_place_is_told_so(client, session, make_user):
+    checkin.open_check_in(session)
+    db.session.commit()
+    stranger = make_user()
+    log_in(client, stranger.email, PASSWORD)
+    response = client.post("/check-in", data={"code": checkin.code_at(session, NOW)})
+    assert response.status_code == 422
+    assert "You do not have a confirmed place on this course" in response.get_data(as_text=True)
+
+
+def test_a_learner_already_on_the_register_is_told_what_it_says(
+    client, session, enrolled, learner, trainer
+):
+    checkin.open_check_in(session)
+    db.session.add(
+        AttendanceRecord(
+            session_id=session.id,
+            enrolment_id=enrolled.id,
+            status=AttendanceStatus.EXCUSED,
+            method="register",
+            marked_by_id=trainer.id,
+            marked_at=NOW,
+        )
+    )
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    response = client.post("/check-in", data={"code": checkin.code_at(session, NOW)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Your trainer has already marked the register" in page and "excused" in page
+
+
+# --- the learner's home page -------------------------------------------------------------
+
+
+def home_page(client) -> str:
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def at(monkeypatch, moment: datetime) -> None:
+    monkeypatch.setattr(home, "utcnow", lambda: moment)
+    monkeypatch.setattr(checkin_views, "utcnow", lambda: moment)
+
+
+@pytest.mark.parametrize(
+    ("moment", "offered"),
+    [
+        (START - timedelta(minutes=16), False),
+        (START - timedelta(minutes=15), True),
+        (NOW, True),
+        (START + timedelta(minutes=30), True),
+        (START + timedelta(minutes=31), False),
+    ],
+)
+def test_home_offers_check_in_only_while_the_window_is_open(
+    client, session, enrolled, learner, monkeypatch, moment, offered
+):
+    checkin.open_check_in(session)
+    db.session.commit()
+    at(monkeypatch, moment)
+    log_in(client, learner.email, PASSWORD)
+    page = home_page(client)
+    assert ("Check in now" in page) is offered
+    assert ('action="/check-in"' in page) is offered
+    assert ">Project foundations</a>: Session 1" in page  # upcoming, either way
+    if offered:
+        assert "Check-in is open for Project foundations: Session 1, 09:00 to 12:00." in page
+        assert '<label class="nhsuk-label" for="code">' in page and 'name="code"' in page
+        assert '<input type="hidden" name="next" value="/">' in page
+        assert 'name="csrf_token"' in page
+
+
+@pytest.mark.parametrize(
+    "unavailable",
+    [
+        "session cancelled",
+        "cohort cancelled",
+        "cohort closed",
+        "check-in not started",
+        "waitlisted",
+        "joined after it started",
+    ],
+)
+def test_home_offers_no_check_in_that_would_be_refused(
+    client, session, cohort, enrolled, learner, unavailable
+):
+    checkin.open_check_in(session)
+    if unavailable == "session cancelled":
+        session.cancelled = True
+    elif unavailable == "cohort cancelled":
+        cohort.status = CohortStatus.CANCELLED
+    elif unavailable == "cohort closed":
+        cohort.status = CohortStatus.CLOSED
+    elif unavailable == "check-in not started":
+        session.check_in_secret = None
+    elif unavailable == "waitlisted":
+        enrolled.status, enrolled.confirmed_at = EnrolmentStatus.WAITLISTED, None
+    else:
+        enrolled.confirmed_at = START + timedelta(minutes=1)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    assert "Check in now" not in home_page(client)
+
+
+def test_home_offers_no_check_in_to_sessions_of_other_peoples(
+    client, make_course, make_cohort, make_enrolment, session, enrolled, learner, trainer, make_user
+):
+    """Another learner's session, even in another cohort of the same course, and a
+    trainer's own session, are not theirs to check in to."""
+    checkin.open_check_in(session)
+    other = make_cohort(make_course(), sessions=[(START, START + timedelta(hours=1))])
+    checkin.open_check_in(other.sessions[0])
+    db.session.commit()
+    someone = make_user()
+    make_enrolment(other, someone, requested_at=START - timedelta(days=7))
+    for person in (trainer, make_user()):
+        log_in(client, person.email, PASSWORD)
+        assert "Check in now" not in home_page(client)
+        client.post("/logout")
+    log_in(client, learner.email, PASSWORD)
+    page = home_page(client)
+    assert "Check-in is open for Project foundations: Session 1, 09:00" in page
+    assert other.course.title not in page
+
+
+def test_checking_in_from_home_returns_there_with_a_banner(client, session, enrolled, learner):
+    checkin.open_check_in(session)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    code = checkin.code_at(session, NOW)
+    response = client.post("/check-in", data={"code": code, "next": "/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = home_page(client)
+    assert "nhsuk-notification-banner--success" in page
+    assert (
+        "You are checked in to Project foundations: Session 1. "
+        "We have recorded you as present at 08:55."
+    ) in page
+    # Checked in: the home page says so instead of offering the form again.
+    assert "Check in now" not in page and 'action="/check-in"' not in page
+    assert (
+        "You checked in to Project foundations: Session 1 at 08:55. "
+        "The register shows you as present."
+    ) in page
+    assert db.session.scalar(select(AttendanceRecord)).status == AttendanceStatus.PRESENT
+
+
+def test_home_says_what_the_register_already_shows(client, session, enrolled, learner, trainer):
+    checkin.open_check_in(session)
+    db.session.add(
+        AttendanceRecord(
+            session_id=session.id,
+            enrolment_id=enrolled.id,
+            status=AttendanceStatus.EXCUSED,
+            method="register",
+            marked_by_id=trainer.id,
+            marked_at=NOW,
+        )
+    )
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    page = home_page(client)
+    assert "Check in now" not in page
+    assert (
+        "Your trainer has marked the register for Project foundations: Session 1. "
+        "It shows you as excused."
+    ) in page
+
+
+def test_a_wrong_code_from_home_keeps_the_way_back(client, session, enrolled, learner):
+    checkin.open_check_in(session)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    response = client.post("/check-in", data={"code": "ZZZZZZ", "next": "/"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "That code is not right or has expired" in page
+    assert '<input type="hidden" name="next" value="/">' in page
+
+
+@pytest.mark.parametrize("target", ["https://example.com/", "//example.com/", "javascript:x"])
+def test_check_in_never_sends_anyone_to_another_site(client, session, enrolled, learner, target):
+    checkin.open_check_in(session)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    response = client.post(
+        "/check-in", data={"code": checkin.code_at(session, NOW), "next": target}
+    )
+    assert response.status_code == 200  # the confirmation page, no redirect anywhere
+    assert "You are checked in to Project foundations: Session 1" in response.get_data(as_text=True)
+
+
+def test_offering_check_in_costs_the_home_page_no_statements(
+    client, session, enrolled, learner, monkeypatch, count_queries
+):
+    """Whether check-in is open comes from the upcoming sessions the page loads anyway."""
+    checkin.open_check_in(session)
+    db.session.commit()
+    log_in(client, learner.email, PASSWORD)
+    counts = {}
+    for moment in (START - timedelta(days=1), NOW):
+        at(monkeypatch, moment)
+        home_page(client)  # warm-up
+        with count_queries() as counter:
+            page = home_page(client)
+        counts[moment] = counter.count
+    assert "Check in now" in page
+    assert counts[START - timedelta(days=1)] == counts[NOW], counts
