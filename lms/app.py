@@ -27,6 +27,7 @@ from lms.cli import lms_cli
 from lms.core import outbox
 from lms.core.config import DEFAULT_INSTANCE, from_environment
 from lms.core.extensions import csrf, db, limiter, login_manager, migrate
+from lms.core.unit_of_work import init_unit_of_work
 from lms.home import views as home
 from lms.people import import_views as people_import_views
 from lms.people import views as people_views
@@ -91,6 +92,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(refuse_nul_characters)
     app.before_request(check_declared)
     app.after_request(_deliver_mail_inline)
+    init_unit_of_work(app)  # registered last, so it commits before the mail goes
     app.cli.add_command(lms_cli)
     _init_logging()
     return app

@@ -29,7 +29,7 @@ from lms.core.db import utcnow
 from lms.core.extensions import db, limiter
 from lms.core.timezones import format_local
 from lms.web.errors import render_error
-from lms.web.forms import INVALID, one_transaction, safe_next
+from lms.web.forms import INVALID, safe_next, service_call
 
 bp = Blueprint("checkin", __name__, template_folder="templates")
 
@@ -68,9 +68,9 @@ def check_in():
     form = CheckInForm(data={"code": request.args.get("code", "")[:20]})
     back_to = safe_next(request.form.get("next"), "") or None
     if form.validate_on_submit():
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             record = checkin.check_in(form.code.data, current_user, utcnow(), _rules())
-        if outcome.ok:
+        if call.ok:
             session = _load(record.session_id)
             if back_to is None:
                 return render_template(
@@ -157,7 +157,7 @@ def screen(session_id: int):
     """The trainer's check-in screen; posting it starts self check-in for the session."""
     session = _managed(session_id)
     if request.method == "POST":
-        with one_transaction():
+        with service_call():
             checkin.open_check_in(session)
         return redirect(url_for("checkin.screen", session_id=session_id))
     rules = _rules()

@@ -33,7 +33,7 @@ from lms.auth.models import Role
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.timezones import format_local
-from lms.web.forms import INVALID, attachment, one_transaction, paginate, show_error
+from lms.web.forms import INVALID, attachment, paginate, service_call, show_error
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
 
@@ -120,17 +120,17 @@ def register(session_id: int):
         return _register_page(session, form, status=INVALID if form.is_submitted() else 200)
     if form.filling_in:
         return _register_page(session, form, filled=form.fill_unmarked())
-    with one_transaction(form) as outcome:
+    with service_call(form) as call:
         attendance.mark_register(
             session, form.marks(), by=current_user, now=utcnow(), reason=form.reason_text()
         )
-    if outcome.ok:
+    if call.ok:
         flash("The register has been saved.", "success")
         return redirect(url_for("attendance.register", session_id=session_id))
     session = _load_session(session_id)  # the refusal rolled back, so load afresh
     form = _register_form(session)
     form.validate()
-    show_error(form, outcome.error)
+    show_error(form, call.error)
     return _register_page(session, form, status=INVALID)
 
 

@@ -13,7 +13,7 @@ from courses.models import Course, CourseCategory, CourseStatus, DeliveryMode
 from lms.auth.access import role_required
 from lms.auth.models import Role
 from lms.core.extensions import db
-from lms.web.forms import INVALID, one_transaction, paginate
+from lms.web.forms import INVALID, paginate, service_call
 
 bp = Blueprint("course_admin", __name__, url_prefix="/admin/courses", template_folder="templates")
 
@@ -95,9 +95,9 @@ def index():
 def create():
     form = _course_form(None)
     if form.validate_on_submit():
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             course = catalogue.create_course(_details(form), by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash(f"{course.code} has been added as a draft.", "success")
             return redirect(url_for("course_admin.edit", course_id=course.id))
     status = INVALID if form.is_submitted() else 200
@@ -110,9 +110,9 @@ def edit(course_id: int):
     course = _load(course_id)
     form = _course_form(course)
     if form.validate_on_submit():
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             catalogue.update_course(course, _details(form), by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash("The changes have been saved.", "success")
             return redirect(url_for("course_admin.edit", course_id=course_id))
         course = _load(course_id)
@@ -123,9 +123,9 @@ def edit(course_id: int):
 def _status_change(course_id: int, change, message: str):
     course = _load(course_id)
     code = course.code
-    with one_transaction() as outcome:
+    with service_call() as call:
         change(course, by=current_user)
-    if outcome.ok:
+    if call.ok:
         flash(message.format(code=code), "success")
     return redirect(url_for("course_admin.edit", course_id=course_id))
 
@@ -151,9 +151,9 @@ def archive(course_id: int):
 def categories():
     form = CategoryForm()
     if form.validate_on_submit():
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             category = catalogue.add_category(form.name.data, by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash(f"{category.name} has been added.", "success")
             return redirect(url_for("course_admin.categories"))
     listing = db.session.scalars(catalogue.categories()).all()
@@ -167,9 +167,9 @@ def rename_category(category_id: int):
     category = _load_category(category_id)
     form = CategoryForm(obj=None if request.method == "POST" else category)
     if form.validate_on_submit():
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             catalogue.rename_category(category, form.name.data, by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash("The category has been renamed.", "success")
             return redirect(url_for("course_admin.categories"))
         category = _load_category(category_id)

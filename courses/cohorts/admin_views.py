@@ -31,7 +31,7 @@ from lms.auth.access import object_access, role_required
 from lms.auth.models import Role
 from lms.core.extensions import db
 from lms.core.timezones import to_local
-from lms.web.forms import INVALID, one_transaction, paginate
+from lms.web.forms import INVALID, paginate, service_call
 
 bp = Blueprint("cohort_admin", __name__, url_prefix="/admin/cohorts", template_folder="templates")
 
@@ -226,9 +226,9 @@ def create():
         form.course_id.data = request.args.get("course_id", "")
     if form.validate_on_submit():
         course = db.session.get(Course, int(form.course_id.data))
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             cohort = cohorts.create_cohort(course, _details(form), by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash(f"Cohort {cohort.code} has been added. Now add its sessions.", "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort.id))
     status = INVALID if form.is_submitted() else 200
@@ -242,9 +242,9 @@ def show(cohort_id: int):
     cohort = _load(cohort_id)
     form = _cohort_form(cohort, submitted=request.method == "POST")
     if form.validate_on_submit():
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             cohorts.update_cohort(cohort, _details(form), by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash("The changes have been saved.", "success")
             if not cohorts.may_manage(current_user, cohort):  # a trainer may hand it on
                 return redirect(url_for("cohort_admin.index"))
@@ -260,9 +260,9 @@ def change_status(cohort_id: int):
     form = _status_form(cohort, submitted=True)
     if form.validate_on_submit():
         new_status = CohortStatus(form.status.data)
-        with one_transaction(form, "status") as outcome:
+        with service_call(form, "status") as call:
             cohorts.change_status(cohort, new_status, by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash(_status_message(new_status), "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
         cohort = _load(cohort_id)
@@ -295,12 +295,12 @@ def _save_session(cohort: Cohort, session: Session | None):
     form = _session_form(session)
     if form.validate_on_submit():
         cohort_id, session_id = cohort.id, session.id if session else None
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             if session is None:
                 cohorts.add_session(cohort, _session_details(form), by=current_user)
             else:
                 cohorts.update_session(session, _session_details(form), by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash("The session has been saved.", "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
         cohort = _load(cohort_id)
@@ -315,9 +315,9 @@ def _save_session(cohort: Cohort, session: Session | None):
 @object_access(MANAGER)
 def cancel_session(cohort_id: int, session_id: int):
     cohort = _load(cohort_id)
-    with one_transaction() as outcome:
+    with service_call() as call:
         cohorts.cancel_session(_session(cohort, session_id), by=current_user)
-    if outcome.ok:
+    if call.ok:
         flash("The session is cancelled. Calendars now show it as cancelled.", "success")
     return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
 
@@ -330,9 +330,9 @@ def cancel_enrolment(cohort_id: int, enrolment_id: int):
     if target is None or target.cohort_id != cohort.id:
         abort(404)
     name = target.learner.full_name
-    with one_transaction() as outcome:
+    with service_call() as call:
         enrolment.cancel(target, by=current_user)
-    if outcome.ok:
+    if call.ok:
         flash(f"{name}'s enrolment is now {target.status.label.lower()}.", "success")
     return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
 
@@ -345,6 +345,8 @@ def enrol_many(cohort_id: int):
     form = BulkEnrolForm()
     if not form.validate_on_submit():
         return _page(cohort, bulk_form=form, status=INVALID)
-    report = enrolment.enrol_many(cohort, form.emails_text(), by=current_user)
-    db.session.commit()
+    with service_call(form) as call:
+        report = enrolment.enrol_many(cohort, form.emails_text(), by=current_user)
+    if not call.ok:
+        return _page(_load(cohort_id), bulk_form=form, status=INVALID)
     return _page(_load(cohort_id), report=report)

@@ -15,7 +15,7 @@ from lms.auth.access import login_required, object_access, public
 from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
-from lms.web.forms import attachment, one_transaction
+from lms.web.forms import attachment, service_call
 
 bp = Blueprint("cohorts", __name__, template_folder="templates")
 
@@ -74,9 +74,9 @@ def show(cohort_id: int):
 @login_required
 def enrol(cohort_id: int):
     cohort = _load_cohort(cohort_id)
-    with one_transaction() as outcome:
+    with service_call() as call:
         placed = enrolment.enrol(cohort, current_user, by=current_user)
-    if outcome.ok:
+    if call.ok:
         flash(_placed_message(placed), "success")
     return redirect(url_for("cohorts.show", cohort_id=cohort_id))
 
@@ -95,9 +95,9 @@ def cancel(enrolment_id: int):
     target = db.session.get(Enrolment, enrolment_id)
     if target is None or (target.learner_id != current_user.id and not current_user.is_admin):
         abort(404)
-    with one_transaction() as outcome:
+    with service_call() as call:
         enrolment.cancel(target, by=current_user)
-    if outcome.ok:
+    if call.ok:
         flash(f"Your enrolment is now {target.status.label.lower()}.", "success")
     return redirect(url_for("home.index"))
 
@@ -129,11 +129,11 @@ def feed(token: str):
 @login_required
 def feed_settings():
     if request.method == "POST":
-        with one_transaction() as outcome:
+        with service_call() as call:
             _, renewed = calendars.issue_feed(current_user)
-        if outcome.ok and renewed:
+        if call.ok and renewed:
             flash("Your calendar has a new address. The old one no longer works.", "success")
-        elif outcome.ok:
+        elif call.ok:
             flash("Your calendar address is ready. Add it to your calendar app.", "success")
         return redirect(url_for("cohorts.feed_settings"))
     feed = calendars.find_feed(current_user)

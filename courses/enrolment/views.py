@@ -10,7 +10,7 @@ from courses.enrolment import enrolment
 from courses.models import Enrolment
 from lms.auth.access import login_required, object_access
 from lms.core.extensions import db
-from lms.web.forms import INVALID, one_transaction
+from lms.web.forms import INVALID, service_call
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals", template_folder="templates")
 
@@ -36,17 +36,17 @@ def decide(enrolment_id: int):
     form = DecisionForm(prefix=f"r{enrolment_id}")
     if form.validate_on_submit():
         name = request_row.learner.full_name
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             enrolment.decide(
                 request_row,
                 approve=form.decision.data == "approve",
                 by=current_user,
                 reason=form.reason.data or "",
             )
-        if not outcome.ok and outcome.error.field is None:
-            flash(str(outcome.error), "error")  # nothing to correct in the form: say why
+        if not call.ok and call.error.field is None:
+            flash(str(call.error), "error")  # nothing to correct in the form: say why
             return redirect(url_for("approvals.index"))
-        if outcome.ok:
+        if call.ok:
             verb = "approved" if form.decision.data == "approve" else "rejected"
             flash(f"You {verb} {name}'s request.", "success")
             return redirect(url_for("approvals.index"))

@@ -9,8 +9,8 @@ from lms.auth import accounts
 from lms.auth.access import login_required, public
 from lms.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.auth.throttle import login_per_account, login_per_address, reset_per_address
-from lms.core.extensions import db
-from lms.web.forms import INVALID, one_transaction, safe_next
+from lms.core.unit_of_work import keep_changes_despite_refusal
+from lms.web.forms import INVALID, safe_next, service_call
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -37,8 +37,8 @@ def login():
             "auth/login.html", form=form
         ), INVALID if form.is_submitted() else 200
     user = accounts.authenticate(form.email.data, form.password.data)
-    db.session.commit()
     if user is None:
+        keep_changes_despite_refusal()  # the failed attempt stays in the audit log
         form.form_errors.append(LOGIN_FAILED)
         return render_template("auth/login.html", form=form), 401
     _start_session(user)
@@ -50,7 +50,6 @@ def login():
 def logout():
     if current_user.is_authenticated:
         accounts.log_out(current_user._get_current_object())
-        db.session.commit()
     logout_user()
     session.clear()
     flash("You have logged out.", "success")
@@ -63,11 +62,11 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             accounts.change_password(
                 user, form.current_password.data, form.password.data, form.confirm_password.data
             )
-        if outcome.ok:
+        if call.ok:
             _start_session(user)  # other sessions end; this one carries on
             flash("Your password has been changed.", "success")
             return redirect(url_for("home.index"))
@@ -82,7 +81,6 @@ def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
-        db.session.commit()
         return render_template("auth/reset_sent.html", email=form.email.data)
     status = INVALID if form.is_submitted() else 200
     return render_template("auth/reset_request.html", form=form), status
@@ -98,9 +96,9 @@ def reset_password(token: str):
     purpose, email = password_token.purpose, password_token.user.email
     form = SetPasswordForm()
     if form.validate_on_submit():
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             accounts.reset_password(token, form.password.data, form.confirm_password.data)
-        if outcome.ok:
+        if call.ok:
             flash("Your password has been set. You can now log in.", "success")
             return redirect(url_for("auth.login"))
     status = INVALID if form.is_submitted() else 200

@@ -9,7 +9,7 @@ from lms.auth.access import role_required
 from lms.auth.models import Role
 from lms.people import importing
 from lms.people.forms import StaffImportForm
-from lms.web.forms import INVALID, one_transaction
+from lms.web.forms import INVALID, service_call
 
 bp = Blueprint("people_import", __name__, template_folder="templates", url_prefix="/admin/import")
 
@@ -21,7 +21,7 @@ def index():
     form = StaffImportForm()
     report = None
     if form.validate_on_submit():
-        with one_transaction(form):
+        with service_call(form):
             report = importing.import_staff(
                 form.file.data.stream, by=current_user, invite=form.invite.data
             )

@@ -12,7 +12,7 @@ from lms.auth.models import Role, User
 from lms.core.extensions import db
 from lms.people import directory
 from lms.people.forms import PeopleFilterForm, PersonForm
-from lms.web.forms import INVALID, one_transaction, paginate
+from lms.web.forms import INVALID, paginate, service_call
 
 bp = Blueprint("people", __name__, template_folder="templates", url_prefix="/admin/users")
 
@@ -85,12 +85,12 @@ def index():
 def invite_everyone():
     """Invites everyone in the (filtered) list who has not been invited yet."""
     form, matching = _filter()
-    with one_transaction() as outcome:
+    with service_call() as call:
         sent = directory.invite_not_yet_invited(**matching, by=current_user)
-    if outcome.ok and sent:
+    if call.ok and sent:
         people = "1 person" if sent == 1 else f"{sent:,} people"
         flash(f"Invitation{'s' if sent > 1 else ''} sent to {people}.", "success")
-    elif outcome.ok:
+    elif call.ok:
         flash("Everyone in this list has already been invited, so no invitations were sent.")
     return redirect(url_for("people.index", **_filter_args(form)))
 
@@ -100,9 +100,9 @@ def invite_everyone():
 def create():
     form = PersonForm()
     if form.validate_on_submit():
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             user = directory.create_person(_details(form), by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash(f"{user.full_name} has been added and sent an invitation.", "success")
             return redirect(url_for("people.edit", user_id=user.id))
     status = INVALID if form.is_submitted() else 200
@@ -120,9 +120,9 @@ def edit(user_id: int):
         form.line_manager_email.data = person.line_manager.email if person.line_manager else ""
         form.roles.data = sorted(role.value for role in person.roles)
     if form.validate_on_submit():
-        with one_transaction(form) as outcome:
+        with service_call(form) as call:
             directory.update_person(person, _details(form), by=current_user)
-        if outcome.ok:
+        if call.ok:
             flash("The changes have been saved.", "success")
             return redirect(url_for("people.edit", user_id=user_id))
         person = _load(user_id)  # fresh after the rollback, so the page shows what is saved
@@ -136,9 +136,9 @@ def edit(user_id: int):
 def _status_change(user_id: int, change, message: str):
     person = _load(user_id)
     name = person.full_name
-    with one_transaction() as outcome:
+    with service_call() as call:
         change(person, by=current_user)
-    if outcome.ok:
+    if call.ok:
         flash(message.format(name=name), "success")
     return redirect(url_for("people.edit", user_id=user_id))
 

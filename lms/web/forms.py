@@ -25,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.core.domain import DomainError
 from lms.core.extensions import db
+from lms.core.unit_of_work import refuse_changes
 
 INVALID = 422  # the status of a page re-shown with errors
 
@@ -301,39 +302,44 @@ def attachment(filename: str) -> str:
 
 
 @dataclass
-class Outcome:
+class Call:
+    """What became of a view's call to a service: `ok`, or refused with `error`."""
+
     ok: bool = False
     error: DomainError | None = None
-
-
-@contextmanager
-def one_transaction(form: FlaskForm | None = None, field: str | None = None) -> Iterator[Outcome]:
-    """Runs a view's service call as the request's one transaction.
-
-    Commits when the block finishes. When a service refuses (DomainError), rolls back,
-    so nothing is half-saved, and shows the reason beside its form field, or as a
-    banner when there is no form. `outcome.ok` tells the view which page to answer.
-    """
-    outcome = Outcome()
-    try:
-        yield outcome
-    except DomainError as error:
-        _refused(outcome, error, form, field)
-        return
-    try:
-        db.session.commit()
-    except IntegrityError:  # someone saved a clashing change (a code, an email) just now
-        _refused(outcome, DomainError(CLASH), form, field)
-        return
-    outcome.ok = True
 
 
 CLASH = "Someone else has just saved a change that clashes with this one. Check and try again"
 
 
-def _refused(outcome: Outcome, error: DomainError, form: FlaskForm | None, field: str | None):
-    db.session.rollback()
-    outcome.error = error
+@contextmanager
+def service_call(form: FlaskForm | None = None, field: str | None = None) -> Iterator[Call]:
+    """Runs a view's call to a service inside the request's unit of work.
+
+    The changes are flushed at the end of the block, so a clash on a unique constraint
+    (someone saved the same code or email just now) is caught here, while the view can
+    still say so. A refusal (a DomainError, or that clash) rolls the whole request back,
+    so nothing is half-saved, and is shown beside its form field, or as a banner when
+    there is no form. The commit itself happens once, when the request ends
+    (`lms.core.unit_of_work`). `call.ok` tells the view which page to answer.
+    """
+    call = Call()
+    try:
+        yield call
+        db.session.flush()
+    except DomainError as error:
+        _refused(call, error, form, field)
+        return
+    except IntegrityError:
+        _refused(call, DomainError(CLASH), form, field)
+        return
+    db.session.expire_all()  # the page after a change reads what the database now holds
+    call.ok = True
+
+
+def _refused(call: Call, error: DomainError, form: FlaskForm | None, field: str | None):
+    refuse_changes()
+    call.error = error
     if form is not None:
         show_error(form, error, field)
     else:
