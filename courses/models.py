@@ -220,10 +220,10 @@ class Enrolment(TimestampMixin, Base):
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     decision_reason: Mapped[str | None] = mapped_column(String(500))
-    reminder_sent_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(index=True)  # tick filters by it
     # Set when the learner and trainers were told the attendance rate fell below the
     # course's threshold, so they are told once.
-    attendance_warning_sent_at: Mapped[datetime | None]
+    attendance_warning_sent_at: Mapped[datetime | None] = mapped_column(index=True)
 
     cohort: Mapped[Cohort] = relationship(back_populates="enrolments")
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])

@@ -54,3 +54,10 @@ def test_revision_files_are_date_named():
     assert names
     for name in names:
         assert name[:8].isdigit() and name[8] == "_", name
+
+
+def test_the_columns_tick_filters_by_are_indexed(app):
+    indexed = {
+        tuple(index["column_names"]) for index in inspect(db.engine).get_indexes("enrolment")
+    }
+    assert {("reminder_sent_at",), ("attendance_warning_sent_at",)} <= indexed

@@ -1,0 +1,29 @@
+"""Indexes on the enrolment columns `flask lms tick` filters by.
+
+Revision ID: 5b1e7c2a9d40
+Revises: 36d7d2644bc9
+Create Date: 2026-12-02 00:50:00
+
+"""
+
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "5b1e7c2a9d40"
+down_revision = "36d7d2644bc9"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("enrolment") as batch_op:
+        batch_op.create_index("ix_enrolment_reminder_sent_at", ["reminder_sent_at"])
+        batch_op.create_index(
+            "ix_enrolment_attendance_warning_sent_at", ["attendance_warning_sent_at"]
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("enrolment") as batch_op:
+        batch_op.drop_index("ix_enrolment_attendance_warning_sent_at")
+        batch_op.drop_index("ix_enrolment_reminder_sent_at")
