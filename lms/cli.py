@@ -13,15 +13,11 @@ from flask.cli import with_appcontext
 from courses.attendance import mark_unmarked_absent, send_attendance_warnings
 from courses.enrolment.reminders import send_due_reminders
 from lms import demo
-from lms.audit import audit
-from lms.auth.accounts import check_new_password, end_sessions
-from lms.auth.models import Role, User, UserRole
-from lms.auth.passwords import hash_password
 from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
-from lms.people import importing
+from lms.people import directory, importing
 
 
 @click.group("lms")
@@ -38,25 +34,14 @@ def create_admin(email: str, full_name: str):
 
     The password is read from LMS_ADMIN_PASSWORD or asked for; never from the command line.
     """
-    user = db.session.scalar(User.by_email(email))
-    if user is None:
-        user = User(email=email.strip(), full_name=full_name.strip())
-        db.session.add(user)
     password = os.environ.get("LMS_ADMIN_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
     try:
-        check_new_password(user, password)
+        user = directory.make_admin(email, full_name, password)
     except DomainError as error:
+        db.session.rollback()
         raise click.ClickException(str(error)) from error
-    if user.id is not None:
-        end_sessions(user)  # a new password ends the sessions that knew the old one
-    user.password_hash = hash_password(password)
-    user.is_active_account = True
-    if Role.ADMIN not in user.roles:
-        user.role_grants.append(UserRole(role=Role.ADMIN))
-    db.session.flush()
-    audit.record(None, "user.admin_created", user, None, {"roles": ["admin"]})
     db.session.commit()
     click.echo(f"{user.email} is an admin.")
 

@@ -87,6 +87,14 @@ def _set_password(user: User, password: str) -> None:
     )
 
 
+def set_password(user: User, password: str) -> None:
+    """An operator sets a person's password (`flask lms create-admin`): checked like any
+    other; ends their sessions and retires their unused reset and invitation links."""
+    check_new_password(user, password)
+    _set_password(user, password)
+    audit.record(None, "password.set_by_operator", user)
+
+
 def change_password(user: User, current: str, new: str, confirmation: str) -> None:
     """Sets a new password after checking the current one; ends every other session."""
     if not verify_password(user.password_hash, current):

@@ -191,8 +191,9 @@ def _apply(user: User, details: PersonDetails, manager: User | None) -> None:
     user.line_manager = manager
 
 
-def create_person(details: PersonDetails, *, by: User) -> User:
-    """Adds a person and mails them an invitation to set their password."""
+def create_person(details: PersonDetails, *, by: User | None, invite: bool = True) -> User:
+    """Adds a person and (unless `invite` is false) mails them an invitation to set their
+    password."""
     _normalise(details)
     _check_unique(details, None)
     manager = _resolve_manager(details, None)
@@ -202,7 +203,8 @@ def create_person(details: PersonDetails, *, by: User) -> User:
     db.session.flush()
     audit.record(by, "user.created", user, None, _snapshot(user))
     _set_roles(user, details.roles, by=by)
-    accounts.send_invitation(user, by=by)
+    if invite:
+        accounts.send_invitation(user, by=by)
     return user
 
 
@@ -218,11 +220,11 @@ def update_person(user: User, details: PersonDetails, *, by: User) -> None:
     _set_roles(user, details.roles, by=by)
 
 
-def _set_roles(user: User, roles: set[Role], *, by: User) -> None:
+def _set_roles(user: User, roles: set[Role], *, by: User | None) -> None:
     before = set(user.roles)
     if before == roles:
         return
-    if user.id == by.id and Role.ADMIN in before and Role.ADMIN not in roles:
+    if by is not None and user.id == by.id and Role.ADMIN in before and Role.ADMIN not in roles:
         raise DirectoryError("You cannot remove your own admin role", field="roles")
     for grant in list(user.role_grants):
         if grant.role not in roles:
@@ -249,7 +251,7 @@ def deactivate(user: User, *, by: User) -> None:
     audit.record(by, "user.deactivated", user, {"active": True}, {"active": False})
 
 
-def reactivate(user: User, *, by: User) -> None:
+def reactivate(user: User, *, by: User | None) -> None:
     if user.is_active_account:
         return
     user.is_active_account = True
@@ -261,3 +263,23 @@ def resend_invitation(user: User, *, by: User) -> None:
     if not user.is_active_account:
         raise DirectoryError("Reactivate this person before sending an invitation")
     accounts.send_invitation(user, by=by)
+
+
+def make_admin(email: str, full_name: str, password: str) -> User:
+    """`flask lms create-admin`: the person with this email (added if new, reactivated if
+    not) gets this password and the admin role.
+
+    The same steps as the people pages and a password reset: the password is checked
+    like any other, setting it ends the person's sessions and retires their unused
+    links, and each change is audited.
+    """
+    user = db.session.scalar(User.by_email(email))
+    if user is None:
+        details = PersonDetails(email=email, full_name=full_name)
+        user = create_person(details, by=None, invite=False)
+    else:
+        reactivate(user, by=None)
+    accounts.set_password(user, password)
+    _set_roles(user, set(user.roles) | {Role.ADMIN}, by=None)
+    audit.record(None, "user.admin_created", user, None, {"roles": ["admin"]})
+    return user

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from courses.models import Course
 from lms.audit.audit import AuditEvent
+from lms.auth.accounts import INVITATION, issue_token
 from lms.auth.models import Role, User
 from lms.core import outbox
 from lms.core.extensions import db
@@ -207,3 +208,17 @@ def test_worker_once_sends_pending_mail_and_stops(app, lms, smtp_server, keep_si
         "tom.hughes@example.nhs.uk",
         "zoe.ashworth@example.nhs.uk",
     ]
+
+
+def test_create_admin_retires_an_unused_invitation_link(app, lms, make_user, monkeypatch):
+    """The password create-admin sets is the only way in: an old invitation stops working."""
+    person = make_user("grace@example.nhs.uk")
+    raw = issue_token(person, INVITATION)
+    db.session.commit()
+    monkeypatch.setenv("LMS_ADMIN_PASSWORD", PASSWORD)
+
+    assert lms("create-admin", "--email", person.email, "--name", "Grace").exit_code == 0
+
+    assert app.test_client().get(f"/account/reset/{raw}").status_code == 410
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert {"password.set_by_operator", "user.roles_changed", "user.admin_created"} <= set(actions)
