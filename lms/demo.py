@@ -1,4 +1,10 @@
-"""A believable demo trust: the PMO's programmes and people in every role."""
+"""A believable demo trust: the PMO's programmes and people in every role.
+
+Built through the same services the pages call (people, courses, cohorts, enrolment,
+approval, registers), each with `by=` the person who would do it, so the demo follows
+every rule, writes the audit events a real run would, and breaks loudly when a rule
+changes.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +15,35 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from courses.cohorts.cohorts import london_to_utc
+from courses.attendance import mark_register
+from courses.catalogue.catalogue import CourseDetails, add_category, create_course, publish
+from courses.cohorts.cohorts import (
+    CohortDetails,
+    SessionDetails,
+    add_session,
+    change_status,
+    create_cohort,
+    london_to_utc,
+)
+from courses.enrolment.enrolment import decide, enrol
 from courses.models import (
-    AttendanceMethod,
-    AttendanceRecord,
     AttendanceStatus,
     Cohort,
     CohortStatus,
     Course,
-    CourseCategory,
-    CourseStatus,
     DeliveryMode,
     Enrolment,
     EnrolmentStatus,
-    Session,
 )
 from lms.audit import audit
-from lms.auth.models import Role, User, UserRole
+from lms.auth.models import Role, User
 from lms.auth.passwords import hash_password
 from lms.core.db import utcnow
 from lms.core.extensions import db
-from lms.people.models import Department, ServiceGroup
+from lms.core.outbox import PENDING, OutboxMessage
+from lms.people.directory import PersonDetails, create_person
 
 DEMO_LOGINS = (
     ("admin@example.nhs.uk", "Amara Okafor", "Head of Portfolio Management Office", {Role.ADMIN}),
@@ -168,104 +180,81 @@ def is_empty() -> bool:
 
 def seed(password: str) -> list[str]:
     """Adds the demo trust; returns the demo logins. Call on an empty database."""
-    password_hash = hash_password(password)
-    departments: dict[str, Department] = {}
-    groups: dict[str, ServiceGroup] = {}
+    people = _seed_people(hash_password(password))
+    admin = people["admin@example.nhs.uk"]
+    courses = _seed_courses(admin)
+    _seed_open_cohorts(courses, people)
+    _seed_running_cohort(courses["PM-OCC"], people)
+    # The demo's people are made up: the mail the services queued for them is not sent.
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.status == PENDING))
+    audit.record(None, "demo.seeded", None, entity_type="System")
+    return [email for email, *_ in DEMO_LOGINS]
+
+
+def _seed_people(password_hash: str) -> dict[str, User]:
+    """Everyone in the demo, added as an admin would add them (no invitations sent)."""
+    people: dict[str, User] = {}
     staff_numbers = iter(range(100001, 100100))
 
-    def person(
-        email, name, title, department=None, group=None, manager=None, roles=(), external=False
-    ):
-        if department and department not in departments:
-            departments[department] = Department(name=department)
-        if group and group not in groups:
-            groups[group] = ServiceGroup(name=group)
-        user = User(
+    def person(email, name, title, department=None, group=None, manager=None, roles=()):
+        details = PersonDetails(
             email=email,
             full_name=name,
             job_title=title,
-            password_hash=password_hash,
-            department=departments.get(department),
-            service_group=groups.get(group),
-            line_manager=manager,
-            staff_number=None if external else str(next(staff_numbers)),
-            role_grants=[UserRole(role=role) for role in roles],
+            staff_number=str(next(staff_numbers)) if department else None,
+            department=department,
+            service_group=group,
+            line_manager_email=manager,
+            roles=set(roles),
         )
-        db.session.add(user)
-        return user
+        people[email] = create_person(details, by=people.get(DEMO_LOGINS[0][0]), invite=False)
+        people[email].password_hash = password_hash
 
-    admin_email, admin_name, admin_title, admin_roles = DEMO_LOGINS[0]
-    admin = person(
-        admin_email,
-        admin_name,
-        admin_title,
-        "Portfolio Management Office",
-        "Improvement",
-        roles=admin_roles,
-    )
-    trainer_email, trainer_name, trainer_title, trainer_roles = DEMO_LOGINS[1]
-    person(
-        trainer_email,
-        trainer_name,
-        trainer_title,
-        "Portfolio Management Office",
-        "Improvement",
-        manager=admin,
-        roles=trainer_roles,
-    )
-    manager_email, manager_name, manager_title, _ = DEMO_LOGINS[2]
-    manager = person(
-        manager_email,
-        manager_name,
-        manager_title,
-        "Surgical Services",
-        "Surgical Services",
-        manager=admin,
-    )
-    learner_email, learner_name, learner_title, _ = DEMO_LOGINS[3]
-    person(
-        learner_email,
-        learner_name,
-        learner_title,
-        "Ward 5 Surgery",
-        "Surgical Services",
-        manager=manager,
-    )
+    pmo = ("Portfolio Management Office", "Improvement")
+    (admin, admin_name, admin_title, admin_roles) = DEMO_LOGINS[0]
+    person(admin, admin_name, admin_title, *pmo, roles=admin_roles)
+    (trainer, trainer_name, trainer_title, trainer_roles) = DEMO_LOGINS[1]
+    person(trainer, trainer_name, trainer_title, *pmo, manager=admin, roles=trainer_roles)
+    (manager, manager_name, manager_title, _) = DEMO_LOGINS[2]
+    surgery = ("Surgical Services", "Surgical Services")
+    person(manager, manager_name, manager_title, *surgery, manager=admin)
+    (learner, learner_name, learner_title, _) = DEMO_LOGINS[3]
+    person(learner, learner_name, learner_title, "Ward 5 Surgery", surgery[1], manager=manager)
     for email, name, title, department, group in MORE_LEARNERS:
         person(email, name, title, department, group, manager=manager)
-    person(
-        "isla.hughes@example.org",
-        "Isla Hughes",
-        "Lived experience partner",
-        manager=admin,
-        external=True,
-    )
+    # An external learner: an email, but no staff number or department.
+    person("isla.hughes@example.org", "Isla Hughes", "Lived experience partner", manager=admin)
+    return people
 
-    categories = {name: CourseCategory(name=name) for name in CATEGORIES}
-    db.session.add_all(categories.values())
+
+def _seed_courses(admin: User) -> dict[str, Course]:
+    """The PMO's programmes, created and published by the admin."""
+    categories = {name: add_category(name, by=admin) for name in CATEGORIES}
+    courses: dict[str, Course] = {}
     for spec in COURSES:
-        course = Course(
+        accreditation = {}
+        if spec.accredited:
+            accreditation = {
+                "accreditation_body": "The CPD Certification Service",
+                "accreditation_reference": "CPD-PMO-2026-018",
+                "accreditation_valid_from": date(2026, 4, 1),
+                "accreditation_valid_to": date(2027, 3, 31),
+            }
+        details = CourseDetails(
             code=spec.code,
             title=spec.title,
             summary=spec.summary,
             learning_outcomes=list(spec.outcomes),
-            category=categories[spec.category],
+            category_id=categories[spec.category].id,
             delivery_mode=spec.delivery_mode,
             cpd_hours=Decimal(spec.cpd_hours),
-            status=CourseStatus.PUBLISHED,
             requires_approval=spec.requires_approval,
+            prerequisite_ids=[courses["PM-OCC"].id] if spec.code == "PGM-INT" else [],
+            **accreditation,
         )
-        if spec.accredited:
-            course.accreditation_body = "The CPD Certification Service"
-            course.accreditation_reference = "CPD-PMO-2026-018"
-            course.accreditation_valid_from = date(2026, 4, 1)
-            course.accreditation_valid_to = date(2027, 3, 31)
-        db.session.add(course)
-    db.session.flush()
-    _seed_cohorts()
-    _seed_running_cohort()
-    audit.record(None, "demo.seeded", None, entity_type="System")
-    return [email for email, *_ in DEMO_LOGINS]
+        courses[spec.code] = create_course(details, by=admin)
+        publish(courses[spec.code], by=admin)
+    return courses
 
 
 # (course code, capacity, weeks until the first session, session titles, days between sessions)
@@ -292,126 +281,92 @@ DEMO_COHORTS = (
 )
 
 
-def _seed_cohorts() -> None:
-    """One open cohort per course, with dated sessions and a few believable enrolments."""
-    courses = {course.code: course for course in db.session.scalars(select(Course))}
-    people = {user.email: user for user in db.session.scalars(select(User))}
-    trainer = people["trainer@example.nhs.uk"]
-    courses["PGM-INT"].prerequisites = [courses["PM-OCC"]]
-    today = utcnow().date()
+def _open_cohort(course: Course, code: str, capacity: int, *, by: User, trainer: User, **window):
+    details = CohortDetails(
+        code=code,
+        capacity=capacity,
+        venue="Education Centre, Room 2" if course.delivery_mode != DeliveryMode.ONLINE else None,
+        online_link="https://teams.example.nhs.uk/pmo-training"
+        if course.delivery_mode != DeliveryMode.IN_PERSON
+        else None,
+        trainer_ids=[trainer.id],
+        **window,
+    )
+    return create_cohort(course, details, by=by)
+
+
+def _add_sessions(cohort: Cohort, first_day: date, titles, gap_days: int, *, by: User) -> None:
+    for number, title in enumerate(titles):
+        day = first_day + timedelta(days=gap_days * number)
+        starts, ends = (
+            london_to_utc(day, moment, field_name="") for moment in (time(9, 30), time(13))
+        )
+        add_session(cohort, SessionDetails(title=title, starts_at=starts, ends_at=ends), by=by)
+
+
+def _join(cohort: Cohort, learner: User, when) -> Enrolment:
+    """The learner enrols themself; a course needing approval goes to their manager, who
+    approves the next day."""
+    enrolment = enrol(cohort, learner, by=learner, now=when)
+    if enrolment.status == EnrolmentStatus.PENDING_APPROVAL:
+        decide(enrolment, approve=True, by=learner.line_manager, now=when + timedelta(days=1))
+    return enrolment
+
+
+def _seed_open_cohorts(courses: dict[str, Course], people: dict[str, User]) -> None:
+    """One open cohort per course, with dated sessions, places taken, a waitlist and a
+    request waiting for its manager."""
+    admin, trainer = people["admin@example.nhs.uk"], people["trainer@example.nhs.uk"]
     now = utcnow()
+    today = now.date()
     cohorts = {}
     for code, capacity, weeks, titles, gap in DEMO_COHORTS:
         first_day = today + timedelta(weeks=weeks)
-        cohort = Cohort(
-            course=courses[code],
-            code=f"{code}-{first_day.year}-1",
-            capacity=capacity,
-            status=CohortStatus.OPEN,
-            enrolment_opens_at=now - timedelta(days=7),
-            enrolment_closes_at=london_to_utc(
-                first_day - timedelta(days=2), time(17), field_name=""
-            ),
-            venue="Education Centre, Room 2"
-            if courses[code].delivery_mode != DeliveryMode.ONLINE
-            else None,
-            online_link="https://teams.example.nhs.uk/pmo-training"
-            if courses[code].delivery_mode != DeliveryMode.IN_PERSON
-            else None,
-            trainers=[trainer],
+        closes = london_to_utc(first_day - timedelta(days=2), time(17), field_name="")
+        window = {"enrolment_opens_at": now - timedelta(days=14), "enrolment_closes_at": closes}
+        cohort = _open_cohort(
+            courses[code],
+            f"{code}-{first_day.year}-1",
+            capacity,
+            by=admin,
+            trainer=trainer,
+            **window,
         )
-        for number, title in enumerate(titles):
-            day = first_day + timedelta(days=gap * number)
-            cohort.sessions.append(
-                Session(
-                    title=title,
-                    starts_at=london_to_utc(day, time(9, 30), field_name=""),
-                    ends_at=london_to_utc(day, time(13), field_name=""),
-                )
-            )
-        db.session.add(cohort)
+        _add_sessions(cohort, first_day, titles, gap, by=admin)
+        change_status(cohort, CohortStatus.OPEN, by=admin)
         cohorts[code] = cohort
 
-    def enrol(code, email, status, days_ago):
-        db.session.add(
-            Enrolment(
-                cohort=cohorts[code],
-                learner=people[email],
-                status=status,
-                requested_at=now - timedelta(days=days_ago),
-                confirmed_at=now - timedelta(days=days_ago)
-                if status == EnrolmentStatus.CONFIRMED
-                else None,
-            )
-        )
-
-    confirmed, waitlisted = EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED
-    enrol("PD-WKSHP", "learner@example.nhs.uk", confirmed, 6)
-    enrol("PM-OCC", "learner@example.nhs.uk", EnrolmentStatus.PENDING_APPROVAL, 1)
-    for days_ago, (email, *_) in enumerate(MORE_LEARNERS, start=2):
-        enrol("PM-OCC", email, confirmed, days_ago)
-    for email in (
-        "priya.shah@example.nhs.uk",
-        "liam.oneill@example.nhs.uk",
-        "noah.bennett@example.nhs.uk",
-        "isla.hughes@example.org",
-    ):
-        enrol("PM-COACH", email, confirmed, 5)
-    enrol("PM-COACH", "mia.clarke@example.nhs.uk", waitlisted, 4)
-    enrol("PM-COACH", "learner@example.nhs.uk", waitlisted, 3)
+    learner = people["learner@example.nhs.uk"]
+    _join(cohorts["PD-WKSHP"], learner, now - timedelta(days=6))
+    for days_ago, (email, *_) in enumerate(MORE_LEARNERS, start=3):
+        _join(cohorts["PM-OCC"], people[email], now - timedelta(days=days_ago))
+    coached = ("priya.shah", "liam.oneill", "noah.bennett", "mia.clarke")
+    for days_ago, name in enumerate(coached, start=6):
+        _join(cohorts["PM-COACH"], people[f"{name}@example.nhs.uk"], now - timedelta(days=days_ago))
+    _join(cohorts["PM-COACH"], people["isla.hughes@example.org"], now - timedelta(days=3))
+    _join(cohorts["PM-COACH"], learner, now - timedelta(days=2))  # the cohort is full: waitlisted
+    enrol(cohorts["PM-OCC"], learner, by=learner, now=now - timedelta(hours=20))  # for approval
 
 
-def _seed_running_cohort() -> None:
-    """A programme cohort under way: two sessions held and registered, one today for
-    self check-in, the rest to come; so the trainer has registers and a grid to show.
-    """
-    course = db.session.scalar(select(Course).where(Course.code == "PM-OCC"))
-    people = {user.email: user for user in db.session.scalars(select(User))}
+def _seed_running_cohort(course: Course, people: dict[str, User]) -> None:
+    """A programme cohort under way: two sessions held and registered, the rest to come;
+    so the trainer has registers and a grid to show."""
+    admin, trainer = people["admin@example.nhs.uk"], people["trainer@example.nhs.uk"]
     now = utcnow()
-    today = now.date()
-    started = today - timedelta(weeks=2)
-    cohort = Cohort(
-        course=course,
-        code=f"PM-OCC-{started.year}-0",
-        capacity=12,
-        status=CohortStatus.RUNNING,
-        venue="Education Centre, Room 2",
-        trainers=[people["trainer@example.nhs.uk"]],
+    started = now.date() - timedelta(weeks=2)
+    joined = now - timedelta(weeks=5)
+    window = {"enrolment_opens_at": joined - timedelta(days=1), "enrolment_closes_at": None}
+    cohort = _open_cohort(
+        course, f"{course.code}-{started.year}-0", 12, by=admin, trainer=trainer, **window
     )
     titles = ("Starting a project", "Planning", "Risks and issues", "Stakeholders")
-    for number, title in enumerate(titles):
-        day = started + timedelta(weeks=number)
-        cohort.sessions.append(
-            Session(
-                title=title,
-                starts_at=london_to_utc(day, time(9, 30), field_name=""),
-                ends_at=london_to_utc(day, time(13), field_name=""),
-            )
-        )
-    db.session.add(cohort)
-    learners = [
-        people[email]
-        for email in (
-            "learner@example.nhs.uk",
-            "sian.apgwyn@example.nhs.uk",
-            "priya.shah@example.nhs.uk",
-            "noah.bennett@example.nhs.uk",
-            "isla.hughes@example.org",
-        )
-    ]
-    joined = now - timedelta(weeks=4)
-    enrolments = [
-        Enrolment(
-            cohort=cohort,
-            learner=learner,
-            status=EnrolmentStatus.CONFIRMED,
-            requested_at=joined,
-            confirmed_at=joined,
-        )
-        for learner in learners
-    ]
-    db.session.add_all(enrolments)
-    db.session.flush()
+    _add_sessions(cohort, started, titles, 7, by=admin)
+    change_status(cohort, CohortStatus.OPEN, by=admin)
+    names = ("learner", "sian.apgwyn", "priya.shah", "noah.bennett")
+    learners = [people[f"{name}@example.nhs.uk"] for name in names]
+    learners.append(people["isla.hughes@example.org"])
+    enrolments = [_join(cohort, learner, joined) for learner in learners]
+    change_status(cohort, CohortStatus.RUNNING, by=admin)
     marks = (
         (AttendanceStatus.PRESENT, AttendanceStatus.PRESENT),
         (AttendanceStatus.PRESENT, AttendanceStatus.LATE),
@@ -419,16 +374,10 @@ def _seed_running_cohort() -> None:
         (AttendanceStatus.ABSENT, AttendanceStatus.ABSENT),
         (AttendanceStatus.PRESENT, AttendanceStatus.LEFT_EARLY),
     )
-    trainer = people["trainer@example.nhs.uk"]
-    for enrolment, statuses in zip(enrolments, marks, strict=True):
-        for session, status in zip(cohort.sessions[:2], statuses, strict=True):
-            db.session.add(
-                AttendanceRecord(
-                    session=session,
-                    enrolment=enrolment,
-                    status=status,
-                    method=AttendanceMethod.REGISTER,
-                    marked_by=trainer,
-                    marked_at=session.ends_at,
-                )
-            )
+    held = sorted(cohort.sessions, key=lambda session: session.starts_at)[:2]
+    for number, session in enumerate(held):
+        register = {
+            enrolment.id: (statuses[number], None)
+            for enrolment, statuses in zip(enrolments, marks, strict=True)
+        }
+        mark_register(session, register, by=trainer, now=session.ends_at)

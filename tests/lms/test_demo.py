@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from courses.models import Cohort, CohortStatus
 from lms import demo
+from lms.audit.audit import AuditEvent
+from lms.auth.models import User
 from lms.core.extensions import db
+from lms.core.outbox import PENDING, OutboxMessage
 from tests.conftest import log_in
 
 DEMO_PASSWORD = "demo-passphrase-for-tests"
@@ -47,3 +52,29 @@ def test_the_trainer_has_registers_and_an_attendance_grid_to_show(client, seeded
     assert running.code in teaching.get_data(as_text=True)
     grid = client.get(f"/teach/cohorts/{running.id}/attendance").get_data(as_text=True)
     assert "Excused" in grid and "Late" in grid and "Absent" in grid
+
+
+def test_the_demo_is_built_through_the_services_and_audited_as_a_real_run_would_be(seeded):
+    actions = Counter(db.session.scalars(select(AuditEvent.action)))
+    for action in (
+        "user.created",
+        "course.created",
+        "course.published",
+        "cohort.created",
+        "session.created",
+        "enrolment.requested",
+        "enrolment.approved",
+        "enrolment.confirmed",
+        "enrolment.waitlisted",
+        "attendance.marked",
+    ):
+        assert actions[action] > 0, action
+    trainer = db.session.scalar(select(User).where(User.email == "trainer@example.nhs.uk"))
+    marked_by = set(
+        db.session.scalars(
+            select(AuditEvent.actor_id).where(AuditEvent.action == "attendance.marked")
+        )
+    )
+    assert marked_by == {trainer.id}
+    pending = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
+    assert db.session.scalar(pending) == 0  # the made-up people are not mailed
