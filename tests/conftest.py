@@ -1,4 +1,6 @@
-"""Shared fixtures: an app on a clean database per test, a client, factories, counters, SMTP.
+"""Shared fixtures: an app on a clean database per test, a client, people, counters, SMTP.
+
+Plain helpers (logging in, reading pages, counting rows) are in tests/helpers.py.
 
 The database comes from LMS_TEST_DATABASE_URL (default: an SQLite file in a
 temporary folder). For PostgreSQL, a throwaway database named after the one in the
@@ -8,9 +10,7 @@ URL is created for the run and dropped afterwards, so runs never share state.
 from __future__ import annotations
 
 import os
-import re
 import secrets
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -29,11 +29,12 @@ from lms.auth.models import Role, User, UserRole
 from lms.auth.passwords import hash_password
 from lms.core.extensions import db
 from lms.models import metadata
+from tests.helpers import PASSWORD, free_port, links_in, log_in
+
+__all__ = ["PASSWORD", "free_port", "links_in", "log_in"]  # still importable from here
 
 # Factory fixtures of the other packages, available to every test (browser tests too).
 pytest_plugins = ["tests.courses.factories"]
-
-PASSWORD = "a-long-test-passphrase"
 
 
 # --- databases ---------------------------------------------------------------------------
@@ -216,10 +217,6 @@ def admin(make_user) -> User:
     return make_user("admin@example.nhs.uk", full_name="Amara Okafor", roles=[Role.ADMIN])
 
 
-def log_in(client, email: str, password: str = PASSWORD):
-    return client.post("/login", data={"email": email, "password": password})
-
-
 @pytest.fixture
 def login(client) -> Callable:
     def do(user_or_email, password: str = PASSWORD):
@@ -229,6 +226,38 @@ def login(client) -> Callable:
         return response
 
     return do
+
+
+@pytest.fixture
+def as_admin(admin, login) -> User:
+    """The admin, logged in on `client`."""
+    login(admin)
+    return admin
+
+
+@pytest.fixture
+def as_learner(learner, login) -> User:
+    """The learner, logged in on `client`."""
+    login(learner)
+    return learner
+
+
+@pytest.fixture
+def manager(make_user) -> User:
+    return make_user("manager@example.nhs.uk", full_name="Manon Grey")
+
+
+@pytest.fixture
+def make_newcomer(make_user) -> Callable[..., User]:
+    """`make_newcomer(...)`: a person as the import leaves them: active, with no password."""
+
+    def make(*args, **fields):
+        person = make_user(*args, **fields)
+        person.password_hash = None
+        db.session.commit()
+        return person
+
+    return make
 
 
 # --- measuring ---------------------------------------------------------------------------
@@ -276,12 +305,6 @@ class MailSink:
         return "250 Message accepted for delivery"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[MailSink, int]]:
     """A real SMTP server on loopback; yields (sink, port)."""
@@ -295,6 +318,18 @@ def smtp_server() -> Iterator[tuple[MailSink, int]]:
         controller.stop()
 
 
-def links_in(message) -> list[str]:
-    body = message.get_body(("plain",)).get_content()
-    return re.findall(r"https?://\S+", body)
+@pytest.fixture
+def smtp(app, smtp_server) -> list:
+    """The app sends through the test SMTP server; yields what the server receives."""
+    sink, port = smtp_server
+    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    return sink.messages
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner(app):
+    """Runs the app's `flask` commands in-process."""
+    return app.test_cli_runner()

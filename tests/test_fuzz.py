@@ -48,20 +48,29 @@ from itertools import islice, zip_longest
 from urllib.parse import quote, urlsplit
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import NumberConverter
+from wtforms.fields.core import UnboundField
 
-from courses import attendance, calendars, checkin
-from courses.models import CohortStatus, CourseStatus, EnrolmentStatus
-from lms import audit
+from courses import attendance
+from courses.attendance import checkin
+from courses.attendance.forms import CheckInForm
+from courses.catalogue.forms import CategoryForm, CourseForm
+from courses.cohorts import calendars
+from courses.cohorts.forms import BulkEnrolForm, CohortForm, SessionForm, StatusForm
+from courses.models import CohortStatus, CourseCategory, CourseStatus, EnrolmentStatus
+from lms.audit import audit
 from lms.auth import accounts
+from lms.auth.access import public
+from lms.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.auth.models import Role
-from lms.db import utcnow
-from lms.extensions import db
+from lms.core.db import utcnow
+from lms.core.extensions import db
 from lms.models import metadata
+from lms.people.forms import PersonForm, StaffImportForm
 from tests.conftest import _empty_all_tables, log_in
 
 DEPTH = int(os.environ.get("LMS_FUZZ_BUDGET", "3"))  # hostile values per field
@@ -293,12 +302,6 @@ def forms_in(html: str) -> list[Form]:
 
 def _fallback_forms() -> dict[str, list[str]]:
     """Field names of POST routes a role may see no form for, from their form classes."""
-    from wtforms.fields.core import UnboundField
-
-    from courses.cohort_forms import BulkEnrolForm, CohortForm, SessionForm, StatusForm
-    from courses.forms import CategoryForm, CheckInForm, CourseForm
-    from lms.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
-    from lms.people.forms import PersonForm, StaffImportForm
 
     def names(form_class) -> list[str]:
         return [
@@ -1012,11 +1015,6 @@ def test_no_form_gets_a_server_error_whatever_it_is_sent(app, world, role):
 
 def test_the_fuzzer_reports_a_server_error_and_a_half_saved_refusal(app, make_app):
     """Proof that the oracle can fail: a throwaway app with a crashing and a leaky form."""
-    from flask import request
-
-    from courses.models import CourseCategory
-    from lms.auth.access import public
-
     throwaway = make_app()
     page = '<form method="post"><input name="number" value="1"><input name="note"></form>'
 

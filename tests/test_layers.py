@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("lms", "courses", "certificates")
+from tests.helpers import PACKAGES, ROOT, is_forms, is_models, is_views, modules_under
+
 FLOOR = ("lms.core", "lms.web", "lms.auth", "lms.people", "lms.audit")
 WIRING = ("lms.app",)
 LAYER_NAMES = ("the floor", "courses", "certificates", "the roof")
@@ -48,32 +48,6 @@ def layer(module: str) -> int:
 def area(module: str) -> str:
     """`courses.enrolment.views` -> `courses.enrolment`; `lms.app` -> `lms.app`."""
     return ".".join(module.split(".")[:2])
-
-
-def is_views(module: str) -> bool:
-    last = module.rsplit(".", 1)[-1]
-    return last == "views" or last.endswith("_views")
-
-
-def is_forms(module: str) -> bool:
-    last = module.rsplit(".", 1)[-1]
-    return last == "forms" or last.endswith("_forms")
-
-
-def is_models(module: str) -> bool:
-    return module.rsplit(".", 1)[-1] == "models" or ".models." in module
-
-
-def modules_under(root: Path) -> dict[str, Path]:
-    """Every module of our packages under `root`, by dotted name."""
-    found = {}
-    for package in PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            parts = list(path.relative_to(root).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            found[".".join(parts)] = path
-    return found
 
 
 def imports_of(name: str, path: Path, known: dict[str, Path]) -> set[str]:

@@ -9,7 +9,7 @@ from courses.attendance.expected import (
     expected_query,
     is_expected,
 )
-from courses.attendance.grid import STATUS_COLOURS, Cell, Grid, cohort_grid
+from courses.attendance.grid import NOT_MARKED, Cell, Grid, cohort_grid
 from courses.attendance.rates import Rate, attendance_rate, attendance_rates
 from courses.attendance.register import (
     NOTE_LENGTH,
@@ -28,7 +28,7 @@ from courses.attendance.warnings import send_attendance_warnings
 
 __all__ = [
     "NOTE_LENGTH",
-    "STATUS_COLOURS",
+    "NOT_MARKED",
     "AttendanceError",
     "Cell",
     "Grid",

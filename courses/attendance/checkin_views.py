@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from courses.attendance import checkin
-from courses.catalogue.forms import CheckInForm
-from courses.cohorts.cohorts import may_manage
+from courses.attendance.forms import CheckInForm
+from courses.cohorts.access import cohort_manager
 from courses.models import AttendanceMethod, AttendanceRecord, Cohort, Session
-from lms.auth.access import login_required, object_access
+from lms.auth.access import login_required
 from lms.core.db import utcnow
 from lms.core.extensions import db, limiter
 from lms.core.timezones import format_local
@@ -33,7 +33,6 @@ from lms.web.forms import INVALID, safe_next, service_call
 
 bp = Blueprint("checkin", __name__, template_folder="templates")
 
-TRAINER = "admin, or trainer of this cohort"
 POLL_SECONDS = 3  # how often the trainer's screen asks for the current code and list
 
 
@@ -110,13 +109,6 @@ def _load(session_id: int) -> Session:
     return session
 
 
-def _managed(session_id: int) -> Session:
-    session = _load(session_id)
-    if not may_manage(current_user, session.cohort):
-        abort(403)
-    return session
-
-
 def _qr_svg(url: str) -> str:
     """A standalone SVG (with its namespace, so it works as an <img> data URI), on white
     with the standard quiet zone, so phones read it on the page's grey background."""
@@ -152,10 +144,9 @@ def _screen(session: Session) -> dict:
 
 
 @bp.route("/teach/sessions/<int:session_id>/check-in", methods=["GET", "POST"])
-@object_access(TRAINER)
-def screen(session_id: int):
+@cohort_manager(load="session_id")
+def screen(session_id: int, session: Session):
     """The trainer's check-in screen; posting it starts self check-in for the session."""
-    session = _managed(session_id)
     if request.method == "POST":
         with service_call():
             checkin.open_check_in(session)
@@ -173,6 +164,6 @@ def screen(session_id: int):
 
 
 @bp.get("/teach/sessions/<int:session_id>/check-in.json")
-@object_access(TRAINER)
-def screen_json(session_id: int):
-    return jsonify(_screen(_managed(session_id)))
+@cohort_manager(load="session_id")
+def screen_json(session_id: int, session: Session):
+    return jsonify(_screen(session))

@@ -9,7 +9,7 @@ service decides who may be marked and when.
 from __future__ import annotations
 
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from courses.attendance import NOTE_LENGTH, RegisterRow
 from courses.models import AttendanceStatus
@@ -119,3 +119,14 @@ def register_form(rows: list[RegisterRow], *, with_reason: bool, submitted: bool
     if not with_reason:
         del form.reason
     return form
+
+
+class CheckInForm(Form):
+    code = StringField(
+        "Check-in code",
+        description="The 6 letters and numbers on your trainer's screen, for example ABC234",
+        validators=[
+            DataRequired("Enter the check-in code from your trainer's screen"),
+            Length(max=20, message="That code is not right. Check the screen and try again"),
+        ],
+    )

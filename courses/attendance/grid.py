@@ -9,26 +9,24 @@ from sqlalchemy import select
 
 from courses.attendance.expected import is_expected
 from courses.attendance.rates import Rate, attendance_rates
+from courses.cohorts.sessions import held_sessions
 from courses.models import AttendanceRecord, AttendanceStatus, Cohort, Enrolment, Session
 from lms.core.extensions import db
+
+# A held session the learner was expected at and nobody has marked yet.
+NOT_MARKED = "not_marked"
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One square of the attendance grid: what to say, and the tag colour beside it."""
+    """One square of the attendance grid: its words, and the status whose tag shows them.
+
+    The tag's colour is the status macro's (macros/status.html), as on every page.
+    """
 
     text: str
-    colour: str | None = None  # an NHS.UK tag modifier, or None for plain text
+    status: AttendanceStatus | str | None = None  # a mark, NOT_MARKED, or None: plain words
     note: str | None = None
-
-
-STATUS_COLOURS = {
-    AttendanceStatus.PRESENT: "green",
-    AttendanceStatus.LATE: "yellow",
-    AttendanceStatus.LEFT_EARLY: "orange",
-    AttendanceStatus.ABSENT: "red",
-    AttendanceStatus.EXCUSED: "blue",
-}
 
 
 @dataclass
@@ -48,7 +46,7 @@ def cohort_grid(cohort: Cohort, enrolments: list[Enrolment], now: datetime) -> G
     `cohort.sessions` must be loaded; `enrolments` are the rows to show (a page of
     `cohort_learners`).
     """
-    sessions = [session for session in cohort.sessions if not session.cancelled]
+    sessions = held_sessions(cohort)
     grid = Grid(sessions=sessions, enrolments=enrolments)
     ids = [enrolment.id for enrolment in enrolments]
     records = {}
@@ -74,9 +72,9 @@ def cohort_grid(cohort: Cohort, enrolments: list[Enrolment], now: datetime) -> G
 
 def _cell(enrolment: Enrolment, session: Session, record, now: datetime) -> Cell:
     if record is not None:
-        return Cell(record.status.label, STATUS_COLOURS[record.status], record.note)
+        return Cell(record.status.label, record.status, record.note)
     if not is_expected(enrolment, session):
         return Cell("Not expected")
     if session.starts_at >= now:
         return Cell("To come")
-    return Cell("Not marked", "white")
+    return Cell("Not marked", NOT_MARKED)

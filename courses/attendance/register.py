@@ -152,29 +152,8 @@ def mark_register(
     wanted = _clean_marks(marks)
     if not wanted:
         return 0
-    expected = set(
-        db.session.scalars(
-            select(Enrolment.id).where(
-                Enrolment.id.in_(wanted), expected_at(session.starts_at, session.cohort_id)
-            )
-        )
-    )
-    if stray := wanted.keys() - expected:
-        raise NotExpected(
-            f"{len(stray)} of the learners marked {'is' if len(stray) == 1 else 'are'} not "
-            "expected at this session. Reload the register and try again"
-        )
-    existing = {
-        row.enrolment_id: row
-        for row in db.session.execute(
-            select(
-                AttendanceRecord.enrolment_id, AttendanceRecord.status, AttendanceRecord.note
-            ).where(
-                AttendanceRecord.session_id == session.id,
-                AttendanceRecord.enrolment_id.in_(wanted),
-            )
-        )
-    }
+    _check_expected(session, wanted.keys())
+    existing = _current_marks(session, wanted.keys())
     changed = {
         enrolment_id: mark
         for enrolment_id, mark in wanted.items()
@@ -197,6 +176,44 @@ def mark_register(
             for enrolment_id, (status, note) in changed.items()
         ]
     )
+    _audit_changes(session, changed, existing, by, (reason or "").strip() or None)
+    send_attendance_warnings(session.cohort, now)
+    return len(changed)
+
+
+def _check_expected(session: Session, enrolment_ids: Iterable[int]) -> None:
+    ids = list(enrolment_ids)
+    expected = set(
+        db.session.scalars(
+            select(Enrolment.id).where(
+                Enrolment.id.in_(ids), expected_at(session.starts_at, session.cohort_id)
+            )
+        )
+    )
+    if stray := set(ids) - expected:
+        raise NotExpected(
+            f"{len(stray)} of the learners marked {'is' if len(stray) == 1 else 'are'} not "
+            "expected at this session. Reload the register and try again"
+        )
+
+
+def _current_marks(session: Session, enrolment_ids: Iterable[int]) -> dict:
+    """(status, note) rows of the records these learners already have at the session."""
+    return {
+        row.enrolment_id: row
+        for row in db.session.execute(
+            select(
+                AttendanceRecord.enrolment_id, AttendanceRecord.status, AttendanceRecord.note
+            ).where(
+                AttendanceRecord.session_id == session.id,
+                AttendanceRecord.enrolment_id.in_(list(enrolment_ids)),
+            )
+        )
+    }
+
+
+def _audit_changes(session, changed: dict, existing: dict, by: User, reason: str | None) -> None:
+    """One audit event per changed record, in one INSERT, with its before and after."""
     records = db.session.scalars(
         select(AttendanceRecord)
         .where(
@@ -205,7 +222,6 @@ def mark_register(
         )
         .execution_options(populate_existing=True)
     )
-    reason = (reason or "").strip() or None
     events = []
     for record in records:
         before = existing.get(record.enrolment_id)
@@ -219,8 +235,6 @@ def mark_register(
             was = {"status": before.status, "note": before.note}
             events.append(audit.build(by, "attendance.changed", record, was, after))
     audit.record_many(events)
-    send_attendance_warnings(session.cohort, now)
-    return len(changed)
 
 
 def mark_unmarked_absent(now: datetime, *, after: timedelta | None = None) -> int:

@@ -1,44 +1,28 @@
 """The printable sign-in sheet of one session: /teach/sessions/<id>/sign-in-sheet.pdf.
 
-Admins, and the trainers of the session's cohort, may download it; anyone else who is
-logged in gets 403 (as the attendance pages do), and an unknown session is 404.
+Admins, and the trainers of the session's cohort, may download it
+(courses.cohorts.access.cohort_manager); anyone else who is logged in gets 404, as for
+an unknown session.
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort
-from flask_login import current_user
+from flask import Blueprint, Response
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from courses import attendance
 from courses.attendance.signin_sheet import render_signin_sheet
-from courses.cohorts import cohorts
-from courses.models import Cohort, Enrolment, Session
-from lms.auth.access import object_access
+from courses.cohorts.access import cohort_manager
+from courses.cohorts.cohorts import teaching_trainers
+from courses.models import Enrolment, Session
 from lms.auth.models import User
 from lms.core.extensions import db
 from lms.core.timezones import to_local
 
 bp = Blueprint("signin_sheet", __name__, url_prefix="/teach/sessions")
-
-
-def _load(session_id: int) -> Session:
-    session = db.session.scalar(
-        select(Session)
-        .where(Session.id == session_id)
-        .options(
-            selectinload(Session.cohort).selectinload(Cohort.course),
-            selectinload(Session.cohort).selectinload(Cohort.trainers),
-        )
-    )
-    if session is None:
-        abort(404)
-    if not cohorts.may_manage(current_user, session.cohort):
-        abort(403)
-    return session
 
 
 def filename_for(session: Session) -> str:
@@ -48,14 +32,17 @@ def filename_for(session: Session) -> str:
 
 
 @bp.get("/<int:session_id>/sign-in-sheet.pdf")
-@object_access("admin, or trainer of this cohort")
-def download(session_id: int):
-    session = _load(session_id)
+@cohort_manager(load="session_id")
+def download(session_id: int, session: Session):
     expected = attendance.expected_query(session).options(
         joinedload(Enrolment.learner).selectinload(User.department)
     )
     learners = [enrolment.learner for enrolment in db.session.scalars(expected)]
-    pdf = render_signin_sheet(session, learners, trainers=session.cohort.trainers)
+    trainer_ids = [trainer.id for trainer in session.cohort.trainers]
+    db.session.scalars(  # their roles, in one query, for teaching_trainers
+        select(User).where(User.id.in_(trainer_ids)).options(selectinload(User.role_grants))
+    ).all()
+    pdf = render_signin_sheet(session, learners, trainers=teaching_trainers(session.cohort))
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -1,7 +1,8 @@
 """Teaching pages: a trainer's cohorts, session registers, the attendance grid and CSV.
 
-Admins see every cohort; trainers the cohorts they teach (cohorts.may_manage). Anyone
-else asking for a cohort or session that exists gets 403.
+Admins see every cohort; trainers the cohorts they teach (cohorts.may_manage, enforced by
+courses.cohorts.access.cohort_manager). Anyone else gets 404, as for one that does not
+exist.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import io
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -21,14 +21,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from courses import attendance
 from courses.attendance.forms import register_form
 from courses.cohorts import cohorts
+from courses.cohorts.access import cohort_manager, managed_session
+from courses.cohorts.sessions import held_sessions
 from courses.models import Cohort, Session
-from lms.auth.access import object_access, role_required
+from lms.auth.access import role_required
 from lms.auth.models import Role
 from lms.core.db import utcnow
 from lms.core.extensions import db
@@ -37,7 +38,6 @@ from lms.web.forms import INVALID, attachment, paginate, service_call, show_erro
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
 
-MANAGER = "admin, or trainer of this cohort"
 GRID_PAGE_SIZE = 50
 
 
@@ -51,43 +51,6 @@ def _stay_on_this_cohort(endpoint: str, values: dict) -> None:
         and current_app.url_map.is_endpoint_expecting(endpoint, "cohort_id")
     ):
         values["cohort_id"] = here["cohort_id"]
-
-
-# --- loading -----------------------------------------------------------------------------
-
-
-def _cohort_options():
-    return (
-        joinedload(Cohort.course),
-        selectinload(Cohort.trainers),
-        selectinload(Cohort.sessions),
-    )
-
-
-def _managed(found):
-    """404 when it does not exist, 403 for anyone who may not manage its cohort."""
-    if found is None:
-        abort(404)
-    cohort = found if isinstance(found, Cohort) else found.cohort
-    if not cohorts.may_manage(current_user, cohort):
-        abort(403)
-    return found
-
-
-def _load_session(session_id: int) -> Session:
-    return _managed(
-        db.session.scalar(
-            select(Session)
-            .where(Session.id == session_id)
-            .options(joinedload(Session.cohort).options(*_cohort_options()))
-        )
-    )
-
-
-def _load_cohort(cohort_id: int) -> Cohort:
-    return _managed(
-        db.session.scalar(select(Cohort).where(Cohort.id == cohort_id).options(*_cohort_options()))
-    )
 
 
 # --- views -------------------------------------------------------------------------------
@@ -105,16 +68,16 @@ def index():
     return render_template(
         "attendance/index.html",
         page=page,
+        held={cohort.id: held_sessions(cohort) for cohort in page.items},
         counts=attendance.session_counts(ids),
         now=utcnow(),
     )
 
 
 @bp.route("/teach/sessions/<int:session_id>/register", methods=["GET", "POST"])
-@object_access(MANAGER)
-def register(session_id: int):
+@cohort_manager(load="session_id")
+def register(session_id: int, session: Session):
     """The register; "Mark everyone present" fills the unmarked rows without saving."""
-    session = _load_session(session_id)
     form = _register_form(session)
     if not form.validate_on_submit():
         return _register_page(session, form, status=INVALID if form.is_submitted() else 200)
@@ -127,7 +90,7 @@ def register(session_id: int):
     if call.ok:
         flash("The register has been saved.", "success")
         return redirect(url_for("attendance.register", session_id=session_id))
-    session = _load_session(session_id)  # the refusal rolled back, so load afresh
+    session = managed_session(session_id)  # the refusal rolled back, so load afresh
     form = _register_form(session)
     form.validate()
     show_error(form, call.error)
@@ -152,24 +115,21 @@ def _register_page(session: Session, form, *, status: int = 200, filled: int | N
         ended=session.ends_at <= utcnow(),
         auto_absent_hours=current_app.config["AUTO_ABSENT_AFTER_HOURS"],
         filled=filled,
-        statuses=attendance.STATUS_COLOURS,
     ), status
 
 
 @bp.get("/teach/cohorts/<int:cohort_id>/attendance")
-@object_access(MANAGER)
-def cohort_grid(cohort_id: int):
+@cohort_manager(load="cohort_id")
+def cohort_grid(cohort_id: int, cohort: Cohort):
     """Learners by sessions, each cell in words and colour, with each learner's rate."""
-    cohort = _load_cohort(cohort_id)
     page = paginate(attendance.cohort_learners(cohort), per_page=GRID_PAGE_SIZE)
     grid = attendance.cohort_grid(cohort, list(page.items), utcnow())
     return render_template("attendance/grid.html", cohort=cohort, page=page, grid=grid)
 
 
 @bp.get("/teach/cohorts/<int:cohort_id>/attendance.csv")
-@object_access(MANAGER)
-def cohort_grid_csv(cohort_id: int):
-    cohort = _load_cohort(cohort_id)
+@cohort_manager(load="cohort_id")
+def cohort_grid_csv(cohort_id: int, cohort: Cohort):
     learners = list(db.session.scalars(attendance.cohort_learners(cohort)))
     grid = attendance.cohort_grid(cohort, learners, utcnow())
     return Response(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from courses.attendance.expected import expected_at, record_of
 from courses.attendance.rates import Rate, attendance_rates, attended_sum, excused_sum
+from courses.cohorts.cohorts import teaching_trainers
 from courses.models import (
     AttendanceRecord,
     Cohort,
@@ -18,6 +19,7 @@ from courses.models import (
     EnrolmentStatus,
     Session,
 )
+from lms.auth.models import User
 from lms.core.extensions import db
 from lms.core.outbox import queue_mail
 from lms.web.urls import external_url
@@ -33,35 +35,7 @@ def send_attendance_warnings(cohort: Cohort | None, now: datetime) -> int:
     claimed by a conditional UPDATE of `attendance_warning_sent_at`, so two runs at once
     never warn twice. Returns how many learners were warned.
     """
-    counted = func.count(AttendanceRecord.id) - excused_sum()
-    later = aliased(Session)
-    to_come = exists().where(
-        later.cohort_id == Enrolment.cohort_id,
-        later.cancelled.is_(False),
-        later.starts_at > now,
-    )
-    below = (
-        select(Enrolment.id)
-        .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .join(Course, Course.id == Cohort.course_id)
-        .join(
-            Session,
-            and_(
-                Session.cancelled.is_(False),
-                Session.starts_at < now,
-                expected_at(Session.starts_at, Session.cohort_id),
-            ),
-        )
-        .join(AttendanceRecord, record_of(Session.id, Enrolment.id))
-        .where(
-            Enrolment.status == EnrolmentStatus.CONFIRMED,
-            Enrolment.attendance_warning_sent_at.is_(None),
-            Cohort.status.not_in([CohortStatus.CLOSED, CohortStatus.CANCELLED]),
-            to_come,
-        )
-        .group_by(Enrolment.id, Course.min_attendance_percent)
-        .having(counted > 0, attended_sum() * 100 < Course.min_attendance_percent * counted)
-    )
+    below = _below_their_minimum(now)
     if cohort is not None:
         below = below.where(Enrolment.cohort_id == cohort.id)
     claimed = db.session.scalars(
@@ -84,7 +58,7 @@ def send_attendance_warnings(cohort: Cohort | None, now: datetime) -> int:
             selectinload(Enrolment.learner),
             selectinload(Enrolment.cohort).options(
                 selectinload(Cohort.course),
-                selectinload(Cohort.trainers),
+                selectinload(Cohort.trainers).selectinload(User.role_grants),
                 selectinload(Cohort.sessions),
             ),
         )
@@ -97,6 +71,40 @@ def send_attendance_warnings(cohort: Cohort | None, now: datetime) -> int:
     return count
 
 
+def _below_their_minimum(now: datetime):
+    """Confirmed enrolments not yet warned, on cohorts with sessions to come, whose marked
+    sessions so far put them below their course's minimum attendance."""
+    counted = func.count(AttendanceRecord.id) - excused_sum()
+    later = aliased(Session)
+    to_come = exists().where(
+        later.cohort_id == Enrolment.cohort_id,
+        later.cancelled.is_(False),
+        later.starts_at > now,
+    )
+    return (
+        select(Enrolment.id)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .join(
+            Session,
+            and_(
+                Session.cancelled.is_(False),
+                Session.starts_at < now,
+                expected_at(Session.starts_at, Session.cohort_id),
+            ),
+        )
+        .join(AttendanceRecord, record_of(Session.id, Enrolment.id))
+        .where(
+            Enrolment.status == EnrolmentStatus.CONFIRMED,
+            Enrolment.attendance_warning_sent_at.is_(None),
+            Cohort.status.not_in([CohortStatus.CLOSED, CohortStatus.CANCELLED]),
+            to_come,
+        )
+        .group_by(Enrolment.id, Course.min_attendance_percent)
+        .having(counted > 0, attended_sum() * 100 < Course.min_attendance_percent * counted)
+    )
+
+
 def _warn(enrolment: Enrolment, rate: Rate, now: datetime) -> None:
     cohort = enrolment.cohort
     course = cohort.course
@@ -106,7 +114,7 @@ def _warn(enrolment: Enrolment, rate: Rate, now: datetime) -> None:
         "cohort": cohort,
         "course": course,
         "rate": rate,
-        "trainers": cohort.trainers,
+        "trainers": teaching_trainers(cohort),
         "sessions": [s for s in cohort.sessions if not s.cancelled and s.starts_at > now],
     }
     queue_mail(
@@ -117,7 +125,7 @@ def _warn(enrolment: Enrolment, rate: Rate, now: datetime) -> None:
         **context,
     )
     grid_link = external_url("attendance.cohort_grid", cohort_id=cohort.id)
-    for trainer in cohort.trainers:
+    for trainer in context["trainers"]:
         queue_mail(
             trainer.email,
             f"{enrolment.learner.full_name}'s attendance is below "

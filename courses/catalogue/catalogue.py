@@ -17,6 +17,7 @@ from sqlalchemy import Select, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from courses.cohorts.sessions import session_dates
 from courses.enrolment import enrolment
 from courses.models import (
     Cohort,
@@ -25,7 +26,6 @@ from courses.models import (
     CourseCategory,
     CourseStatus,
     DeliveryMode,
-    Session,
     course_prerequisite,
 )
 from lms.audit import audit
@@ -57,7 +57,7 @@ class CatalogueError(DomainError):
 
 
 @dataclass(frozen=True)
-class Problem:
+class FieldProblem:
     field: str
     message: str
 
@@ -69,7 +69,7 @@ class CourseInvalid(CatalogueError):
     a form can show them all at once.
     """
 
-    def __init__(self, problems: Sequence[Problem]):
+    def __init__(self, problems: Sequence[FieldProblem]):
         super().__init__(problems[0].message, field=problems[0].field)
         self.problems = tuple(problems)
 
@@ -111,6 +111,9 @@ class UpcomingCohort:
     starts_at: datetime | None
     ends_at: datetime | None
     seats_left: int
+    # Whether a learner may enrol now: the rule the catalogue's "open for enrolment"
+    # filter uses, so the page's tag and the filter agree.
+    open_for_enrolment: bool = False
 
 
 # --- small helpers shared with the views -----------------------------------------------------
@@ -170,13 +173,32 @@ def _courses_needing(course_id: int) -> set[int]:
 def _validated(
     details: CourseDetails, course: Course | None
 ) -> tuple[CourseCategory | None, list[Course]]:
-    """Checks every rule; returns the category and prerequisites the details name."""
-    problems: list[Problem] = []
+    """Checks every rule; returns the category and prerequisites the details name.
+
+    Every problem is collected, so the form shows them all at once.
+    """
+    problems: list[FieldProblem] = []
 
     def refuse(field: str, message: str) -> None:
-        problems.append(Problem(field, message))
+        problems.append(FieldProblem(field, message))
 
-    code = _normal_code(details.code)
+    _check_code(details.code, course, refuse)
+    _check_texts(details, refuse)
+    _check_numbers(details, refuse)
+    _check_accreditation(details, refuse)
+    category = None
+    if details.category_id is not None:
+        category = db.session.get(CourseCategory, details.category_id)
+        if category is None:
+            refuse("category_id", "Choose a category from the list")
+    prerequisites = _prerequisites(details.prerequisite_ids, course, refuse)
+    if problems:
+        raise CourseInvalid(problems)
+    return category, prerequisites
+
+
+def _check_code(typed: str, course: Course | None, refuse) -> None:
+    code = _normal_code(typed)
     if not code:
         refuse("code", "Enter a course code")
     elif len(code) > CODE_LENGTH:
@@ -192,6 +214,8 @@ def _validated(
         if taken is not None and taken is not course:
             refuse("code", f"Another course already has the code {code}")
 
+
+def _check_texts(details: CourseDetails, refuse) -> None:
     if not _clean(details.title):
         refuse("title", "Enter the course title")
     for name, (label, limit) in _TEXT_LIMITS.items():
@@ -203,6 +227,8 @@ def _validated(
             f"Each learning outcome must be {OUTCOME_LENGTH} characters or fewer",
         )
 
+
+def _check_numbers(details: CourseDetails, refuse) -> None:
     try:
         hours = Decimal(details.cpd_hours)
     except (InvalidOperation, TypeError, ValueError):
@@ -224,6 +250,8 @@ def _validated(
             "or empty if certificates never expire",
         )
 
+
+def _check_accreditation(details: CourseDetails, refuse) -> None:
     valid_from, valid_to = details.accreditation_valid_from, details.accreditation_valid_to
     if valid_from and valid_to and valid_to < valid_from:
         refuse(
@@ -237,17 +265,6 @@ def _validated(
             "accreditation_body",
             "Enter the accrediting body, or remove the accreditation reference and dates",
         )
-
-    category = None
-    if details.category_id is not None:
-        category = db.session.get(CourseCategory, details.category_id)
-        if category is None:
-            refuse("category_id", "Choose a category from the list")
-
-    prerequisites = _prerequisites(details.prerequisite_ids, course, refuse)
-    if problems:
-        raise CourseInvalid(problems)
-    return category, prerequisites
 
 
 def _prerequisites(ids: Sequence[int], course: Course | None, refuse) -> list[Course]:
@@ -518,21 +535,9 @@ def upcoming_cohorts(course: Course, *, now: datetime | None = None) -> list[Upc
     A cohort without sessions has no end yet, so it is listed, last.
     """
     now = now or utcnow()
-    dates = (
-        select(
-            Session.cohort_id,
-            func.min(Session.starts_at).label("starts_at"),
-            func.max(Session.ends_at).label("ends_at"),
-        )
-        .where(
-            Session.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id)),
-            Session.cancelled.is_(False),
-        )
-        .group_by(Session.cohort_id)
-        .subquery()
-    )
+    dates = session_dates(select(Cohort.id).where(Cohort.course_id == course.id))
     query = (
-        select(Cohort, dates.c.starts_at, dates.c.ends_at)
+        select(Cohort, dates.c.starts_at, dates.c.ends_at, open_for_enrolment(now))
         .outerjoin(dates, dates.c.cohort_id == Cohort.id)
         .where(
             Cohort.course_id == course.id,
@@ -542,8 +547,8 @@ def upcoming_cohorts(course: Course, *, now: datetime | None = None) -> list[Upc
         .order_by(dates.c.starts_at.asc().nulls_last(), Cohort.code)
     )
     rows = db.session.execute(query).all()
-    seats = enrolment.seats_left(cohort.id for cohort, _, _ in rows)
+    seats = enrolment.seats_left(cohort.id for cohort, *_ in rows)
     return [
-        UpcomingCohort(cohort, starts_at, ends_at, seats[cohort.id])
-        for cohort, starts_at, ends_at in rows
+        UpcomingCohort(cohort, starts_at, ends_at, seats[cohort.id], bool(enrolling))
+        for cohort, starts_at, ends_at, enrolling in rows
     ]

@@ -209,27 +209,3 @@ class CategoryForm(Form):
             Length(max=100, message="Category name must be 100 characters or fewer"),
         ],
     )
-
-
-class DecisionForm(Form):
-    decision = RadioField(
-        "Your decision",
-        choices=[SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")],
-        validators=[InputRequired("Choose approve or reject")],
-        invalid_choice_message="Choose approve or reject",
-    )
-    reason = TextAreaField(
-        "Reason (needed if you reject)",
-        validators=[Length(max=500, message="Reason must be 500 characters or fewer")],
-    )
-
-
-class CheckInForm(Form):
-    code = StringField(
-        "Check-in code",
-        description="The 6 letters and numbers on your trainer's screen, for example ABC234",
-        validators=[
-            DataRequired("Enter the check-in code from your trainer's screen"),
-            Length(max=20, message="That code is not right. Check the screen and try again"),
-        ],
-    )

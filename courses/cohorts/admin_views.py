@@ -1,7 +1,8 @@
 """Cohort administration: /admin/cohorts/ (details, status, sessions and enrolments).
 
-Admins manage every cohort; trainers manage the cohorts they teach (cohorts.may_manage).
-Enrolling people in bulk and cancelling someone's enrolment are for admins only.
+Admins manage every cohort; trainers manage the cohorts they teach (cohorts.may_manage,
+enforced by courses.cohorts.access.cohort_manager: anyone else gets 404). Enrolling
+people in bulk and cancelling someone's enrolment are for admins only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from courses.cohorts import cohorts
+from courses.cohorts.access import cohort_manager, managed_cohort
 from courses.cohorts.forms import BulkEnrolForm, CohortForm, SessionForm, StatusForm
+from courses.cohorts.sessions import first_session, first_sessions
 from courses.enrolment import enrolment
 from courses.enrolment.enrolment import BulkReport
 from courses.models import (
@@ -27,15 +30,13 @@ from courses.models import (
     EnrolmentStatus,
     Session,
 )
-from lms.auth.access import object_access, role_required
+from lms.auth.access import role_required
 from lms.auth.models import Role
 from lms.core.extensions import db
 from lms.core.timezones import to_local
 from lms.web.forms import INVALID, paginate, service_call
 
 bp = Blueprint("cohort_admin", __name__, url_prefix="/admin/cohorts", template_folder="templates")
-
-MANAGER = "admin, or trainer of this cohort"
 
 
 @bp.url_defaults
@@ -51,22 +52,6 @@ def _stay_on_this_cohort(endpoint: str, values: dict) -> None:
 
 
 # --- loading -----------------------------------------------------------------------------
-
-
-def _load(cohort_id: int) -> Cohort:
-    """The cohort with what its pages show, or 404 for anyone who may not manage it."""
-    cohort = db.session.scalar(
-        select(Cohort)
-        .where(Cohort.id == cohort_id)
-        .options(
-            selectinload(Cohort.course),
-            selectinload(Cohort.sessions),
-            selectinload(Cohort.trainers),
-        )
-    )
-    if cohort is None or not cohorts.may_manage(current_user, cohort):
-        abort(404)
-    return cohort
 
 
 def _session(cohort: Cohort, session_id: int) -> Session:
@@ -185,6 +170,7 @@ def _page(
     """The cohort's page; a form passed in is shown as posted, with its errors."""
     page = paginate(enrolment.roster(cohort.id), per_page=current_app.config["ADMIN_PAGE_SIZE"])
     waitlisted = [row.id for row in page.items if row.status == EnrolmentStatus.WAITLISTED]
+    counts = enrolment.status_counts(cohort.id)
     return render_template(
         "cohorts/admin/cohort.html",
         cohort=cohort,
@@ -194,8 +180,13 @@ def _page(
         report=report,
         enrolments=page,
         positions=enrolment.waitlist_positions(waitlisted),
-        counts=enrolment.status_counts(cohort.id),
-        active=enrolment.ACTIVE,
+        counts=counts,
+        first_session=first_session(cohort),
+        may_add_session=cohorts.sessions_may_change(cohort),
+        changeable={s.id for s in cohort.sessions if cohorts.may_change_session(s)},
+        may_cancel_cohort=CohortStatus.CANCELLED in cohorts.ALLOWED_STATUS_CHANGES[cohort.status],
+        cancelling_ends=sum(counts.get(status, 0) for status in enrolment.ACTIVE),
+        cancellable={row.id for row in page.items if enrolment.can_cancel(row)},
     ), status
 
 
@@ -214,7 +205,7 @@ def index():
         "cohorts/admin/index.html",
         page=page,
         taken={cohort.id: cohort.capacity - left[cohort.id] for cohort in page.items},
-        first_sessions=enrolment.first_sessions(ids),
+        first_sessions=first_sessions(ids),
     )
 
 
@@ -236,10 +227,9 @@ def create():
 
 
 @bp.route("/<int:cohort_id>", methods=["GET", "POST"])
-@object_access(MANAGER)
-def show(cohort_id: int):
+@cohort_manager(load="cohort_id")
+def show(cohort_id: int, cohort: Cohort):
     """The cohort's page; posting it saves the details form."""
-    cohort = _load(cohort_id)
     form = _cohort_form(cohort, submitted=request.method == "POST")
     if form.validate_on_submit():
         with service_call(form) as call:
@@ -249,14 +239,13 @@ def show(cohort_id: int):
             if not cohorts.may_manage(current_user, cohort):  # a trainer may hand it on
                 return redirect(url_for("cohort_admin.index"))
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
-        cohort = _load(cohort_id)
+        cohort = managed_cohort(cohort_id)
     return _page(cohort, form=form, status=INVALID if form.is_submitted() else 200)
 
 
 @bp.post("/<int:cohort_id>/status")
-@object_access(MANAGER)
-def change_status(cohort_id: int):
-    cohort = _load(cohort_id)
+@cohort_manager(load="cohort_id")
+def change_status(cohort_id: int, cohort: Cohort):
     form = _status_form(cohort, submitted=True)
     if form.validate_on_submit():
         new_status = CohortStatus(form.status.data)
@@ -265,7 +254,7 @@ def change_status(cohort_id: int):
         if call.ok:
             flash(_status_message(new_status), "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
-        cohort = _load(cohort_id)
+        cohort = managed_cohort(cohort_id)
     return _page(cohort, status_form=form, status=INVALID)
 
 
@@ -279,15 +268,14 @@ def _status_message(status: CohortStatus) -> str:
 
 
 @bp.route("/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
-@object_access(MANAGER)
-def add_session(cohort_id: int):
-    return _save_session(_load(cohort_id), None)
+@cohort_manager(load="cohort_id")
+def add_session(cohort_id: int, cohort: Cohort):
+    return _save_session(cohort, None)
 
 
 @bp.route("/<int:cohort_id>/sessions/<int:session_id>", methods=["GET", "POST"])
-@object_access(MANAGER)
-def edit_session(cohort_id: int, session_id: int):
-    cohort = _load(cohort_id)
+@cohort_manager(load="cohort_id")
+def edit_session(cohort_id: int, session_id: int, cohort: Cohort):
     return _save_session(cohort, _session(cohort, session_id))
 
 
@@ -303,7 +291,7 @@ def _save_session(cohort: Cohort, session: Session | None):
         if call.ok:
             flash("The session has been saved.", "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
-        cohort = _load(cohort_id)
+        cohort = managed_cohort(cohort_id)
         session = None if session_id is None else _session(cohort, session_id)
     status = INVALID if form.is_submitted() else 200
     return render_template(
@@ -312,9 +300,8 @@ def _save_session(cohort: Cohort, session: Session | None):
 
 
 @bp.post("/<int:cohort_id>/sessions/<int:session_id>/cancel")
-@object_access(MANAGER)
-def cancel_session(cohort_id: int, session_id: int):
-    cohort = _load(cohort_id)
+@cohort_manager(load="cohort_id")
+def cancel_session(cohort_id: int, session_id: int, cohort: Cohort):
     with service_call() as call:
         cohorts.cancel_session(_session(cohort, session_id), by=current_user)
     if call.ok:
@@ -325,7 +312,7 @@ def cancel_session(cohort_id: int, session_id: int):
 @bp.post("/<int:cohort_id>/enrolments/<int:enrolment_id>/cancel")
 @role_required(Role.ADMIN)
 def cancel_enrolment(cohort_id: int, enrolment_id: int):
-    cohort = _load(cohort_id)
+    cohort = managed_cohort(cohort_id)
     target = db.session.get(Enrolment, enrolment_id, options=[selectinload(Enrolment.learner)])
     if target is None or target.cohort_id != cohort.id:
         abort(404)
@@ -341,12 +328,12 @@ def cancel_enrolment(cohort_id: int, enrolment_id: int):
 @role_required(Role.ADMIN)
 def enrol_many(cohort_id: int):
     """Enrols a pasted or uploaded list of emails and shows what happened to each line."""
-    cohort = _load(cohort_id)
+    cohort = managed_cohort(cohort_id)
     form = BulkEnrolForm()
     if not form.validate_on_submit():
         return _page(cohort, bulk_form=form, status=INVALID)
     with service_call(form) as call:
         report = enrolment.enrol_many(cohort, form.emails_text(), by=current_user)
     if not call.ok:
-        return _page(_load(cohort_id), bulk_form=form, status=INVALID)
-    return _page(_load(cohort_id), report=report)
+        return _page(managed_cohort(cohort_id), bulk_form=form, status=INVALID)
+    return _page(managed_cohort(cohort_id), report=report)

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import selectinload
 
+from courses.cohorts.sessions import is_held, session_dates
 from courses.enrolment import enrolment as enrolments
 from courses.enrolment import notifications
 from courses.models import (
@@ -48,26 +49,36 @@ def london_to_utc(day: date, clock: time, *, field_name: str) -> datetime:
 
 
 def may_manage(user: User, cohort: Cohort) -> bool:
-    """Admins manage every cohort; trainers manage the cohorts they teach."""
-    return user.is_admin or any(trainer.id == user.id for trainer in cohort.trainers)
+    """The one cohort access rule: admins manage every cohort; someone who holds the
+    trainer role manages the cohorts they teach. Someone whose trainer role was removed
+    may stay on a cohort's trainer list, but manages nothing.
+    """
+    if user.is_admin:
+        return True
+    return user.is_trainer and any(trainer.id == user.id for trainer in cohort.trainers)
+
+
+def teaching_trainers(cohort: Cohort) -> list[User]:
+    """The cohort's trainers who still hold the trainer role: the ones named to learners
+    and told about the cohort (load `Cohort.trainers` with `User.role_grants`)."""
+    return [trainer for trainer in cohort.trainers if trainer.is_trainer]
 
 
 def managed_cohorts(user: User):
-    """Cohorts this person may manage, soonest first; the caller paginates."""
-    first_session = (
-        select(func.min(Session.starts_at))
-        .where(Session.cohort_id == Cohort.id, Session.cancelled.is_(False))
-        .correlate(Cohort)
-        .scalar_subquery()
-    )
+    """Cohorts this person may manage (as `may_manage` decides), soonest first; the
+    caller paginates."""
+    dates = session_dates()
     query = (
         select(Cohort)
+        .outerjoin(dates, dates.c.cohort_id == Cohort.id)
         .options(selectinload(Cohort.course), selectinload(Cohort.trainers))
-        .order_by(first_session.is_(None), first_session, Cohort.code)
+        .order_by(dates.c.starts_at.is_(None), dates.c.starts_at, Cohort.code)
     )
-    if not user.is_admin:
-        query = query.where(Cohort.trainers.any(User.id == user.id))
-    return query
+    if user.is_admin:
+        return query
+    if not user.is_trainer:
+        return query.where(false())
+    return query.where(Cohort.trainers.any(User.id == user.id))
 
 
 def trainers_available():
@@ -125,7 +136,8 @@ def _validate(details: CohortDetails, cohort: Cohort | None) -> list[User]:
         raise CohortError("Enrolment must close after it opens", field="closes_date")
     current = {trainer.id: trainer for trainer in cohort.trainers} if cohort else {}
     wanted = set(details.trainer_ids)
-    # Someone who has since lost the trainer role keeps the cohorts they already teach.
+    # Someone who has since lost the trainer role stays on the lists they are already on
+    # (saving the form does not drop them), though may_manage no longer lets them in.
     trainers = [current[i] for i in wanted & current.keys()]
     trainers += db.session.scalars(
         trainers_available().where(User.id.in_(wanted - current.keys()))
@@ -239,8 +251,20 @@ class SessionDetails:
     location: str | None = None
 
 
+def sessions_may_change(cohort: Cohort) -> bool:
+    """A closed or cancelled cohort's sessions are history: none is added, changed or
+    cancelled. Pages offer those buttons only when this says so."""
+    return cohort.status not in (CohortStatus.CLOSED, CohortStatus.CANCELLED)
+
+
+def may_change_session(session: Session) -> bool:
+    """The session can still be changed or cancelled: it is held, and its cohort's
+    sessions may change."""
+    return is_held(session) and sessions_may_change(session.cohort)
+
+
 def _check_session(cohort: Cohort, details: SessionDetails) -> None:
-    if cohort.status in (CohortStatus.CLOSED, CohortStatus.CANCELLED):
+    if not sessions_may_change(cohort):
         raise CohortError(f"This cohort is {cohort.status.value}, so its sessions cannot change")
     if not details.title.strip():
         raise CohortError("Enter a title for the session", field="title")
@@ -279,7 +303,7 @@ def cancel_session(session: Session, *, by: User) -> None:
     """Cancels one session; it then shows as cancelled in calendars and leaves the rates."""
     if session.cancelled:
         return
-    if session.cohort.status in (CohortStatus.CLOSED, CohortStatus.CANCELLED):
+    if not sessions_may_change(session.cohort):
         raise CohortError(
             f"This cohort is {session.cohort.status.value}, so its sessions cannot change"
         )

@@ -10,10 +10,10 @@ from sqlalchemy.orm import selectinload
 from courses.cohorts import calendars
 from courses.cohorts.cohorts import may_manage
 from courses.enrolment import enrolment
-from courses.models import Cohort, CourseStatus, Enrolment
+from courses.enrolment.places import your_place
+from courses.models import Cohort, CourseStatus, Enrolment, EnrolmentStatus
 from lms.auth.access import login_required, object_access, public
 from lms.core.db import utcnow
-from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.web.forms import attachment, service_call
 
@@ -53,20 +53,12 @@ def _own_enrolment(cohort_id: int) -> Enrolment | None:
 @login_required
 def show(cohort_id: int):
     cohort = _load_cohort(cohort_id)
-    mine = _own_enrolment(cohort.id)
-    refusal = None
-    try:
-        enrolment.check_can_self_enrol(cohort, current_user, utcnow())
-    except DomainError as error:
-        refusal = str(error)
+    seats_left = enrolment.seats_left([cohort.id])[cohort.id]
     return render_template(
         "cohorts/cohort.html",
         cohort=cohort,
-        mine=mine,
-        position=enrolment.waitlist_positions([mine.id]).get(mine.id) if mine else None,
-        seats_left=enrolment.seats_left([cohort.id])[cohort.id],
-        refusal=refusal,
-        can_cancel=mine is not None and enrolment.can_cancel(mine),
+        seats_left=seats_left,
+        place=your_place(cohort, current_user, utcnow(), seats_left=seats_left),
     )
 
 
@@ -83,14 +75,14 @@ def enrol(cohort_id: int):
 
 def _placed_message(placed: Enrolment) -> str:
     return {
-        enrolment.S.CONFIRMED: "Your place is confirmed. We have emailed you the details.",
-        enrolment.S.WAITLISTED: "The cohort is full, so you are on the waitlist.",
-        enrolment.S.PENDING_APPROVAL: "Your request has been sent to your line manager.",
+        EnrolmentStatus.CONFIRMED: "Your place is confirmed. We have emailed you the details.",
+        EnrolmentStatus.WAITLISTED: "The cohort is full, so you are on the waitlist.",
+        EnrolmentStatus.PENDING_APPROVAL: "Your request has been sent to your line manager.",
     }[placed.status]
 
 
 @bp.post("/enrolments/<int:enrolment_id>/cancel")
-@object_access("the learner themself, or an admin")
+@object_access("the learner themself, or an admin", argument="enrolment_id")
 def cancel(enrolment_id: int):
     target = db.session.get(Enrolment, enrolment_id)
     if target is None or (target.learner_id != current_user.id and not current_user.is_admin):

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import selectinload
 
+from courses.cohorts.sessions import first_session_start
 from courses.enrolment import notifications
 from courses.models import (
     Cohort,
@@ -24,7 +25,6 @@ from courses.models import (
     CourseStatus,
     Enrolment,
     EnrolmentStatus,
-    Session,
 )
 from lms.audit import audit
 from lms.auth.models import User
@@ -32,11 +32,10 @@ from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 
-S = EnrolmentStatus
 # Statuses that hold a place (or a claim to one) on the cohort.
-ACTIVE = (S.PENDING_APPROVAL, S.CONFIRMED, S.WAITLISTED)
+ACTIVE = (EnrolmentStatus.PENDING_APPROVAL, EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED)
 # Statuses after which the learner may ask again.
-ENDED = (S.CANCELLED, S.REJECTED, S.WITHDRAWN)
+ENDED = (EnrolmentStatus.CANCELLED, EnrolmentStatus.REJECTED, EnrolmentStatus.WITHDRAWN)
 
 
 class EnrolmentRefused(DomainError):
@@ -108,7 +107,7 @@ def confirmed_count(cohort_id: int) -> int:
     return db.session.scalar(
         select(func.count())
         .select_from(Enrolment)
-        .where(Enrolment.cohort_id == cohort_id, Enrolment.status == S.CONFIRMED)
+        .where(Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.CONFIRMED)
     )
 
 
@@ -120,7 +119,8 @@ def seats_left(cohort_ids: Iterable[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(Cohort.id, Cohort.capacity - func.count(Enrolment.id))
         .outerjoin(
-            Enrolment, and_(Enrolment.cohort_id == Cohort.id, Enrolment.status == S.CONFIRMED)
+            Enrolment,
+            and_(Enrolment.cohort_id == Cohort.id, Enrolment.status == EnrolmentStatus.CONFIRMED),
         )
         .where(Cohort.id.in_(ids))
         .group_by(Cohort.id, Cohort.capacity)
@@ -144,7 +144,7 @@ def waitlist_positions(enrolment_ids: Iterable[int]) -> dict[int, int]:
             .label("position"),
         )
         .where(
-            Enrolment.status == S.WAITLISTED,
+            Enrolment.status == EnrolmentStatus.WAITLISTED,
             Enrolment.cohort_id.in_(
                 select(Enrolment.cohort_id).where(Enrolment.id.in_(ids)).scalar_subquery()
             ),
@@ -155,29 +155,13 @@ def waitlist_positions(enrolment_ids: Iterable[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def first_sessions(cohort_ids: list[int]) -> dict[int, datetime]:
-    """When each cohort's first session (not cancelled) starts, in one query."""
-    if not cohort_ids:
-        return {}
-    rows = db.session.execute(
-        select(Session.cohort_id, func.min(Session.starts_at))
-        .where(Session.cohort_id.in_(cohort_ids), Session.cancelled.is_(False))
-        .group_by(Session.cohort_id)
-    )
-    return dict(rows.all())
-
-
-def first_session_start(cohort_id: int) -> datetime | None:
-    return first_sessions([cohort_id]).get(cohort_id)
-
-
 def roster(cohort_id: int):
     """A cohort's enrolments: confirmed first, then pending approval, then the waitlist in
     order, then the rest; learners loaded. The caller paginates."""
     rank = case(
-        (Enrolment.status == S.CONFIRMED, 0),
-        (Enrolment.status == S.PENDING_APPROVAL, 1),
-        (Enrolment.status == S.WAITLISTED, 2),
+        (Enrolment.status == EnrolmentStatus.CONFIRMED, 0),
+        (Enrolment.status == EnrolmentStatus.PENDING_APPROVAL, 1),
+        (Enrolment.status == EnrolmentStatus.WAITLISTED, 2),
         else_=3,
     )
     return (
@@ -203,13 +187,13 @@ def awaiting_decision(manager: User):
     return (
         select(Enrolment)
         .join(User, User.id == Enrolment.learner_id)
-        .where(User.line_manager_id == manager.id, Enrolment.status == S.PENDING_APPROVAL)
+        .where(
+            User.line_manager_id == manager.id, Enrolment.status == EnrolmentStatus.PENDING_APPROVAL
+        )
         .order_by(Enrolment.requested_at, Enrolment.id)
         .options(
             selectinload(Enrolment.learner),
-            selectinload(Enrolment.cohort).options(
-                selectinload(Cohort.course), selectinload(Cohort.sessions)
-            ),
+            selectinload(Enrolment.cohort).selectinload(Cohort.course),
         )
     )
 
@@ -226,7 +210,7 @@ def _completed_course_ids(learner: User, course_ids: list[int]) -> set[int]:
             .join(Enrolment, Enrolment.cohort_id == Cohort.id)
             .where(
                 Enrolment.learner_id == learner.id,
-                Enrolment.status == S.COMPLETED,
+                Enrolment.status == EnrolmentStatus.COMPLETED,
                 Cohort.course_id.in_(course_ids),
             )
         )
@@ -270,10 +254,10 @@ def _existing(cohort_id: int, learner_id: int) -> Enrolment | None:
 def _place(cohort: Cohort, enrolment: Enrolment, now: datetime) -> None:
     """Confirms the enrolment if a seat is free, otherwise waitlists it. Cohort must be locked."""
     if confirmed_count(cohort.id) < cohort.capacity:
-        enrolment.status = S.CONFIRMED
+        enrolment.status = EnrolmentStatus.CONFIRMED
         enrolment.confirmed_at = now
     else:
-        enrolment.status = S.WAITLISTED
+        enrolment.status = EnrolmentStatus.WAITLISTED
 
 
 def _snapshot(enrolment: Enrolment) -> dict:
@@ -317,7 +301,7 @@ def enrol(
         )
     before = _snapshot(enrolment) if enrolment else None
     if enrolment is None:
-        enrolment = Enrolment(cohort=cohort, learner=learner, status=S.WAITLISTED)
+        enrolment = Enrolment(cohort=cohort, learner=learner, status=EnrolmentStatus.WAITLISTED)
         db.session.add(enrolment)
     enrolment.requested_at = now
     enrolment.confirmed_at = enrolment.ended_at = enrolment.decided_by_id = None
@@ -325,7 +309,7 @@ def enrol(
     enrolment.reminder_sent_at = None
 
     if acting_for_self and cohort.course.requires_approval:
-        enrolment.status = S.PENDING_APPROVAL
+        enrolment.status = EnrolmentStatus.PENDING_APPROVAL
         db.session.flush()
         audit.record(by, "enrolment.requested", enrolment, before, _snapshot(enrolment))
         notifications.approval_requested(enrolment)
@@ -346,7 +330,7 @@ def decide(
         raise NotAllowed("Only the learner's line manager can decide this request")
     cohort = lock_cohort(enrolment.cohort_id)
     db.session.refresh(enrolment)
-    if enrolment.status != S.PENDING_APPROVAL:
+    if enrolment.status != EnrolmentStatus.PENDING_APPROVAL:
         raise InvalidTransition("This request has already been decided or withdrawn")
     before = _snapshot(enrolment)
     enrolment.decided_by = by
@@ -359,7 +343,7 @@ def decide(
     else:
         if not enrolment.decision_reason:
             raise InvalidTransition("Give a reason for rejecting the request", field="reason")
-        enrolment.status = S.REJECTED
+        enrolment.status = EnrolmentStatus.REJECTED
         enrolment.ended_at = now
         action = "enrolment.rejected"
     db.session.flush()
@@ -380,9 +364,11 @@ def cancel(enrolment: Enrolment, *, by: User, now: datetime | None = None) -> En
     if enrolment.status not in ACTIVE:
         raise InvalidTransition("This enrolment cannot be cancelled")
     before = _snapshot(enrolment)
-    held_seat = enrolment.status == S.CONFIRMED
+    held_seat = enrolment.status == EnrolmentStatus.CONFIRMED
     started = (first := first_session_start(cohort.id)) is not None and first <= now
-    enrolment.status = S.WITHDRAWN if held_seat and started else S.CANCELLED
+    enrolment.status = (
+        EnrolmentStatus.WITHDRAWN if held_seat and started else EnrolmentStatus.CANCELLED
+    )
     enrolment.ended_at = now
     db.session.flush()
     audit.record(by, f"enrolment.{enrolment.status.value}", enrolment, before, _snapshot(enrolment))
@@ -407,14 +393,14 @@ def promote_from_waitlist(
     promoted = list(
         db.session.scalars(
             select(Enrolment)
-            .where(Enrolment.cohort_id == cohort.id, Enrolment.status == S.WAITLISTED)
+            .where(Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
             .order_by(Enrolment.requested_at, Enrolment.id)
             .limit(free)
             .options(selectinload(Enrolment.learner))
         )
     )
     for enrolment in promoted:
-        enrolment.status = S.CONFIRMED
+        enrolment.status = EnrolmentStatus.CONFIRMED
         enrolment.confirmed_at = now
     db.session.flush()
     for enrolment in promoted:
@@ -475,6 +461,6 @@ def enrol_many(cohort: Cohort, emails_text: str, *, by: User) -> BulkReport:
         except DomainError as error:
             report.lines.append(BulkLine(number, email, "refused", str(error)))
         else:
-            outcome = "enrolled" if enrolment.status == S.CONFIRMED else "waitlisted"
+            outcome = "enrolled" if enrolment.status == EnrolmentStatus.CONFIRMED else "waitlisted"
             report.lines.append(BulkLine(number, email, outcome))
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from courses.cohorts import calendars
+from courses.cohorts.sessions import held_sessions
 from courses.models import Cohort, Enrolment, EnrolmentStatus
 from lms.core.outbox import Attachment, queue_mail
 from lms.web.urls import external_url
@@ -26,7 +27,7 @@ def _send(enrolment: Enrolment, subject: str, template: str, *, with_calendar=Fa
         enrolment=enrolment,
         cohort=cohort,
         course=cohort.course,
-        sessions=[session for session in cohort.sessions if not session.cancelled],
+        sessions=held_sessions(cohort),
         cohort_link=external_url("cohorts.show", cohort_id=cohort.id),
         attachments=[_calendar_attachment(cohort)] if with_calendar else None,
         **context,

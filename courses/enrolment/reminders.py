@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from courses.cohorts.sessions import session_dates
 from courses.enrolment import notifications
-from courses.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus, Session
+from courses.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus
 from lms.core.extensions import db
 
 REMINDER_NOTICE = timedelta(days=2)
@@ -20,12 +21,7 @@ def send_due_reminders(now: datetime) -> int:
     Idempotent even when two ticks run at once: each enrolment is claimed by a
     conditional UPDATE, so a reminder is queued at most once. Returns how many.
     """
-    first_session = (
-        select(Session.cohort_id, func.min(Session.starts_at).label("starts_at"))
-        .where(Session.cancelled.is_(False))
-        .group_by(Session.cohort_id)
-        .subquery()
-    )
+    first_session = session_dates()
     due = (
         select(Enrolment.id)
         .join(Cohort, Cohort.id == Enrolment.cohort_id)

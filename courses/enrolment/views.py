@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from courses.catalogue.forms import DecisionForm
+from courses.cohorts.sessions import first_sessions
 from courses.enrolment import enrolment
+from courses.enrolment.forms import DecisionForm
 from courses.models import Enrolment
 from lms.auth.access import login_required, object_access
 from lms.core.extensions import db
@@ -18,7 +19,12 @@ bp = Blueprint("approvals", __name__, url_prefix="/approvals", template_folder="
 def _render(forms: dict[int, DecisionForm], status: int = 200):
     requests = list(db.session.scalars(enrolment.awaiting_decision(current_user)))
     forms = {e.id: forms.get(e.id) or DecisionForm(prefix=f"r{e.id}") for e in requests}
-    return render_template("enrolment/approvals.html", requests=requests, forms=forms), status
+    return render_template(
+        "enrolment/approvals.html",
+        requests=requests,
+        forms=forms,
+        starts=first_sessions({e.cohort_id for e in requests}),
+    ), status
 
 
 @bp.get("/")
@@ -28,7 +34,7 @@ def index():
 
 
 @bp.post("/<int:enrolment_id>")
-@object_access("line manager of the learner who asked")
+@object_access("line manager of the learner who asked", argument="enrolment_id")
 def decide(enrolment_id: int):
     request_row = db.session.get(Enrolment, enrolment_id)
     if request_row is None or request_row.learner.line_manager_id != current_user.id:

@@ -3,11 +3,18 @@
 Every view carries exactly one of these decorators. `check_declared` refuses, at
 request time, any endpoint without one (deny by default), and the access-matrix
 test walks the URL map with `undeclared_endpoints` so a missing one fails CI.
+
+A view about one object (a cohort, a session, someone's enrolment) also declares, as
+data (`ObjectRule`), which URL argument names its object, so the access-matrix test
+can call every such route with a real object as an outsider. Managing a cohort is
+declared by `courses.cohorts.access.cohort_manager`, which also enforces it; other
+object rules use `object_access`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import Flask, abort, current_app, request
@@ -16,6 +23,7 @@ from flask_login import current_user
 from lms.auth.models import Role
 
 ACCESS_ATTRIBUTE = "access_rule"
+OBJECT_ATTRIBUTE = "access_object"
 PUBLIC = "public"
 LOGGED_IN = "logged in"
 
@@ -63,16 +71,34 @@ def role_required(*roles: Role | str) -> Callable[[Callable], Callable]:
     return decorator
 
 
-def object_access(description: str) -> Callable[[Callable], Callable]:
-    """Logged in, and the view itself checks the object (e.g. "trainer of this cohort").
+@dataclass(frozen=True)
+class ObjectRule:
+    """Who may use a view about one object, and which URL argument names the object.
 
-    The view must call `abort(403)` (or `abort(404)`) when the check fails; the
-    description documents the rule in the access matrix.
+    Everyone else gets 404, so that the object's existence is not revealed.
+    """
+
+    description: str  # e.g. "admin, or trainer of this cohort"
+    argument: str  # e.g. "cohort_id"
+
+
+def declare_object_rule(view: Callable, rule: ObjectRule) -> Callable:
+    """Records `rule` on a view that is already guarded (logged in, and the object checked)."""
+    setattr(view, OBJECT_ATTRIBUTE, rule)
+    return _declare(view, f"object: {rule.description}")
+
+
+def object_access(description: str, *, argument: str) -> Callable[[Callable], Callable]:
+    """Logged in, and the view itself checks the object named by the URL `argument`.
+
+    For object rules other than managing a cohort (that is
+    `courses.cohorts.access.cohort_manager`, which checks for the view): e.g. "the
+    learner themself, or an admin". The view must `abort(404)` when the check fails;
+    the access-matrix test calls the route as outsiders to prove it does.
     """
 
     def decorator(view: Callable) -> Callable:
-        guarded = login_required(view)
-        return _declare(guarded, f"object: {description}")
+        return declare_object_rule(login_required(view), ObjectRule(description, argument))
 
     return decorator
 
@@ -82,6 +108,21 @@ def access_rule(app: Flask, endpoint: str) -> str | None:
         return PUBLIC
     view = app.view_functions.get(endpoint)
     return getattr(view, ACCESS_ATTRIBUTE, None)
+
+
+def object_rule(app: Flask, endpoint: str) -> ObjectRule | None:
+    """The endpoint's object rule, if it is about one object."""
+    return getattr(app.view_functions.get(endpoint), OBJECT_ATTRIBUTE, None)
+
+
+def object_scoped_endpoints(app: Flask) -> dict[str, ObjectRule]:
+    """Every endpoint about one object, with its rule: what the outsider matrix calls."""
+    found = {}
+    for url_rule in app.url_map.iter_rules():
+        declared = object_rule(app, url_rule.endpoint)
+        if declared is not None:
+            found[url_rule.endpoint] = declared
+    return found
 
 
 def undeclared_endpoints(app: Flask, endpoints: Iterable[str] | None = None) -> list[str]:

@@ -50,6 +50,35 @@ def secret_key_from(instance_path: Path) -> str:
     return key
 
 
+def _database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'lms.db'}"
+    # Heroku-style URLs name the old driver; psycopg 3 is the one we ship.
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _font_host() -> str:
+    font_host = os.environ.get("LMS_NHS_FONT_HOST", NHS_FONT_HOST).strip().rstrip("/")
+    if font_host and not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]+)?", font_host):
+        raise ConfigError("LMS_NHS_FONT_HOST must be an https:// origin, or empty for none")
+    return font_host
+
+
+def _attendance_settings() -> dict:
+    """Self check-in codes and the end-of-session rules."""
+    return {
+        "CHECK_IN_ROTATION_SECONDS": _env_int("LMS_CHECK_IN_ROTATION_SECONDS", 30),
+        "CHECK_IN_OPENS_MINUTES_BEFORE": _env_int("LMS_CHECK_IN_OPENS_MINUTES_BEFORE", 15),
+        "CHECK_IN_CLOSES_MINUTES_AFTER": _env_int("LMS_CHECK_IN_CLOSES_MINUTES_AFTER", 30),
+        "CHECK_IN_LATE_AFTER_MINUTES": _env_int("LMS_CHECK_IN_LATE_AFTER_MINUTES", 10),
+        "CHECK_IN_LIMIT_PER_USER": os.environ.get("LMS_CHECK_IN_LIMIT_PER_USER", "10 per minute"),
+        "AUTO_ABSENT_AFTER_HOURS": _env_int("LMS_AUTO_ABSENT_AFTER_HOURS", 24),
+    }
+
+
 def from_environment(instance_path: Path, overrides: dict | None = None) -> dict:
     """The settings for this process: environment variables over embedded defaults.
 
@@ -59,13 +88,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
     overrides = overrides or {}
     environment = overrides.get("LMS_ENV") or os.environ.get("LMS_ENV", "development")
     production = environment.lower() == "production"
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'lms.db'}"
-    # Heroku-style URLs name the old driver; psycopg 3 is the one we ship.
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
-
+    database_url = _database_url(instance_path)
     secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
     if production and (not secret_key or len(secret_key) < 32):
         raise ConfigError("SECRET_KEY must be set to at least 32 random characters in production")
@@ -81,10 +104,6 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
     if production and rate_storage.startswith("memory"):
         # Each process would count login failures on its own.
         raise ConfigError("RATELIMIT_STORAGE_URI must name a shared store (Redis) in production")
-
-    font_host = os.environ.get("LMS_NHS_FONT_HOST", NHS_FONT_HOST).strip().rstrip("/")
-    if font_host and not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]+)?", font_host):
-        raise ConfigError("LMS_NHS_FONT_HOST must be an https:// origin, or empty for none")
 
     idle_minutes = _env_int("LMS_IDLE_TIMEOUT_MINUTES", 8 * 60)
     return {
@@ -139,13 +158,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         ),
         # Where the NHS stylesheet loads Frutiger from; "" uses the fallback fonts, for
         # networks that cannot reach the NHS host (pages would wait on it otherwise).
-        "NHS_FONT_HOST": font_host,
+        "NHS_FONT_HOST": _font_host(),
         "ADMIN_PAGE_SIZE": 25,
-        # Attendance: self check-in codes and the end-of-session rules.
-        "CHECK_IN_ROTATION_SECONDS": _env_int("LMS_CHECK_IN_ROTATION_SECONDS", 30),
-        "CHECK_IN_OPENS_MINUTES_BEFORE": _env_int("LMS_CHECK_IN_OPENS_MINUTES_BEFORE", 15),
-        "CHECK_IN_CLOSES_MINUTES_AFTER": _env_int("LMS_CHECK_IN_CLOSES_MINUTES_AFTER", 30),
-        "CHECK_IN_LATE_AFTER_MINUTES": _env_int("LMS_CHECK_IN_LATE_AFTER_MINUTES", 10),
-        "CHECK_IN_LIMIT_PER_USER": os.environ.get("LMS_CHECK_IN_LIMIT_PER_USER", "10 per minute"),
-        "AUTO_ABSENT_AFTER_HOURS": _env_int("LMS_AUTO_ABSENT_AFTER_HOURS", 24),
+        **_attendance_settings(),
     }

@@ -9,7 +9,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from courses.attendance import Rate, attendance_rates, checkin
-from courses.enrolment.enrolment import ACTIVE, waitlist_positions
+from courses.cohorts.sessions import first_sessions, is_upcoming
+from courses.enrolment.enrolment import ACTIVE, can_cancel, waitlist_positions
 from courses.models import AttendanceRecord, Cohort, Enrolment, EnrolmentStatus, Session
 from lms.auth.models import User
 from lms.core.extensions import db
@@ -27,31 +28,61 @@ class CheckedIn:
     record: AttendanceRecord
 
 
+@dataclass(frozen=True)
+class EnrolmentRow:
+    """One of my enrolments as the page shows it, every rule already applied."""
+
+    enrolment: Enrolment
+    starts_at: datetime | None  # the first held session; None until one is set
+    position: int | None  # place on the waitlist, when waitlisted
+    attendance: str  # the attendance rate's words, or "" while there is nothing to say
+    can_cancel: bool  # whether the page offers to cancel it
+
+
 @dataclass
 class MyLearning:
     upcoming: list[Session] = field(default_factory=list)
     # Sessions whose check-in is open now: those to check in to, and those already marked.
     to_check_in: list[Session] = field(default_factory=list)
     checked_in: list[CheckedIn] = field(default_factory=list)
-    enrolments: list[Enrolment] = field(default_factory=list)
-    positions: dict[int, int] = field(default_factory=dict)
-    rates: dict[int, Rate] = field(default_factory=dict)
+    enrolments: list[EnrolmentRow] = field(default_factory=list)
     team_enrolments: list[Enrolment] = field(default_factory=list)
     team_pending: int = 0
     teaching: list[Session] = field(default_factory=list)
 
 
 def _with_cohort():
-    return selectinload(Enrolment.cohort).options(
-        selectinload(Cohort.course), selectinload(Cohort.sessions)
-    )
+    return selectinload(Enrolment.cohort).selectinload(Cohort.course)
+
+
+def attendance_words(enrolment: Enrolment, rate: Rate | None) -> str:
+    """The rate, once there is one to speak of: sessions held, or a confirmed place."""
+    if rate is None or not (rate.held or enrolment.status == S.CONFIRMED):
+        return ""
+    return rate.label
+
+
+def _rows(enrolments: list[Enrolment], now: datetime) -> list[EnrolmentRow]:
+    starts = first_sessions({e.cohort_id for e in enrolments})
+    positions = waitlist_positions([e.id for e in enrolments if e.status == S.WAITLISTED])
+    rates = attendance_rates([e.id for e in enrolments if e.confirmed_at], now)
+    return [
+        EnrolmentRow(
+            enrolment=e,
+            starts_at=starts.get(e.cohort_id),
+            position=positions.get(e.id),
+            attendance=attendance_words(e, rates.get(e.id)),
+            can_cancel=can_cancel(e),
+        )
+        for e in enrolments
+    ]
 
 
 def my_learning(
     user: User, now: datetime, rules: checkin.CheckInRules = checkin.DEFAULT_RULES
 ) -> MyLearning:
     view = MyLearning()
-    view.enrolments = list(
+    enrolments = list(
         db.session.scalars(
             select(Enrolment)
             .where(Enrolment.learner_id == user.id)
@@ -60,8 +91,7 @@ def my_learning(
             .options(_with_cohort())
         )
     )
-    view.positions = waitlist_positions([e.id for e in view.enrolments if e.status == S.WAITLISTED])
-    view.rates = attendance_rates([e.id for e in view.enrolments if e.confirmed_at], now)
+    view.enrolments = _rows(enrolments, now)
     # My register entry for each session comes with it, for the check-in prompt.
     upcoming = db.session.execute(
         select(Session, Enrolment, AttendanceRecord)
@@ -73,12 +103,7 @@ def my_learning(
                 AttendanceRecord.enrolment_id == Enrolment.id,
             ),
         )
-        .where(
-            Enrolment.learner_id == user.id,
-            Enrolment.status == S.CONFIRMED,
-            Session.ends_at > now,
-            Session.cancelled.is_(False),
-        )
+        .where(Enrolment.learner_id == user.id, Enrolment.status == S.CONFIRMED, is_upcoming(now))
         .order_by(Session.starts_at)
         .limit(UPCOMING_LIMIT)
         .options(selectinload(Session.cohort).selectinload(Cohort.course))
@@ -113,7 +138,7 @@ def my_learning(
             db.session.scalars(
                 select(Session)
                 .join(Cohort, Cohort.id == Session.cohort_id)
-                .where(Cohort.trainers.any(User.id == user.id), Session.ends_at > now)
+                .where(Cohort.trainers.any(User.id == user.id), is_upcoming(now))
                 .order_by(Session.starts_at)
                 .limit(UPCOMING_LIMIT)
                 .options(selectinload(Session.cohort).selectinload(Cohort.course))

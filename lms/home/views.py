@@ -6,8 +6,7 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from courses.attendance.checkin import CheckInRules
-from courses.catalogue.forms import CheckInForm
-from courses.enrolment.enrolment import can_cancel
+from courses.attendance.forms import CheckInForm
 from lms.auth.access import login_required
 from lms.core.db import utcnow
 from lms.home.my_learning import my_learning
@@ -19,6 +18,4 @@ bp = Blueprint("home", __name__, template_folder="templates")
 @login_required
 def index():
     learning = my_learning(current_user, utcnow(), CheckInRules.from_config(current_app.config))
-    return render_template(
-        "home/index.html", learning=learning, can_cancel=can_cancel, check_in_form=CheckInForm()
-    )
+    return render_template("home/index.html", learning=learning, check_in_form=CheckInForm())

@@ -53,7 +53,7 @@ class ImportFileError(DomainError):
     field = "file"
 
 
-class Outcome(enum.StrEnum):
+class RowOutcome(enum.StrEnum):
     REJECTED = "rejected"  # the row was not saved
     WARNING = "warning"  # the row was saved, without a line manager
 
@@ -63,9 +63,9 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Problem:
+class RowProblem:
     line: int  # the header is line 1
-    outcome: Outcome
+    outcome: RowOutcome
     reason: str
 
 
@@ -74,16 +74,16 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
     invited: int | None = None  # None when invitations were not asked for
 
     @property
     def rejected(self) -> int:
-        return sum(1 for problem in self.problems if problem.outcome is Outcome.REJECTED)
+        return sum(1 for problem in self.problems if problem.outcome is RowOutcome.REJECTED)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for problem in self.problems if problem.outcome is Outcome.WARNING)
+        return sum(1 for problem in self.problems if problem.outcome is RowOutcome.WARNING)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -232,7 +232,7 @@ def import_staff(
         try:
             people.append(state.accept(row))
         except _Rejected as refusal:
-            report.problems.append(Problem(row.line, Outcome.REJECTED, str(refusal)))
+            report.problems.append(RowProblem(row.line, RowOutcome.REJECTED, str(refusal)))
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
 
@@ -358,7 +358,7 @@ def _valid_email(value: str) -> str:
 # --- line managers -------------------------------------------------------------------------
 
 
-def _resolve_managers(people: list[_Person], state: _Directory) -> Iterator[Problem]:
+def _resolve_managers(people: list[_Person], state: _Directory) -> Iterator[RowProblem]:
     """Points each person at their manager; yields a warning for each link left unset.
 
     The management graph has a node per person: existing accounts by their id, new
@@ -382,9 +382,9 @@ def _resolve_managers(people: list[_Person], state: _Directory) -> Iterator[Prob
         if wanted is None:
             pass
         elif wanted == person.staff_number:
-            yield Problem(
+            yield RowProblem(
                 person.line,
-                Outcome.WARNING,
+                RowOutcome.WARNING,
                 "Line manager is the person themself; saved without one",
             )
         elif wanted in by_staff_number:
@@ -392,9 +392,9 @@ def _resolve_managers(people: list[_Person], state: _Directory) -> Iterator[Prob
         elif wanted in state.by_staff_number:
             target = state.by_staff_number[wanted].id
         else:
-            yield Problem(
+            yield RowProblem(
                 person.line,
-                Outcome.WARNING,
+                RowOutcome.WARNING,
                 f"Line manager {wanted} is not in the file or the system; saved without one",
             )
         person.manager = target
@@ -403,9 +403,9 @@ def _resolve_managers(people: list[_Person], state: _Directory) -> Iterator[Prob
     on_loops = _nodes_on_loops(graph)
     for index, person in enumerate(people):
         if person.manager is not None and node(person, index) in on_loops:
-            yield Problem(
+            yield RowProblem(
                 person.line,
-                Outcome.WARNING,
+                RowOutcome.WARNING,
                 f"Line manager {person.manager_staff_number} would make a loop in the "
                 "management chain; saved without one",
             )

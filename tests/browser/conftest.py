@@ -10,13 +10,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import keep_to_the_app, log_in_through_form
+from tests.helpers import PASSWORD
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE.parent.parent / "test-artifacts"
@@ -85,20 +85,6 @@ def off_host_requests() -> list[str]:
     return []
 
 
-def keep_to_the_app(page: Page, off_host_requests: list[str] | None = None) -> None:
-    """Aborts every request the page makes to anywhere but the app, noting each one."""
-
-    def loopback_only(route: Route) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            if off_host_requests is not None:
-                off_host_requests.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", loopback_only)
-
-
 @pytest.fixture
 def page(browser, console_messages, off_host_requests) -> Iterator[Page]:
     context = browser.new_context()
@@ -126,11 +112,7 @@ def log_in(page, live_server) -> Callable:
     """Logs a user in through the real login form and waits for the home page."""
 
     def do(user, password: str = PASSWORD) -> Page:
-        page.goto(f"{live_server}/login")
-        page.get_by_label("Email address").fill(user.email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server}/")
+        log_in_through_form(page, live_server, user, password)
         return page
 
     return do

@@ -7,26 +7,9 @@ minor and moderate ones too.
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]}}
-BLOCKING = {"serious", "critical"}
-
-
-def describe(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
-        lines += [f"    {', '.join(node['target'])}: {node['html']}" for node in violation["nodes"]]
-    return "\n".join(lines) or "no violations"
-
-
-def assert_accessible(page: Page) -> None:
-    violations = Axe().run(page, options=WCAG_AA).response["violations"]
-    print(f"{page.url}\n{describe(violations)}")
-    blocking = [violation for violation in violations if violation["impact"] in BLOCKING]
-    assert not blocking, describe(blocking)
+from tests.browser.helpers import assert_accessible
 
 
 def submit_empty(page: Page, button: str) -> None:

@@ -10,7 +10,7 @@ from courses.attendance import mark_register
 from courses.models import AttendanceStatus, CohortStatus
 from lms.auth.models import Role
 from lms.core.db import utcnow
-from tests.browser.test_accessibility import assert_accessible
+from tests.browser.helpers import assert_accessible
 
 
 def test_register_and_grid(

@@ -17,9 +17,7 @@ from playwright.sync_api import expect
 from courses.models import Cohort, CohortStatus, Course, CourseStatus, EnrolmentStatus
 from lms.auth.models import User
 from lms.core.db import utcnow
-from tests.browser.test_accessibility import assert_accessible
-
-# The course factories are fixtures of tests/courses; importing them makes them fixtures here.
+from tests.browser.helpers import assert_accessible
 
 
 @dataclass

@@ -15,9 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from lms.core.db import utcnow
 from lms.core.extensions import db
-from tests.browser.conftest import keep_to_the_app
-from tests.browser.test_accessibility import assert_accessible
-from tests.conftest import PASSWORD
+from tests.browser.helpers import assert_accessible, keep_to_the_app, log_in_through_form
 
 CODE = re.compile(r"^[A-Z2-9]{6}$")
 
@@ -44,14 +42,6 @@ def learner_page(browser: Browser) -> Iterator[Page]:
         yield page
     finally:
         context.close()
-
-
-def log_in_through_form(page: Page, live_server: str, user) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server}/")
 
 
 def test_learner_checks_in_with_the_code_on_the_trainers_screen(

@@ -17,22 +17,10 @@ from sqlalchemy import select
 
 from courses.models import CohortStatus, CourseStatus, Enrolment, EnrolmentStatus
 from lms.core.extensions import db
-from tests.browser.conftest import keep_to_the_app
-from tests.conftest import PASSWORD
-
-# The course factories are fixtures of tests/courses; importing them makes them fixtures here.
-
+from tests.browser.helpers import keep_to_the_app, log_in_through_form
 
 SEARCH_LABEL = "Search by title, summary or learning outcome"
 CONFIRMED_MESSAGE = "Your place is confirmed. We have emailed you the details."
-
-
-def log_in_through_form(page: Page, live_server: str, user) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server}/")
 
 
 def banner(page: Page, text: str):

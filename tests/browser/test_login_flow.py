@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_learner_logs_in_and_out(page, live_server, learner, artifacts):

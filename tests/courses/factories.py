@@ -57,6 +57,12 @@ def make_course(app) -> Callable[..., Course]:
 
 
 @pytest.fixture
+def course(make_course) -> Course:
+    """The course most tests need: PM-OCC, Project management, 80% attendance to complete."""
+    return make_course(code="PM-OCC", title="Project management", min_attendance_percent=80)
+
+
+@pytest.fixture
 def make_cohort(app) -> Callable[..., Cohort]:
     """`make_cohort(course, capacity=12, status=OPEN, sessions=[(start, end), ...], **fields)`.
 

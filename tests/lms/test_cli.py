@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from courses.models import Course
 from lms.audit.audit import AuditEvent
@@ -13,7 +13,7 @@ from lms.auth.accounts import INVITATION, issue_token
 from lms.auth.models import Role, User
 from lms.core import outbox
 from lms.core.extensions import db
-from tests.conftest import PASSWORD, log_in
+from tests.helpers import PASSWORD, count, log_in
 
 DEMO_PASSWORD = "demo-passphrase-for-tests"
 PROGRAMMES = (
@@ -32,11 +32,6 @@ DEMO_LOGINS = (
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
 def lms(runner):
     """Runs `flask lms <args>`; a failed command leaves nothing half-done in the session."""
 
@@ -47,10 +42,6 @@ def lms(runner):
         return result
 
     return run
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 # --- create-admin --------------------------------------------------------------------------

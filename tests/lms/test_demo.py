@@ -13,7 +13,7 @@ from lms.audit.audit import AuditEvent
 from lms.auth.models import User
 from lms.core.extensions import db
 from lms.core.outbox import PENDING, OutboxMessage
-from tests.conftest import log_in
+from tests.helpers import log_in
 
 DEMO_PASSWORD = "demo-passphrase-for-tests"
 

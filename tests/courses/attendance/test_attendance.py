@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from courses import attendance
 from courses.attendance import (
@@ -28,34 +28,14 @@ from courses.models import (
 )
 from lms.audit.audit import AuditEvent
 from lms.auth.models import Role
-from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
-
-A = AttendanceStatus
-S = EnrolmentStatus
-NOW = utcnow().replace(microsecond=0)
-
-
-def days(n: float):
-    return NOW + timedelta(days=n)
-
-
-MONTH_AGO = days(-30)
-
-
-def span(start, hours: int = 3):
-    return (start, start + timedelta(hours=hours))
+from tests.helpers import MONTH_AGO, NOW, count, days, span
 
 
 @pytest.fixture
 def other_trainer(make_user):
     return make_user("other@example.nhs.uk", full_name="Olu Bello", roles=[Role.TRAINER])
-
-
-@pytest.fixture
-def course(make_course):
-    return make_course(code="PM-OCC", title="Project management", min_attendance_percent=80)
 
 
 @pytest.fixture
@@ -73,7 +53,7 @@ def cohort(make_cohort, course, trainer):
 def enrol(make_enrolment, cohort):
     """A learner confirmed a month ago unless told otherwise."""
 
-    def make(status=S.CONFIRMED, confirmed_at=MONTH_AGO, **fields):
+    def make(status=EnrolmentStatus.CONFIRMED, confirmed_at=MONTH_AGO, **fields):
         fields.setdefault("requested_at", MONTH_AGO - timedelta(days=1))
         return make_enrolment(cohort, status=status, confirmed_at=confirmed_at, **fields)
 
@@ -87,22 +67,18 @@ def records(session=None) -> list[AttendanceRecord]:
     return list(db.session.scalars(query))
 
 
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
 # --- who is expected ---------------------------------------------------------------------
 
 
 def test_expected_learners_follow_when_they_were_confirmed_and_when_they_left(cohort, enrol):
     first, second, third, *_ = cohort.sessions
     throughout = enrol()
-    finished = enrol(S.COMPLETED)
+    finished = enrol(EnrolmentStatus.COMPLETED)
     late = enrol(confirmed_at=first.ends_at + timedelta(hours=1))  # enrolled after session 1
-    left = enrol(S.WITHDRAWN, ended_at=second.ends_at + timedelta(hours=1))
-    enrol(S.CANCELLED, confirmed_at=None, ended_at=days(-20))
-    enrol(S.WAITLISTED, confirmed_at=None)
-    enrol(S.PENDING_APPROVAL, confirmed_at=None)
+    left = enrol(EnrolmentStatus.WITHDRAWN, ended_at=second.ends_at + timedelta(hours=1))
+    enrol(EnrolmentStatus.CANCELLED, confirmed_at=None, ended_at=days(-20))
+    enrol(EnrolmentStatus.WAITLISTED, confirmed_at=None)
+    enrol(EnrolmentStatus.PENDING_APPROVAL, confirmed_at=None)
 
     def ids(session):
         return {enrolment.id for enrolment in expected_enrolments(session)}
@@ -141,7 +117,7 @@ def test_each_status_is_saved_with_its_note_method_and_marker(cohort, enrol, tra
 def test_learners_left_out_of_the_marks_stay_unmarked(cohort, enrol, trainer):
     session = cohort.sessions[0]
     marked, unmarked = enrol(), enrol()
-    mark_register(session, {marked.id: (A.PRESENT, "")}, by=trainer, now=NOW)
+    mark_register(session, {marked.id: (AttendanceStatus.PRESENT, "")}, by=trainer, now=NOW)
     assert [r.enrolment_id for r in records(session)] == [marked.id]
     assert records(session)[0].note is None  # an empty note is stored as none
     assert unmarked.id not in {r.enrolment_id for r in records()}
@@ -150,7 +126,10 @@ def test_learners_left_out_of_the_marks_stay_unmarked(cohort, enrol, trainer):
 def test_saving_twice_is_idempotent_one_record_per_session_and_learner(cohort, enrol, trainer):
     session = cohort.sessions[0]
     one, two = enrol(), enrol()
-    marks = {one.id: (A.PRESENT, None), two.id: (A.LATE, "Train delayed")}
+    marks = {
+        one.id: (AttendanceStatus.PRESENT, None),
+        two.id: (AttendanceStatus.LATE, "Train delayed"),
+    }
     assert mark_register(session, marks, by=trainer, now=NOW) == 2
     db.session.commit()
     events = count(AuditEvent, AuditEvent.action.like("attendance.%"))
@@ -165,14 +144,20 @@ def test_an_edit_updates_the_record_and_audits_before_and_after(cohort, enrol, t
     session = cohort.sessions[0]
     one, two = enrol(), enrol()
     mark_register(
-        session, {one.id: (A.PRESENT, None), two.id: (A.PRESENT, None)}, by=trainer, now=NOW
+        session,
+        {one.id: (AttendanceStatus.PRESENT, None), two.id: (AttendanceStatus.PRESENT, None)},
+        by=trainer,
+        now=NOW,
     )
     db.session.commit()
     first_id = records(session)[0].id
     later = NOW + timedelta(hours=1)
     changed = mark_register(
         session,
-        {one.id: (A.PRESENT, None), two.id: (A.EXCUSED, "Clinic cover")},
+        {
+            one.id: (AttendanceStatus.PRESENT, None),
+            two.id: (AttendanceStatus.EXCUSED, "Clinic cover"),
+        },
         by=admin,
         now=later,
     )
@@ -180,7 +165,9 @@ def test_an_edit_updates_the_record_and_audits_before_and_after(cohort, enrol, t
     assert changed == 1
     saved = {r.enrolment_id: r for r in records(session)}
     assert len(saved) == 2 and records(session)[0].id == first_id
-    assert saved[two.id].status == A.EXCUSED and saved[two.id].marked_by_id == admin.id
+    assert (
+        saved[two.id].status == AttendanceStatus.EXCUSED and saved[two.id].marked_by_id == admin.id
+    )
     assert saved[one.id].marked_by_id == trainer.id  # untouched rows keep who marked them
     marked = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "attendance.marked")
@@ -200,7 +187,13 @@ def test_a_learner_not_expected_at_the_session_is_refused(cohort, enrol, trainer
     late = enrol(confirmed_at=first.ends_at + timedelta(hours=1))
     with pytest.raises(NotExpected):
         mark_register(
-            first, {on_time.id: (A.PRESENT, None), late.id: (A.ABSENT, None)}, by=trainer, now=NOW
+            first,
+            {
+                on_time.id: (AttendanceStatus.PRESENT, None),
+                late.id: (AttendanceStatus.ABSENT, None),
+            },
+            by=trainer,
+            now=NOW,
         )
     db.session.rollback()
     assert records() == []
@@ -210,30 +203,47 @@ def test_only_the_cohorts_trainers_and_admins_may_mark(cohort, enrol, other_trai
     enrolment = enrol()
     with pytest.raises(RegisterClosed):
         mark_register(
-            cohort.sessions[0], {enrolment.id: (A.PRESENT, None)}, by=other_trainer, now=NOW
+            cohort.sessions[0],
+            {enrolment.id: (AttendanceStatus.PRESENT, None)},
+            by=other_trainer,
+            now=NOW,
         )
-    assert mark_register(cohort.sessions[0], {enrolment.id: (A.PRESENT, None)}, by=admin, now=NOW)
+    assert mark_register(
+        cohort.sessions[0], {enrolment.id: (AttendanceStatus.PRESENT, None)}, by=admin, now=NOW
+    )
 
 
 def test_after_the_cohort_closes_only_an_admin_with_a_reason_may_change_it(
     cohort, enrol, trainer, admin
 ):
     session = cohort.sessions[0]
-    enrolment = enrol(S.COMPLETED)
-    mark_register(session, {enrolment.id: (A.ABSENT, None)}, by=trainer, now=NOW)
+    enrolment = enrol(EnrolmentStatus.COMPLETED)
+    mark_register(session, {enrolment.id: (AttendanceStatus.ABSENT, None)}, by=trainer, now=NOW)
     cohort.status = CohortStatus.CLOSED
     db.session.commit()
     with pytest.raises(RegisterClosed, match="Only the PMO team"):
-        mark_register(session, {enrolment.id: (A.PRESENT, None)}, by=trainer, now=NOW)
+        mark_register(
+            session, {enrolment.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW
+        )
     with pytest.raises(RegisterClosed) as refused:
-        mark_register(session, {enrolment.id: (A.PRESENT, None)}, by=admin, now=NOW, reason="  ")
+        mark_register(
+            session,
+            {enrolment.id: (AttendanceStatus.PRESENT, None)},
+            by=admin,
+            now=NOW,
+            reason="  ",
+        )
     assert refused.value.field == "reason"
     db.session.rollback()
     mark_register(
-        session, {enrolment.id: (A.PRESENT, None)}, by=admin, now=NOW, reason="Sign-in sheet found"
+        session,
+        {enrolment.id: (AttendanceStatus.PRESENT, None)},
+        by=admin,
+        now=NOW,
+        reason="Sign-in sheet found",
     )
     db.session.commit()
-    assert records(session)[0].status == A.PRESENT
+    assert records(session)[0].status == AttendanceStatus.PRESENT
     edit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.changed"))
     assert edit.after == {"status": "present", "note": None, "reason": "Sign-in sheet found"}
 
@@ -250,11 +260,15 @@ def test_saving_a_register_costs_the_same_for_5_and_100_learners(
         session = cohort.sessions[0]
         ids = [e.id for e in enrolments]
         with count_queries() as first:
-            mark_register(session, {i: (A.PRESENT, None) for i in ids}, by=trainer, now=NOW)
+            mark_register(
+                session, {i: (AttendanceStatus.PRESENT, None) for i in ids}, by=trainer, now=NOW
+            )
             db.session.flush()
         db.session.commit()
         with count_queries() as edit:
-            mark_register(session, {i: (A.LATE, "Bus") for i in ids}, by=trainer, now=NOW)
+            mark_register(
+                session, {i: (AttendanceStatus.LATE, "Bus") for i in ids}, by=trainer, now=NOW
+            )
             db.session.flush()
         db.session.commit()
         assert count(AttendanceRecord, AttendanceRecord.session_id == session.id) == how_many
@@ -271,9 +285,16 @@ def test_saving_a_register_costs_the_same_for_5_and_100_learners(
 def test_the_rate_counts_present_late_and_left_early_and_leaves_excused_out(cohort, enrol, trainer):
     s1, s2, s3, s4, future = cohort.sessions
     e = enrol()
-    for session, status in ((s1, A.PRESENT), (s2, A.LATE), (s3, A.LEFT_EARLY), (s4, A.EXCUSED)):
+    for session, status in (
+        (s1, AttendanceStatus.PRESENT),
+        (s2, AttendanceStatus.LATE),
+        (s3, AttendanceStatus.LEFT_EARLY),
+        (s4, AttendanceStatus.EXCUSED),
+    ):
         mark_register(session, {e.id: (status, None)}, by=trainer, now=NOW)
-    mark_register(future, {e.id: (A.ABSENT, None)}, by=trainer, now=NOW)  # not held yet
+    mark_register(
+        future, {e.id: (AttendanceStatus.ABSENT, None)}, by=trainer, now=NOW
+    )  # not held yet
     rate = attendance_rates([e.id], NOW)[e.id]
     assert (rate.held, rate.attended, rate.excused, rate.counted) == (4, 3, 1, 3)
     assert rate.percent == Decimal(100) and attendance_rate(e, NOW) == Decimal(100)
@@ -282,9 +303,9 @@ def test_the_rate_counts_present_late_and_left_early_and_leaves_excused_out(coho
 def test_absent_and_unmarked_held_sessions_count_against(cohort, enrol, trainer):
     s1, s2, s3, _, _ = cohort.sessions
     e = enrol()
-    mark_register(s1, {e.id: (A.PRESENT, None)}, by=trainer, now=NOW)
-    mark_register(s2, {e.id: (A.ABSENT, None)}, by=trainer, now=NOW)
-    mark_register(s3, {e.id: (A.PRESENT, None)}, by=trainer, now=NOW)
+    mark_register(s1, {e.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW)
+    mark_register(s2, {e.id: (AttendanceStatus.ABSENT, None)}, by=trainer, now=NOW)
+    mark_register(s3, {e.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW)
     # s4 held but never marked
     rate = attendance_rates([e.id], NOW)[e.id]
     assert (rate.attended, rate.counted, rate.unmarked, rate.not_attended) == (2, 4, 1, 2)
@@ -299,7 +320,12 @@ def test_future_and_cancelled_sessions_and_sessions_before_enrolling_do_not_coun
     late = enrol(confirmed_at=s3.ends_at)  # expected only at s4 and the future session
     on_time = enrol()
     db.session.commit()
-    mark_register(s4, {late.id: (A.PRESENT, None), on_time.id: (A.LATE, None)}, by=trainer, now=NOW)
+    mark_register(
+        s4,
+        {late.id: (AttendanceStatus.PRESENT, None), on_time.id: (AttendanceStatus.LATE, None)},
+        by=trainer,
+        now=NOW,
+    )
     rates = attendance_rates([late.id, on_time.id], NOW)
     assert (rates[late.id].held, rates[late.id].percent) == (1, Decimal(100))
     assert rates[on_time.id].held == 3  # s1, s3, s4: the cancelled s2 is not held
@@ -312,7 +338,9 @@ def test_a_rate_is_none_until_a_session_counts(cohort, enrol, trainer):
     newcomer = enrol(confirmed_at=days(-1))
     all_excused = enrol()
     for session in (s1, s2, s3, s4):
-        mark_register(session, {all_excused.id: (A.EXCUSED, None)}, by=trainer, now=NOW)
+        mark_register(
+            session, {all_excused.id: (AttendanceStatus.EXCUSED, None)}, by=trainer, now=NOW
+        )
     rates = attendance_rates([newcomer.id, all_excused.id, 999_999], NOW)
     assert rates[newcomer.id].percent is None and rates[newcomer.id].label == "No sessions held yet"
     assert rates[all_excused.id].percent is None
@@ -331,9 +359,9 @@ def test_rates_for_many_enrolments_are_one_query(cohort, enrol, count_queries):
 
 def test_a_withdrawn_learner_is_rated_on_the_sessions_before_they_left(cohort, enrol, trainer):
     s1, s2, *_ = cohort.sessions
-    left = enrol(S.WITHDRAWN, ended_at=s2.ends_at)
-    mark_register(s1, {left.id: (A.PRESENT, None)}, by=trainer, now=NOW)
-    mark_register(s2, {left.id: (A.ABSENT, None)}, by=trainer, now=NOW)
+    left = enrol(EnrolmentStatus.WITHDRAWN, ended_at=s2.ends_at)
+    mark_register(s1, {left.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW)
+    mark_register(s2, {left.id: (AttendanceStatus.ABSENT, None)}, by=trainer, now=NOW)
     rate = attendance_rates([left.id], NOW)[left.id]
     assert (rate.held, rate.attended) == (2, 1)
 
@@ -355,7 +383,7 @@ def test_tick_marks_the_unmarked_absent_only_after_the_configured_hours(
     db.session.commit()
     (record,) = records()
     assert (record.session_id, record.enrolment_id) == (older.id, enrolment.id)
-    assert record.status == A.ABSENT and record.method == AttendanceMethod.AUTOMATIC
+    assert record.status == AttendanceStatus.ABSENT and record.method == AttendanceMethod.AUTOMATIC
     assert record.marked_by_id is None and record.marked_at == NOW
     event = db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "attendance.marked_absent_automatically")
@@ -373,14 +401,17 @@ def test_tick_never_overrides_a_record_or_marks_a_later_enrolment_and_is_idempot
     excused = enrol()
     present = enrol()
     late = enrol(confirmed_at=s3.ends_at)
-    left = enrol(S.WITHDRAWN, ended_at=s1.ends_at)
-    enrol(S.WAITLISTED, confirmed_at=None)
+    left = enrol(EnrolmentStatus.WITHDRAWN, ended_at=s1.ends_at)
+    enrol(EnrolmentStatus.WAITLISTED, confirmed_at=None)
     s2.cancelled = True
     db.session.commit()
     for session in (s1, s3, s4):
         mark_register(
             session,
-            {excused.id: (A.EXCUSED, None), present.id: (A.PRESENT, None)},
+            {
+                excused.id: (AttendanceStatus.EXCUSED, None),
+                present.id: (AttendanceStatus.PRESENT, None),
+            },
             by=trainer,
             now=NOW,
         )
@@ -392,7 +423,9 @@ def test_tick_never_overrides_a_record_or_marks_a_later_enrolment_and_is_idempot
         (r.enrolment_id, r.session_id) for r in records() if r.method == AttendanceMethod.AUTOMATIC
     }
     assert automatic == {(late.id, s4.id), (left.id, s1.id)}
-    assert {r.status for r in records() if r.enrolment_id == excused.id} == {A.EXCUSED}
+    assert {r.status for r in records() if r.enrolment_id == excused.id} == {
+        AttendanceStatus.EXCUSED
+    }
     assert mark_unmarked_absent(NOW) == 0
     assert mark_unmarked_absent(NOW + timedelta(days=30)) == 3  # the future session, later on
 
@@ -418,7 +451,10 @@ def test_a_learner_below_the_minimum_and_their_trainers_are_told_once(
     s1, s2, *_ = cohort.sessions
     struggling = enrol(learner=make_user("sam@example.nhs.uk", full_name="Sam Patel"))
     fine = enrol()
-    marks = {struggling.id: (A.ABSENT, None), fine.id: (A.PRESENT, None)}
+    marks = {
+        struggling.id: (AttendanceStatus.ABSENT, None),
+        fine.id: (AttendanceStatus.PRESENT, None),
+    }
     mark_register(s1, marks, by=trainer, now=NOW)  # warns from the register
     db.session.commit()
     mail = _warnings()
@@ -453,7 +489,9 @@ def test_no_warning_without_sessions_to_come_or_before_the_register_says_so(
         status=CohortStatus.RUNNING,
     )
     absent = make_enrolment(finished, confirmed_at=days(-9), requested_at=days(-9))
-    mark_register(finished.sessions[0], {absent.id: (A.ABSENT, None)}, by=trainer, now=NOW)
+    mark_register(
+        finished.sessions[0], {absent.id: (AttendanceStatus.ABSENT, None)}, by=trainer, now=NOW
+    )
     enrol()  # on the running cohort, held sessions not marked yet
     assert send_attendance_warnings(None, NOW) == 0
     assert _warnings() == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 from datetime import timedelta
@@ -15,28 +14,8 @@ from courses.attendance import mark_register
 from courses.models import AttendanceRecord, AttendanceStatus, CohortStatus, EnrolmentStatus
 from lms.audit.audit import AuditEvent
 from lms.auth.models import Role
-from lms.core.db import utcnow
 from lms.core.extensions import db
-
-A = AttendanceStatus
-S = EnrolmentStatus
-NOW = utcnow().replace(microsecond=0)
-
-
-def days(n: float):
-    return NOW + timedelta(days=n)
-
-
-MONTH_AGO = days(-30)
-
-
-def span(start, hours: int = 3):
-    return (start, start + timedelta(hours=hours))
-
-
-@pytest.fixture
-def course(make_course):
-    return make_course(code="PM-OCC", title="Project management", min_attendance_percent=80)
+from tests.helpers import MONTH_AGO, NOW, days, span, text_of
 
 
 @pytest.fixture
@@ -53,7 +32,9 @@ def cohort(make_cohort, course, trainer):
 
 @pytest.fixture
 def enrol(make_enrolment, make_user, cohort):
-    def make(name: str, status=S.CONFIRMED, confirmed_at=MONTH_AGO, target=None, **fields):
+    def make(
+        name: str, status=EnrolmentStatus.CONFIRMED, confirmed_at=MONTH_AGO, target=None, **fields
+    ):
         fields.setdefault("requested_at", MONTH_AGO - timedelta(days=1))
         return make_enrolment(
             target or cohort,
@@ -64,10 +45,6 @@ def enrol(make_enrolment, make_user, cohort):
         )
 
     return make
-
-
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def checked(page: str, enrolment) -> str | None:
@@ -89,7 +66,7 @@ def register_url(session) -> str:
 # --- who may use the pages ---------------------------------------------------------------
 
 
-def test_a_trainer_of_another_cohort_and_a_learner_get_403(
+def test_a_trainer_of_another_cohort_and_a_learner_get_404(
     client, login, cohort, make_cohort, course, make_user, learner, enrol
 ):
     enrol("Zoë Ashworth")
@@ -102,14 +79,16 @@ def test_a_trainer_of_another_cohort_and_a_learner_get_403(
     ]
     login(stranger)
     for url in urls:
-        assert client.get(url).status_code == 403, url
-    assert client.post(urls[0], data={"action": "save"}).status_code == 403
+        assert client.get(url).status_code == 404, url
+    assert client.post(urls[0], data={"action": "save"}).status_code == 404
     assert client.get("/teach/").status_code == 200
     assert client.get("/reports/attendance").status_code == 403
     assert client.get("/teach/sessions/999999/register").status_code == 404
     client.post("/logout")
     login(learner)
-    for url in [*urls, "/teach/", "/reports/attendance"]:
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    for url in ["/teach/", "/reports/attendance"]:
         assert client.get(url).status_code == 403, url
     assert records() == {}
 
@@ -128,7 +107,9 @@ def test_teaching_lists_only_my_cohorts_with_marked_counts(
 ):
     make_cohort(course, code="SOMEONE-ELSES", trainers=[make_user(roles=[Role.TRAINER])])
     one, _ = enrol("Ann Lee"), enrol("Bo Chan")
-    mark_register(cohort.sessions[0], {one.id: (A.PRESENT, None)}, by=trainer, now=NOW)
+    mark_register(
+        cohort.sessions[0], {one.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW
+    )
     login(trainer)
     page = text_of(client.get("/teach/"))
     assert "PM-OCC-01" in page and "SOMEONE-ELSES" not in page
@@ -149,8 +130,10 @@ def test_the_register_lists_expected_learners_and_says_who_is_unmarked(
     present = enrol("Ann Lee")
     enrol("Bo Chan")
     enrol("Cal Late", confirmed_at=first.ends_at)  # enrolled after the first session
-    enrol("Dee Waiting", S.WAITLISTED, confirmed_at=None)
-    mark_register(first, {present.id: (A.PRESENT, "Brought slides")}, by=trainer, now=NOW)
+    enrol("Dee Waiting", EnrolmentStatus.WAITLISTED, confirmed_at=None)
+    mark_register(
+        first, {present.id: (AttendanceStatus.PRESENT, "Brought slides")}, by=trainer, now=NOW
+    )
     login(trainer)
     page = text_of(client.get(register_url(first)))
     assert "Ann Lee" in page and "Bo Chan" in page
@@ -180,9 +163,9 @@ def test_saving_the_register_saves_every_row_and_a_second_save_changes_nothing(
     assert response.status_code == 302 and response.headers["Location"] == register_url(session)
     saved = records()
     assert {e: r.status for e, r in saved.items()} == {
-        ann.id: A.PRESENT,
-        bo.id: A.LEFT_EARLY,
-        cal.id: A.EXCUSED,
+        ann.id: AttendanceStatus.PRESENT,
+        bo.id: AttendanceStatus.LEFT_EARLY,
+        cal.id: AttendanceStatus.EXCUSED,
     }
     assert saved[bo.id].note == "Left at 11 for clinic"
     events = db.session.scalar(select(func.count()).select_from(AuditEvent))
@@ -210,7 +193,7 @@ def test_mark_everyone_present_fills_only_the_unmarked_rows_and_saves_nothing(
 ):
     session = cohort.sessions[0]
     excused, chosen, blank = enrol("Ann Lee"), enrol("Bo Chan"), enrol("Cal Dee")
-    mark_register(session, {excused.id: (A.EXCUSED, None)}, by=trainer, now=NOW)
+    mark_register(session, {excused.id: (AttendanceStatus.EXCUSED, None)}, by=trainer, now=NOW)
     login(trainer)
     response = client.post(
         register_url(session),
@@ -233,8 +216,8 @@ def test_after_close_a_trainer_cannot_save_and_an_admin_must_give_a_reason(
     client, login, cohort, trainer, admin, enrol
 ):
     session = cohort.sessions[0]
-    ann = enrol("Ann Lee", S.COMPLETED)
-    mark_register(session, {ann.id: (A.ABSENT, None)}, by=trainer, now=NOW)
+    ann = enrol("Ann Lee", EnrolmentStatus.COMPLETED)
+    mark_register(session, {ann.id: (AttendanceStatus.ABSENT, None)}, by=trainer, now=NOW)
     cohort.status = CohortStatus.CLOSED
     db.session.commit()
     form = {"action": "save", f"status_{ann.id}": "present"}
@@ -250,10 +233,10 @@ def test_after_close_a_trainer_cannot_save_and_an_admin_must_give_a_reason(
     response = client.post(register_url(session), data=form)
     assert response.status_code == 422
     assert "Enter the reason for changing the register of a closed cohort" in text_of(response)
-    assert records()[ann.id].status == A.ABSENT
+    assert records()[ann.id].status == AttendanceStatus.ABSENT
     response = client.post(register_url(session), data=form | {"reason": "Sheet found later"})
     assert response.status_code == 302
-    assert records()[ann.id].status == A.PRESENT
+    assert records()[ann.id].status == AttendanceStatus.PRESENT
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.changed"))
     assert event.after["reason"] == "Sheet found later" and event.ip_address
 
@@ -268,7 +251,7 @@ def test_the_register_page_costs_the_same_for_5_and_100_learners(
             for _ in range(how_many)
         ]
         session = cohort.sessions[0]
-        mark_register(session, {ids[0]: (A.LATE, "Bus")}, by=trainer, now=NOW)
+        mark_register(session, {ids[0]: (AttendanceStatus.LATE, "Bus")}, by=trainer, now=NOW)
         url = register_url(session)
         with count_queries() as page:
             assert client.get(url).status_code == 200
@@ -297,9 +280,17 @@ def marked_cohort(cohort, trainer, enrol):
     ann, bo = enrol("Ann Lee"), enrol("=Bo Chan")
     cal = enrol("Cal Dee", confirmed_at=first.ends_at)
     mark_register(
-        first, {ann.id: (A.PRESENT, None), bo.id: (A.ABSENT, "No word")}, by=trainer, now=NOW
+        first,
+        {ann.id: (AttendanceStatus.PRESENT, None), bo.id: (AttendanceStatus.ABSENT, "No word")},
+        by=trainer,
+        now=NOW,
     )
-    mark_register(second, {ann.id: (A.LATE, None), cal.id: (A.EXCUSED, None)}, by=trainer, now=NOW)
+    mark_register(
+        second,
+        {ann.id: (AttendanceStatus.LATE, None), cal.id: (AttendanceStatus.EXCUSED, None)},
+        by=trainer,
+        now=NOW,
+    )
     db.session.commit()
     return ann, bo, cal
 
@@ -369,7 +360,9 @@ def test_the_admin_report_gives_each_courses_rate_over_the_dates(
         sessions=[span(days(-100))],
     )
     old = enrol("Old Timer", target=other, confirmed_at=days(-200))
-    mark_register(other.sessions[0], {old.id: (A.PRESENT, None)}, by=trainer, now=NOW)
+    mark_register(
+        other.sessions[0], {old.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW
+    )
     db.session.commit()
     login(admin)
     page = text_of(client.get("/reports/attendance"))

@@ -29,7 +29,7 @@ from courses.models import (
 )
 from lms.audit.audit import AuditEvent
 from lms.core.extensions import db
-from tests.conftest import PASSWORD, log_in
+from tests.helpers import PASSWORD, log_in
 
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 ROTATION = timedelta(seconds=30)
@@ -224,9 +224,18 @@ def test_the_window_and_grace_period_follow_the_rules(session, enrolment, learne
     assert checkin.check_in(checkin.code_at(session, now), learner, now, rules).status == "late"
 
 
-def test_rules_come_from_the_configuration(app):
+def test_rules_come_from_the_configuration(app, make_app, monkeypatch):
     rules = CheckInRules.from_config(app.config)
     assert rules == CheckInRules()  # the defaults in lms/config.py match the service's
+    monkeypatch.setenv("LMS_CHECK_IN_ROTATION_SECONDS", "45")
+    monkeypatch.setenv("LMS_CHECK_IN_OPENS_MINUTES_BEFORE", "20")
+    monkeypatch.setenv("LMS_CHECK_IN_CLOSES_MINUTES_AFTER", "50")
+    monkeypatch.setenv("LMS_CHECK_IN_LATE_AFTER_MINUTES", "7")
+    configured = CheckInRules.from_config(make_app().config)
+    assert configured.rotation_seconds == 45
+    assert configured.opens_before == timedelta(minutes=20)
+    assert configured.closes_after == timedelta(minutes=50)
+    assert configured.late_after == timedelta(minutes=7)
 
 
 @pytest.mark.parametrize(

@@ -22,21 +22,21 @@ from courses.models import AttendanceRecord, AttendanceStatus, CohortStatus, Enr
 from lms.auth.models import Role
 from lms.core.extensions import db
 from lms.home import views as home
-from tests.conftest import PASSWORD, log_in
+from tests.helpers import PASSWORD, log_in
 
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 NOW = START - timedelta(minutes=5)
 
 
+def at(monkeypatch, moment: datetime) -> None:
+    """Sets the clock the views (and the home page) read to `moment`."""
+    monkeypatch.setattr(home, "utcnow", lambda: moment)
+    monkeypatch.setattr(checkin_views, "utcnow", lambda: moment)
+
+
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch):
-    monkeypatch.setattr(checkin_views, "utcnow", lambda: NOW)
-    monkeypatch.setattr(home, "utcnow", lambda: NOW)
-
-
-@pytest.fixture
-def trainer(make_user):
-    return make_user("trainer@example.nhs.uk", full_name="Tomasz Nowak", roles=[Role.TRAINER])
+    at(monkeypatch, NOW)
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_the_code_follows_the_clock(client, trainer, session, monkeypatch):
     log_in(client, trainer.email, PASSWORD)
     start(client, session)
     first = client.get(f"{screen_url(session)}.json").get_json()
-    monkeypatch.setattr(checkin_views, "utcnow", lambda: NOW + timedelta(seconds=40))
+    at(monkeypatch, NOW + timedelta(seconds=40))
     second = client.get(f"{screen_url(session)}.json").get_json()
     assert second["code"] != first["code"] and second["expires_in"] == 20
 
@@ -180,18 +180,18 @@ def test_a_cancelled_session_shows_no_code(client, trainer, session):
 
 
 @pytest.mark.parametrize("suffix", ["", ".json"])
-def test_a_trainer_of_another_cohort_gets_403(client, make_user, session, suffix):
+def test_a_trainer_of_another_cohort_gets_404(client, make_user, session, suffix):
     other = make_user(roles=[Role.TRAINER])
     log_in(client, other.email, PASSWORD)
-    assert client.get(screen_url(session) + suffix).status_code == 403
+    assert client.get(screen_url(session) + suffix).status_code == 404
     db.session.refresh(session)
     assert session.check_in_secret is None
 
 
 @pytest.mark.parametrize("suffix", ["", ".json"])
-def test_a_learner_gets_403(client, learner, session, enrolled, suffix):
+def test_a_learner_gets_404(client, learner, session, enrolled, suffix):
     log_in(client, learner.email, PASSWORD)
-    assert client.get(screen_url(session) + suffix).status_code == 403
+    assert client.get(screen_url(session) + suffix).status_code == 404
 
 
 @pytest.mark.parametrize("suffix", ["", ".json"])
@@ -299,11 +299,6 @@ def home_page(client) -> str:
     response = client.get("/")
     assert response.status_code == 200
     return response.get_data(as_text=True)
-
-
-def at(monkeypatch, moment: datetime) -> None:
-    monkeypatch.setattr(home, "utcnow", lambda: moment)
-    monkeypatch.setattr(checkin_views, "utcnow", lambda: moment)
 
 
 @pytest.mark.parametrize(

@@ -244,7 +244,7 @@ def test_an_admin_may_download_any_sheet(course_session, admin, client, login):
     assert response.data.startswith(b"%PDF")
 
 
-def test_a_trainer_of_another_cohort_gets_403(
+def test_a_trainer_of_another_cohort_gets_404(
     course_session, make_course, make_cohort, make_user, client, login
 ):
     other_trainer = make_user("other@example.nhs.uk", roles=[Role.TRAINER])
@@ -255,16 +255,16 @@ def test_a_trainer_of_another_cohort_gets_403(
 
     response = client.get(f"/teach/sessions/{course_session.id}/sign-in-sheet.pdf")
 
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
-def test_a_learner_on_the_cohort_gets_403(course_session, make_enrolment, learner, client, login):
+def test_a_learner_on_the_cohort_gets_404(course_session, make_enrolment, learner, client, login):
     confirmed(make_enrolment, course_session.cohort, learner)
     login(learner)
 
     response = client.get(f"/teach/sessions/{course_session.id}/sign-in-sheet.pdf")
 
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 def test_an_unknown_session_is_404(course_session, client, login):

@@ -23,8 +23,8 @@ from courses.models import (
     DeliveryMode,
     EnrolmentStatus,
 )
-from lms.audit.audit import AuditEvent
 from lms.core.extensions import db
+from tests.helpers import events
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
@@ -34,14 +34,6 @@ def details(**fields) -> CourseDetails:
     fields.setdefault("title", "Project management for occasional project managers")
     fields.setdefault("cpd_hours", Decimal("18"))
     return CourseDetails(**fields)
-
-
-def events(action: str) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-        )
-    )
 
 
 def codes(query) -> list[str]:

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from courses.models import CohortStatus, Course, CourseCategory, CourseStatus, DeliveryMode
 from lms.audit.audit import AuditEvent
 from lms.auth.models import Role
 from lms.core.db import utcnow
 from lms.core.extensions import db
-from tests.conftest import log_in
+from tests.helpers import count, field_error, log_in
 
 COURSE_LINK = re.compile(r'<a href="/courses/([A-Z0-9-]+)">')
-
-
-@pytest.fixture
-def as_learner(learner, login):
-    login(learner)
-    return learner
-
-
-@pytest.fixture
-def as_admin(admin, login):
-    login(admin)
-    return admin
 
 
 @pytest.fixture
@@ -40,20 +27,9 @@ def as_learner_client(app, learner, make_course):
     return other, make_course
 
 
-def field_error(page: str, field: str) -> str | None:
-    """The error message shown beside a field, or None."""
-    hidden = '<span class="nhsuk-u-visually-hidden">Error: </span>'
-    match = re.search(rf'id="{field}-error">\s*{hidden}(.*?)\s*</span>', page, re.DOTALL)
-    return html.unescape(match.group(1)) if match else None
-
-
 def listed(response) -> list[str]:
     assert response.status_code == 200
     return COURSE_LINK.findall(response.get_data(as_text=True))
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def actions() -> list[str]:

@@ -49,13 +49,6 @@ def test_no_calendar_text_carries_a_line_break_or_a_control_character(
     assert len(Calendar.from_ical(body).walk("VEVENT")) == 1
 
 
-@pytest.fixture
-def smtp(app, smtp_server):
-    sink, port = smtp_server
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    return sink.messages
-
-
 def test_enrolling_on_a_title_with_a_line_break_confirms_and_mails_the_calendar(
     client, login, learner, legacy_cohort, smtp
 ):

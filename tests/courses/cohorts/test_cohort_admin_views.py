@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from datetime import UTC, datetime
@@ -22,30 +21,7 @@ from lms.audit.audit import AuditEvent
 from lms.auth.models import Role
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
-
-S = EnrolmentStatus
-
-
-@pytest.fixture
-def course(make_course):
-    return make_course(code="PM-OCC", title="Project management for occasional PMs")
-
-
-@pytest.fixture
-def as_admin(admin, login):
-    login(admin)
-    return admin
-
-
-def field_error(page: str, field: str) -> str | None:
-    """The error message shown beside a field, or None."""
-    hidden = '<span class="nhsuk-u-visually-hidden">Error: </span>'
-    match = re.search(rf'id="{field}-error">\s*{hidden}(.*?)\s*</span>', page, re.DOTALL)
-    return html.unescape(match.group(1)) if match else None
-
-
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
+from tests.helpers import count, field_error, text_of
 
 
 def cohort_form(**fields) -> dict:
@@ -68,10 +44,6 @@ def form_of(cohort: Cohort, **fields) -> dict:
         **{"code": cohort.code, "capacity": str(cohort.capacity), "venue": cohort.venue or ""}
         | fields
     )
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 # --- adding a cohort and its sessions ------------------------------------------------------
@@ -252,13 +224,13 @@ def test_raising_capacity_on_the_page_promotes_the_waitlist(
 ):
     cohort = make_cohort(course, capacity=1)
     make_enrolment(cohort)
-    waiting = make_enrolment(cohort, status=S.WAITLISTED)
+    waiting = make_enrolment(cohort, status=EnrolmentStatus.WAITLISTED)
     assert (
         client.post(f"/admin/cohorts/{cohort.id}", data=form_of(cohort, capacity="2")).status_code
         == 302
     )
     db.session.expire_all()
-    assert waiting.status == S.CONFIRMED
+    assert waiting.status == EnrolmentStatus.CONFIRMED
     assert (
         db.session.scalar(
             select(OutboxMessage.recipient).where(OutboxMessage.subject.startswith("A place"))
@@ -271,7 +243,7 @@ def test_status_changes_and_cancelling_tells_everyone(
     client, as_admin, course, make_cohort, make_enrolment
 ):
     cohort = make_cohort(course, status=CohortStatus.PLANNED)
-    people = [make_enrolment(cohort), make_enrolment(cohort, status=S.WAITLISTED)]
+    people = [make_enrolment(cohort), make_enrolment(cohort, status=EnrolmentStatus.WAITLISTED)]
 
     page = text_of(client.get(f"/admin/cohorts/{cohort.id}"))
     assert "Open for enrolment" in page and "Cancel cohort" in page
@@ -295,7 +267,7 @@ def test_status_changes_and_cancelling_tells_everyone(
     assert response.status_code == 302
     db.session.expire_all()
     assert cohort.status == CohortStatus.CANCELLED
-    assert {e.status for e in people} == {S.CANCELLED}
+    assert {e.status for e in people} == {EnrolmentStatus.CANCELLED}
     told = db.session.scalars(
         select(OutboxMessage.recipient).where(OutboxMessage.subject.startswith("Cancelled:"))
     ).all()
@@ -309,12 +281,15 @@ def test_an_admin_cancels_someones_enrolment_from_the_list(
 ):
     cohort = make_cohort(course, capacity=1)
     leaving = make_enrolment(cohort)
-    waiting = make_enrolment(cohort, status=S.WAITLISTED)
+    waiting = make_enrolment(cohort, status=EnrolmentStatus.WAITLISTED)
 
     response = client.post(f"/admin/cohorts/{cohort.id}/enrolments/{leaving.id}/cancel")
     assert response.status_code == 302
     db.session.expire_all()
-    assert (leaving.status, waiting.status) == (S.CANCELLED, S.CONFIRMED)
+    assert (leaving.status, waiting.status) == (
+        EnrolmentStatus.CANCELLED,
+        EnrolmentStatus.CONFIRMED,
+    )
     page = text_of(client.get(f"/admin/cohorts/{cohort.id}"))
     assert f"{leaving.learner.full_name}'s enrolment is now cancelled." in page
 
@@ -380,7 +355,7 @@ def test_bulk_enrolment_reports_each_line(
         .where(Enrolment.cohort_id == cohort.id)
         .group_by(Enrolment.status)
     ).all()
-    assert dict(statuses) == {S.CONFIRMED: 2, S.WAITLISTED: 1}
+    assert dict(statuses) == {EnrolmentStatus.CONFIRMED: 2, EnrolmentStatus.WAITLISTED: 1}
 
 
 def test_bulk_enrolment_from_a_spreadsheet_uses_its_email_column(
@@ -500,7 +475,7 @@ def test_a_trainer_manages_only_their_own_cohorts(
     cancel = f"/admin/cohorts/{mine.id}/enrolments/{enrolment.id}/cancel"
     assert client.post(cancel).status_code == 403
     db.session.expire_all()
-    assert theirs.sessions[0].cancelled is False and enrolment.status == S.CONFIRMED
+    assert theirs.sessions[0].cancelled is False and enrolment.status == EnrolmentStatus.CONFIRMED
 
 
 def test_a_trainer_who_hands_their_cohort_on_goes_back_to_the_list(
@@ -553,7 +528,7 @@ def test_the_cohort_page_costs_the_same_with_5_and_100_enrolments(
 ):
     cohort = make_cohort(course, capacity=3, trainers=[trainer])
 
-    def add(how_many: int, status=S.WAITLISTED) -> None:
+    def add(how_many: int, status=EnrolmentStatus.WAITLISTED) -> None:
         for _ in range(how_many):
             make_enrolment(cohort, status=status)
 
@@ -565,11 +540,11 @@ def test_the_cohort_page_costs_the_same_with_5_and_100_enrolments(
         assert response.status_code == 200
         return counter.count
 
-    add(3, S.CONFIRMED)
+    add(3, EnrolmentStatus.CONFIRMED)
     add(2)
     few = measure()
     add(90)
-    add(5, S.PENDING_APPROVAL)
+    add(5, EnrolmentStatus.PENDING_APPROVAL)
     many = measure()
     assert few == many
     page_two = client.get(f"/admin/cohorts/{cohort.id}?page=2").get_data(as_text=True)

@@ -10,29 +10,12 @@ from sqlalchemy import select
 from courses.cohorts import cohorts
 from courses.cohorts.cohorts import CohortDetails, CohortError, SessionDetails
 from courses.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus, Session
-from lms.audit.audit import AuditEvent
 from lms.auth.models import Role
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
 from lms.core.timezones import format_local
-
-S = EnrolmentStatus
-C = CohortStatus
-
-
-@pytest.fixture
-def course(make_course):
-    return make_course(code="PM-OCC", title="Project management for occasional PMs")
-
-
-def events(action: str | None = None, entity_type: str | None = None) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.id)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    if entity_type:
-        query = query.where(AuditEvent.entity_type == entity_type)
-    return list(db.session.scalars(query))
+from tests.helpers import events
 
 
 def mail(subject_start: str = "") -> list[OutboxMessage]:
@@ -83,7 +66,7 @@ def test_creating_a_cohort_is_audited(course, admin, trainer):
 
     cohort = reloaded(cohort)
     assert (cohort.code, cohort.capacity, cohort.venue) == ("PM-OCC-2026-05", 12, "Board room")
-    assert cohort.status == C.PLANNED and cohort.enrolment_opens_at == opens
+    assert cohort.status == CohortStatus.PLANNED and cohort.enrolment_opens_at == opens
     assert [person.email for person in cohort.trainers] == [trainer.email]
     [created] = events("cohort.created")
     assert (created.actor_id, created.entity_type, created.entity_id) == (
@@ -160,11 +143,11 @@ def test_raising_capacity_promotes_the_waitlist_in_order_and_tells_each_learner(
     start = utcnow() - timedelta(hours=1)
     # Made out of order: the waitlist is by request time, not by row id.
     third = make_enrolment(
-        cohort, make_user(), S.WAITLISTED, requested_at=start + timedelta(minutes=3)
+        cohort, make_user(), EnrolmentStatus.WAITLISTED, requested_at=start + timedelta(minutes=3)
     )
-    first = make_enrolment(cohort, make_user(), S.WAITLISTED, requested_at=start)
+    first = make_enrolment(cohort, make_user(), EnrolmentStatus.WAITLISTED, requested_at=start)
     second = make_enrolment(
-        cohort, make_user(), S.WAITLISTED, requested_at=start + timedelta(minutes=1)
+        cohort, make_user(), EnrolmentStatus.WAITLISTED, requested_at=start + timedelta(minutes=1)
     )
     emails = {e.id: e.learner.email for e in (first, second, third)}
 
@@ -176,9 +159,9 @@ def test_raising_capacity_promotes_the_waitlist_in_order_and_tells_each_learner(
     )
     statuses = dict(rows.all())
     assert [statuses[e.id] for e in (first, second, third)] == [
-        S.CONFIRMED,
-        S.CONFIRMED,
-        S.WAITLISTED,
+        EnrolmentStatus.CONFIRMED,
+        EnrolmentStatus.CONFIRMED,
+        EnrolmentStatus.WAITLISTED,
     ]
     promoted = mail("A place is now yours")
     assert [message.recipient for message in promoted] == [emails[first.id], emails[second.id]]
@@ -208,7 +191,7 @@ def test_capacity_cannot_go_below_the_places_confirmed(course, make_cohort, make
 
 # --- status --------------------------------------------------------------------------------
 
-PAIRS = [(before, after) for before in C for after in C if before != after]
+PAIRS = [(before, after) for before in CohortStatus for after in CohortStatus if before != after]
 
 
 @pytest.mark.parametrize(("before", "after"), PAIRS, ids=[f"{b}-{a}" for b, a in PAIRS])
@@ -229,11 +212,14 @@ def test_status_changes_follow_the_allowed_transitions(course, make_cohort, admi
 
 
 def test_the_status_machine_runs_planned_open_running_closed():
-    assert cohorts.ALLOWED_STATUS_CHANGES[C.PLANNED] == {C.OPEN, C.CANCELLED}
-    assert C.RUNNING in cohorts.ALLOWED_STATUS_CHANGES[C.OPEN]
-    assert C.CLOSED in cohorts.ALLOWED_STATUS_CHANGES[C.RUNNING]
-    assert cohorts.ALLOWED_STATUS_CHANGES[C.CLOSED] == set()
-    assert cohorts.ALLOWED_STATUS_CHANGES[C.CANCELLED] == set()
+    assert cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.PLANNED] == {
+        CohortStatus.OPEN,
+        CohortStatus.CANCELLED,
+    }
+    assert CohortStatus.RUNNING in cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.OPEN]
+    assert CohortStatus.CLOSED in cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.RUNNING]
+    assert cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.CLOSED] == set()
+    assert cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.CANCELLED] == set()
 
 
 def test_cancelling_a_cohort_ends_every_active_place_and_tells_each_learner(
@@ -241,19 +227,19 @@ def test_cancelling_a_cohort_ends_every_active_place_and_tells_each_learner(
 ):
     cohort = make_cohort(course, capacity=1)
     confirmed = make_enrolment(cohort)
-    waitlisted = make_enrolment(cohort, status=S.WAITLISTED)
-    pending = make_enrolment(cohort, status=S.PENDING_APPROVAL)
-    gone = make_enrolment(cohort, status=S.CANCELLED, ended_at=utcnow())
+    waitlisted = make_enrolment(cohort, status=EnrolmentStatus.WAITLISTED)
+    pending = make_enrolment(cohort, status=EnrolmentStatus.PENDING_APPROVAL)
+    gone = make_enrolment(cohort, status=EnrolmentStatus.CANCELLED, ended_at=utcnow())
     told = {e.learner.email for e in (confirmed, waitlisted, pending)}
     untouched_email = gone.learner.email
 
-    cohorts.change_status(cohort, C.CANCELLED, by=admin)
+    cohorts.change_status(cohort, CohortStatus.CANCELLED, by=admin)
     db.session.commit()
 
-    assert reloaded(cohort).status == C.CANCELLED
+    assert reloaded(cohort).status == CohortStatus.CANCELLED
     ended = [confirmed, waitlisted, pending]
     for row in ended:
-        assert db.session.get(Enrolment, row.id).status == S.CANCELLED
+        assert db.session.get(Enrolment, row.id).status == EnrolmentStatus.CANCELLED
         assert db.session.get(Enrolment, row.id).ended_at is not None
     audited = events("enrolment.cancelled_with_cohort")
     assert sorted(event.entity_id for event in audited) == sorted(str(e.id) for e in ended)

@@ -30,24 +30,13 @@ from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
 
-S = EnrolmentStatus
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 
 
 @pytest.fixture
-def course(make_course):
-    return make_course(code="PM-OCC", title="Project management")
-
-
-@pytest.fixture
 def approval_course(make_course):
     return make_course(code="LEAD", title="Leading change", requires_approval=True)
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user("manager@example.nhs.uk", full_name="Manon Grey")
 
 
 @pytest.fixture
@@ -116,7 +105,7 @@ def test_self_enrolment_is_confirmed_while_seats_remain(course, make_cohort, lea
 
     row = enrol_self(cohort, learner, now=now)
 
-    assert row.status == S.CONFIRMED
+    assert row.status == EnrolmentStatus.CONFIRMED
     assert (row.requested_at, row.confirmed_at) == (now, now)
     assert enrolment.seats_left([cohort.id]) == {cohort.id: 1}
     assert audit_trail(row) == [("enrolment.confirmed", learner.email, None, "confirmed")]
@@ -142,7 +131,10 @@ def test_a_full_cohort_waitlists_with_a_visible_position(course, make_cohort, ma
 
     waiting = [enrol_self(cohort, second), enrol_self(cohort, third)]
 
-    assert [row.status for row in waiting] == [S.WAITLISTED, S.WAITLISTED]
+    assert [row.status for row in waiting] == [
+        EnrolmentStatus.WAITLISTED,
+        EnrolmentStatus.WAITLISTED,
+    ]
     assert [position(row) for row in waiting] == [1, 2]
     assert audit_trail(waiting[1]) == [("enrolment.waitlisted", third.email, None, "waitlisted")]
     [message] = mail_to(third.email)
@@ -162,7 +154,7 @@ def test_a_freed_seat_goes_to_the_earliest_request_on_the_waitlist(course, make_
 
     enrolment.cancel(seat, by=holder, now=t0 + 3 * MINUTE)
 
-    assert (earlier.status, later.status) == (S.CONFIRMED, S.WAITLISTED)
+    assert (earlier.status, later.status) == (EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED)
     assert position(later) == 1
     assert audit_trail(earlier)[-1] == (
         "enrolment.promoted",
@@ -186,7 +178,7 @@ def test_each_promotion_queues_its_own_notification(course, make_cohort, make_us
     promoted = enrolment.promote_from_waitlist(cohort, by=admin)
 
     assert promoted == waiting[:2]
-    assert waiting[2].status == S.WAITLISTED and position(waiting[2]) == 1
+    assert waiting[2].status == EnrolmentStatus.WAITLISTED and position(waiting[2]) == 1
     for row in waiting[:2]:
         assert audit_trail(row)[-1][0] == "enrolment.promoted"
         assert mail_to(row.learner.email)[-1].subject.startswith("A place is now yours")
@@ -203,7 +195,7 @@ def test_a_course_needing_approval_asks_the_line_manager(
 
     row = enrol_self(cohort, report)
 
-    assert row.status == S.PENDING_APPROVAL
+    assert row.status == EnrolmentStatus.PENDING_APPROVAL
     assert enrolment.seats_left([cohort.id]) == {cohort.id: cohort.capacity}
     assert audit_trail(row) == [("enrolment.requested", report.email, None, "pending_approval")]
     assert mail() == [(manager.email, "Rhys Patel asks to join Leading change")]
@@ -216,7 +208,7 @@ def test_approval_takes_a_seat_while_seats_remain(approval_course, make_cohort, 
 
     enrolment.decide(row, approve=True, by=manager)
 
-    assert row.status == S.CONFIRMED
+    assert row.status == EnrolmentStatus.CONFIRMED
     assert row.decided_by == manager
     assert audit_trail(row)[-1] == (
         "enrolment.approved",
@@ -239,10 +231,10 @@ def test_approval_follows_the_original_request_time_onto_the_waitlist(
     enrolment.enrol(cohort, make_user(), by=admin, now=t0 + 2 * MINUTE)  # fills the cohort
 
     enrolment.decide(late_request, approve=True, by=manager, now=t0 + 3 * MINUTE)
-    assert (late_request.status, position(late_request)) == (S.WAITLISTED, 1)
+    assert (late_request.status, position(late_request)) == (EnrolmentStatus.WAITLISTED, 1)
     enrolment.decide(early_request, approve=True, by=manager, now=t0 + 4 * MINUTE)
 
-    assert early_request.status == S.WAITLISTED
+    assert early_request.status == EnrolmentStatus.WAITLISTED
     assert (position(early_request), position(late_request)) == (1, 2)
     assert mail()[-1] == (early.email, "You are on the waitlist: Leading change")
     assert audit_trail(early_request)[-1][:2] == ("enrolment.approved", manager.email)
@@ -267,7 +259,11 @@ def test_rejecting_with_a_reason_ends_the_request_and_tells_the_learner(
 
     enrolment.decide(row, approve=False, by=manager, reason=" Not this quarter ", now=now)
 
-    assert (row.status, row.decision_reason, row.ended_at) == (S.REJECTED, "Not this quarter", now)
+    assert (row.status, row.decision_reason, row.ended_at) == (
+        EnrolmentStatus.REJECTED,
+        "Not this quarter",
+        now,
+    )
     assert audit_trail(row)[-1] == (
         "enrolment.rejected",
         manager.email,
@@ -291,7 +287,7 @@ def test_only_the_line_manager_may_decide(
     ):
         enrolment.decide(row, approve=True, by=deciders[who])
 
-    assert row.status == S.PENDING_APPROVAL
+    assert row.status == EnrolmentStatus.PENDING_APPROVAL
 
 
 def test_a_decided_request_cannot_be_decided_again(approval_course, make_cohort, report, manager):
@@ -301,7 +297,7 @@ def test_a_decided_request_cannot_be_decided_again(approval_course, make_cohort,
     with pytest.raises(InvalidTransition, match="already been decided"):
         enrolment.decide(row, approve=False, by=manager, reason="Changed my mind")
 
-    assert row.status == S.CONFIRMED
+    assert row.status == EnrolmentStatus.CONFIRMED
 
 
 # --- cancelling -------------------------------------------------------------------------
@@ -316,8 +312,8 @@ def test_cancelling_before_the_first_session_cancels_and_frees_the_seat(
 
     enrolment.cancel(seat, by=learner)
 
-    assert seat.status == S.CANCELLED and seat.ended_at is not None
-    assert waiting.status == S.CONFIRMED
+    assert seat.status == EnrolmentStatus.CANCELLED and seat.ended_at is not None
+    assert waiting.status == EnrolmentStatus.CONFIRMED
     assert audit_trail(seat)[-1] == ("enrolment.cancelled", learner.email, "confirmed", "cancelled")
 
 
@@ -331,8 +327,8 @@ def test_cancelling_after_the_first_session_started_withdraws(
 
     enrolment.cancel(seat, by=learner, now=start + MINUTE)
 
-    assert seat.status == S.WITHDRAWN
-    assert waiting.status == S.CONFIRMED
+    assert seat.status == EnrolmentStatus.WITHDRAWN
+    assert waiting.status == EnrolmentStatus.CONFIRMED
     assert audit_trail(seat)[-1] == ("enrolment.withdrawn", learner.email, "confirmed", "withdrawn")
 
 
@@ -360,8 +356,8 @@ def test_cancelling_a_waitlist_place_or_a_request_promotes_nobody(
     enrolment.cancel(first, by=first.learner)
     enrolment.cancel(request, by=report)
 
-    assert (first.status, request.status) == (S.CANCELLED, S.CANCELLED)
-    assert (second.status, position(second)) == (S.WAITLISTED, 1)
+    assert (first.status, request.status) == (EnrolmentStatus.CANCELLED, EnrolmentStatus.CANCELLED)
+    assert (second.status, position(second)) == (EnrolmentStatus.WAITLISTED, 1)
 
 
 def test_cancelling_a_cancelled_enrolment_is_refused(course, make_cohort, learner):
@@ -379,7 +375,7 @@ def test_only_the_learner_or_an_admin_may_cancel(course, make_cohort, learner, m
         enrolment.cancel(row, by=make_user())
     enrolment.cancel(row, by=admin)
 
-    assert row.status == S.CANCELLED
+    assert row.status == EnrolmentStatus.CANCELLED
     assert audit_trail(row)[-1][:2] == ("enrolment.cancelled", admin.email)
 
 
@@ -393,7 +389,7 @@ def test_a_learner_may_enrol_again_after_cancelling(course, make_cohort, learner
 
     assert again.id == row.id
     assert (again.status, again.requested_at, again.ended_at) == (
-        S.CONFIRMED,
+        EnrolmentStatus.CONFIRMED,
         t0 + 2 * MINUTE,
         None,
     )
@@ -437,7 +433,7 @@ def test_the_window_is_open_from_its_opening_to_just_before_its_closing(
     now = utcnow()
     cohort = make_cohort(course, enrolment_opens_at=now, enrolment_closes_at=now + MINUTE)
 
-    assert enrol_self(cohort, make_user(), now=now).status == S.CONFIRMED
+    assert enrol_self(cohort, make_user(), now=now).status == EnrolmentStatus.CONFIRMED
     with pytest.raises(EnrolmentClosed):
         enrol_self(cohort, make_user(), now=now + MINUTE)
 
@@ -457,17 +453,20 @@ def test_a_prerequisite_is_met_only_by_a_completed_enrolment(
 ):
     basics = make_course(title="Risk basics")
     cohort = make_cohort(make_course(prerequisites=[basics]))
-    attempt = make_enrolment(make_cohort(basics), learner, status=S.CONFIRMED)
+    attempt = make_enrolment(make_cohort(basics), learner, status=EnrolmentStatus.CONFIRMED)
     with pytest.raises(PrerequisiteMissing):
         enrol_self(cohort, learner)
 
-    attempt.status = S.COMPLETED
+    attempt.status = EnrolmentStatus.COMPLETED
     db.session.commit()
 
-    assert enrol_self(cohort, learner).status == S.CONFIRMED
+    assert enrol_self(cohort, learner).status == EnrolmentStatus.CONFIRMED
 
 
-@pytest.mark.parametrize("status", [S.CONFIRMED, S.WAITLISTED, S.PENDING_APPROVAL])
+@pytest.mark.parametrize(
+    "status",
+    [EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.PENDING_APPROVAL],
+)
 def test_enrolling_twice_is_refused(status, course, make_cohort, make_enrolment, learner):
     cohort = make_cohort(course)
     make_enrolment(cohort, learner, status=status)
@@ -519,7 +518,7 @@ def test_an_admin_enrolling_someone_skips_the_window_and_approval(
 
     row = enrolment.enrol(cohort, learner, by=admin)
 
-    assert row.status == S.CONFIRMED  # no line manager needed either
+    assert row.status == EnrolmentStatus.CONFIRMED  # no line manager needed either
     assert audit_trail(row) == [("enrolment.confirmed", admin.email, None, "confirmed")]
     assert mail() == [(learner.email, "Your place is confirmed: Leading change")]
 
@@ -600,11 +599,11 @@ def test_seats_left_for_several_cohorts_in_one_query(
 ):
     empty, busy, full = (make_cohort(course, capacity=capacity) for capacity in (3, 3, 1))
     make_enrolment(busy)
-    make_enrolment(busy, status=S.CANCELLED)
-    make_enrolment(busy, status=S.WAITLISTED)
-    make_enrolment(busy, status=S.PENDING_APPROVAL)
+    make_enrolment(busy, status=EnrolmentStatus.CANCELLED)
+    make_enrolment(busy, status=EnrolmentStatus.WAITLISTED)
+    make_enrolment(busy, status=EnrolmentStatus.PENDING_APPROVAL)
     make_enrolment(full)
-    make_enrolment(full, status=S.WAITLISTED)
+    make_enrolment(full, status=EnrolmentStatus.WAITLISTED)
 
     ids = [empty.id, busy.id, full.id]
 
@@ -622,10 +621,10 @@ def test_waitlist_positions_for_several_cohorts_in_one_query(
     one, two = make_cohort(course, capacity=1), make_cohort(course, capacity=1)
     t0 = utcnow()
     seat = make_enrolment(one, requested_at=t0)
-    a = make_enrolment(one, status=S.WAITLISTED, requested_at=t0 + 2 * MINUTE)
-    b = make_enrolment(one, status=S.WAITLISTED, requested_at=t0 + MINUTE)
-    c = make_enrolment(two, status=S.WAITLISTED, requested_at=t0 + 3 * MINUTE)
-    make_enrolment(one, status=S.CANCELLED, requested_at=t0)
+    a = make_enrolment(one, status=EnrolmentStatus.WAITLISTED, requested_at=t0 + 2 * MINUTE)
+    b = make_enrolment(one, status=EnrolmentStatus.WAITLISTED, requested_at=t0 + MINUTE)
+    c = make_enrolment(two, status=EnrolmentStatus.WAITLISTED, requested_at=t0 + 3 * MINUTE)
+    make_enrolment(one, status=EnrolmentStatus.CANCELLED, requested_at=t0)
     ids = [seat.id, a.id, b.id, c.id]
 
     with count_queries() as counter:

@@ -28,9 +28,8 @@ from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
-from tests.conftest import links_in, log_in
+from tests.helpers import links_in, log_in
 
-S = EnrolmentStatus
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
@@ -68,25 +67,6 @@ def other_client(app, user):
     return browser
 
 
-# --- fixtures ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def as_learner(learner, login):
-    login(learner)
-    return learner
-
-
-@pytest.fixture
-def course(make_course):
-    return make_course(code="PM-OCC", title="Project management")
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user("manager@example.nhs.uk", full_name="Manon Grey")
-
-
 # --- the cohort page ---------------------------------------------------------------------
 
 
@@ -117,7 +97,7 @@ def test_enrolling_confirms_the_place_and_offers_a_cancel_button(
     assert "Cancel my place" in buttons(response)
     assert "Enrol" not in buttons(response)
     row = db.session.scalar(select(Enrolment))
-    assert (row.learner_id, row.status) == (as_learner.id, S.CONFIRMED)
+    assert (row.learner_id, row.status) == (as_learner.id, EnrolmentStatus.CONFIRMED)
 
 
 def test_a_full_cohort_offers_the_waitlist_and_then_shows_the_position(
@@ -125,7 +105,7 @@ def test_a_full_cohort_offers_the_waitlist_and_then_shows_the_position(
 ):
     cohort = make_cohort(course, capacity=1)
     make_enrolment(cohort)
-    make_enrolment(cohort, status=S.WAITLISTED)
+    make_enrolment(cohort, status=EnrolmentStatus.WAITLISTED)
 
     before = client.get(f"/cohorts/{cohort.id}")
     assert "Places left 0 of 1" in text_of(before)
@@ -221,13 +201,13 @@ def test_cancelling_my_place_frees_it_for_the_waitlist(
 ):
     cohort = make_cohort(course, capacity=1)
     mine = make_enrolment(cohort, as_learner)
-    waiting = make_enrolment(cohort, status=S.WAITLISTED)
+    waiting = make_enrolment(cohort, status=EnrolmentStatus.WAITLISTED)
 
     response = client.post(f"/enrolments/{mine.id}/cancel")
 
     assert response.status_code == 302 and response.location == "/"
     assert "Your enrolment is now cancelled." in text_of(client.get("/"))
-    assert (mine.status, waiting.status) == (S.CANCELLED, S.CONFIRMED)
+    assert (mine.status, waiting.status) == (EnrolmentStatus.CANCELLED, EnrolmentStatus.CONFIRMED)
 
 
 def test_cancelling_someone_elses_enrolment_is_not_found_and_changes_nothing(
@@ -238,7 +218,7 @@ def test_cancelling_someone_elses_enrolment_is_not_found_and_changes_nothing(
     response = client.post(f"/enrolments/{theirs.id}/cancel")
 
     assert response.status_code == 404
-    assert theirs.status == S.CONFIRMED
+    assert theirs.status == EnrolmentStatus.CONFIRMED
     assert db.session.scalar(select(OutboxMessage)) is None
 
 
@@ -306,7 +286,13 @@ def test_the_personal_feed_lists_confirmed_sessions_only_without_logging_in(
     mine = make_cohort(course, sessions=[(start, start + HOUR), (start + DAY, start + 25 * HOUR)])
     mine.sessions[1].cancelled = True
     make_enrolment(mine, as_learner)
-    for status in (S.WAITLISTED, S.PENDING_APPROVAL, S.CANCELLED, S.REJECTED, S.WITHDRAWN):
+    for status in (
+        EnrolmentStatus.WAITLISTED,
+        EnrolmentStatus.PENDING_APPROVAL,
+        EnrolmentStatus.CANCELLED,
+        EnrolmentStatus.REJECTED,
+        EnrolmentStatus.WITHDRAWN,
+    ):
         make_enrolment(make_cohort(course), as_learner, status=status)
     make_enrolment(make_cohort(course))  # someone else's place
     path = feed_path(client)
@@ -325,7 +311,7 @@ def test_a_waitlisted_learner_does_not_get_a_cancelled_cohort_in_their_feed(
 ):
     cohort = make_cohort(course, capacity=1)
     make_enrolment(cohort)
-    make_enrolment(cohort, as_learner, status=S.WAITLISTED)
+    make_enrolment(cohort, as_learner, status=EnrolmentStatus.WAITLISTED)
     cohorts.change_status(cohort, CohortStatus.CANCELLED, by=admin)
     db.session.commit()
 
@@ -370,10 +356,10 @@ def test_home_shows_upcoming_sessions_enrolments_with_status_and_cancel_buttons(
     )
     make_enrolment(confirmed, as_learner)
     make_enrolment(waitlisted)
-    make_enrolment(waitlisted, status=S.WAITLISTED, requested_at=utcnow() - DAY)
-    make_enrolment(waitlisted, as_learner, status=S.WAITLISTED)
-    make_enrolment(pending, as_learner, status=S.PENDING_APPROVAL)
-    make_enrolment(cancelled, as_learner, status=S.CANCELLED)
+    make_enrolment(waitlisted, status=EnrolmentStatus.WAITLISTED, requested_at=utcnow() - DAY)
+    make_enrolment(waitlisted, as_learner, status=EnrolmentStatus.WAITLISTED)
+    make_enrolment(pending, as_learner, status=EnrolmentStatus.PENDING_APPROVAL)
+    make_enrolment(cancelled, as_learner, status=EnrolmentStatus.CANCELLED)
 
     response = client.get("/")
 
@@ -399,7 +385,7 @@ def test_a_manager_sees_their_reports_enrolments_and_requests_to_approve(
 ):
     report = make_user(full_name="Rhys Patel", line_manager=manager)
     course = make_course(title="Leading change", requires_approval=True)
-    make_enrolment(make_cohort(course), report, status=S.PENDING_APPROVAL)
+    make_enrolment(make_cohort(course), report, status=EnrolmentStatus.PENDING_APPROVAL)
     make_enrolment(make_cohort(make_course(title="Risk basics")), report)
     make_enrolment(make_cohort(make_course(title="Not my team")))
 
@@ -420,7 +406,10 @@ def test_a_managers_oldest_request_still_shows_among_many_team_enrolments(
     report = make_user(line_manager=manager)
     course = make_course(requires_approval=True)
     make_enrolment(
-        make_cohort(course), report, status=S.PENDING_APPROVAL, requested_at=utcnow() - DAY
+        make_cohort(course),
+        report,
+        status=EnrolmentStatus.PENDING_APPROVAL,
+        requested_at=utcnow() - DAY,
     )
     busy = make_cohort(make_course(), capacity=30)
     for _ in range(25):
@@ -432,13 +421,6 @@ def test_a_managers_oldest_request_still_shows_among_many_team_enrolments(
 
 
 # --- manager approval end to end ---------------------------------------------------------
-
-
-@pytest.fixture
-def smtp(app, smtp_server):
-    sink, port = smtp_server
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    return sink.messages
 
 
 def attachments(message) -> list:
@@ -483,7 +465,7 @@ def test_manager_approval_end_to_end_with_mail(
     assert calendar_file.get_content_type() == "text/calendar"
     assert calendar_file.get_filename() == f"{cohort.code}.ics"
     assert len(events(calendar_file.get_payload(decode=True))) == 1
-    assert request.status == S.CONFIRMED
+    assert request.status == EnrolmentStatus.CONFIRMED
     assert "Confirmed" in text_of(client.get("/"))
 
 
@@ -492,7 +474,9 @@ def test_rejecting_without_a_reason_is_refused(
 ):
     report = make_user(full_name="Rhys Patel", line_manager=manager)
     request = make_enrolment(
-        make_cohort(make_course(requires_approval=True)), report, status=S.PENDING_APPROVAL
+        make_cohort(make_course(requires_approval=True)),
+        report,
+        status=EnrolmentStatus.PENDING_APPROVAL,
     )
 
     response = other_client(app, manager).post(
@@ -502,7 +486,7 @@ def test_rejecting_without_a_reason_is_refused(
 
     assert response.status_code == 422
     assert "There is a problem Give a reason for rejecting the request" in text_of(response)
-    assert request.status == S.PENDING_APPROVAL
+    assert request.status == EnrolmentStatus.PENDING_APPROVAL
     assert db.session.scalar(select(OutboxMessage)) is None
 
 
@@ -513,7 +497,7 @@ def test_rejecting_with_a_reason_tells_the_learner(
     request = make_enrolment(
         make_cohort(make_course(title="Leading change", requires_approval=True)),
         report,
-        status=S.PENDING_APPROVAL,
+        status=EnrolmentStatus.PENDING_APPROVAL,
     )
 
     response = other_client(app, manager).post(
@@ -522,7 +506,10 @@ def test_rejecting_with_a_reason_tells_the_learner(
     )
 
     assert response.status_code == 302
-    assert (request.status, request.decision_reason) == (S.REJECTED, "Not this quarter")
+    assert (request.status, request.decision_reason) == (
+        EnrolmentStatus.REJECTED,
+        "Not this quarter",
+    )
     message = db.session.scalar(select(OutboxMessage))
     assert (message.recipient, message.subject) == (
         report.email,
@@ -535,13 +522,15 @@ def test_only_the_line_manager_can_decide_a_request(
 ):
     report = make_user(line_manager=manager)
     request = make_enrolment(
-        make_cohort(make_course(requires_approval=True)), report, status=S.PENDING_APPROVAL
+        make_cohort(make_course(requires_approval=True)),
+        report,
+        status=EnrolmentStatus.PENDING_APPROVAL,
     )
 
     response = client.post(f"/approvals/{request.id}", data={f"r{request.id}-decision": "approve"})
 
     assert response.status_code == 404
-    assert request.status == S.PENDING_APPROVAL
+    assert request.status == EnrolmentStatus.PENDING_APPROVAL
 
 
 def test_deciding_a_request_the_learner_has_withdrawn_says_why(
@@ -549,7 +538,7 @@ def test_deciding_a_request_the_learner_has_withdrawn_says_why(
 ):
     report = make_user(line_manager=manager)
     request = make_enrolment(
-        make_cohort(make_course(requires_approval=True)), report, status=S.CANCELLED
+        make_cohort(make_course(requires_approval=True)), report, status=EnrolmentStatus.CANCELLED
     )
 
     response = other_client(app, manager).post(
@@ -560,7 +549,7 @@ def test_deciding_a_request_the_learner_has_withdrawn_says_why(
 
     assert response.request.path == "/approvals/"
     assert "This request has already been decided or withdrawn" in text_of(response)
-    assert request.status == S.CANCELLED
+    assert request.status == EnrolmentStatus.CANCELLED
 
 
 # --- the same number of queries whatever the numbers -------------------------------------
@@ -588,7 +577,12 @@ def bulk_sessions(cohort: Cohort, count: int, start) -> None:
     )
 
 
-STATUS_CYCLE = [S.CONFIRMED, S.WAITLISTED, S.PENDING_APPROVAL, S.CANCELLED]
+STATUS_CYCLE = [
+    EnrolmentStatus.CONFIRMED,
+    EnrolmentStatus.WAITLISTED,
+    EnrolmentStatus.PENDING_APPROVAL,
+    EnrolmentStatus.CANCELLED,
+]
 
 
 def cohort_with(n: int, course, viewer: User, make_cohort) -> Cohort:
@@ -600,12 +594,16 @@ def cohort_with(n: int, course, viewer: User, make_cohort) -> Cohort:
         Enrolment(
             cohort=cohort,
             learner=person,
-            status=S.CONFIRMED if index < 3 else S.WAITLISTED,
+            status=EnrolmentStatus.CONFIRMED if index < 3 else EnrolmentStatus.WAITLISTED,
             requested_at=now - (n - index) * HOUR,
         )
         for index, person in enumerate(bulk_users(n, f"c{cohort.id}"))
     )
-    db.session.add(Enrolment(cohort=cohort, learner=viewer, status=S.WAITLISTED, requested_at=now))
+    db.session.add(
+        Enrolment(
+            cohort=cohort, learner=viewer, status=EnrolmentStatus.WAITLISTED, requested_at=now
+        )
+    )
     db.session.commit()
     return cohort
 

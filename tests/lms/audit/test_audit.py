@@ -12,12 +12,6 @@ from lms.audit.audit import AppendOnlyViolation, AuditEvent
 from lms.core.extensions import db
 
 
-@pytest.fixture
-def as_admin(admin, login):
-    login(admin)
-    return admin
-
-
 def all_events() -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 

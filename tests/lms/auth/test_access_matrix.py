@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Flask
-from werkzeug.routing import IntegerConverter, Rule
 
 from lms.auth.access import LOGGED_IN, PUBLIC, access_rule, public, undeclared_endpoints
-from tests.conftest import PASSWORD, log_in
+from tests.helpers import PASSWORD, log_in
+from tests.helpers import app_routes as _rules
+from tests.helpers import sample_url as _sample_url
 
 # Endpoints that anyone may use, on purpose. Anything else must be protected.
 PUBLIC_BY_INTENT = {
@@ -27,19 +27,6 @@ PUBLIC_BY_INTENT = {
     "auth.reset_password",
     "cohorts.feed",  # a personal calendar feed: the secret in its address is the credential
 }
-
-
-def _sample_url(rule: Rule) -> str:
-    """The rule's URL with every argument filled by a harmless sample value."""
-    values = {}
-    for argument in rule.arguments:
-        converter = rule._converters[argument]
-        values[argument] = 1 if isinstance(converter, IntegerConverter) else "sample"
-    return rule.build(values, append_unknown=False)[1]
-
-
-def _rules(app: Flask):
-    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 
 
 def test_every_endpoint_declares_its_access(app):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lms.audit.audit import AuditEvent
 from lms.core.extensions import db
-from tests.conftest import PASSWORD, log_in
+from tests.helpers import PASSWORD, log_in
 
 
 def audit_actions():

@@ -12,7 +12,7 @@ from lms.auth.models import PasswordToken
 from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.extensions import db
-from tests.conftest import PASSWORD, links_in, log_in
+from tests.helpers import PASSWORD, links_in, log_in
 
 NEW_PASSWORD = "a brand new passphrase"
 

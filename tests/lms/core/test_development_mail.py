@@ -23,7 +23,7 @@ from flask_migrate import upgrade
 from lms.app import create_app
 from lms.auth.models import User
 from lms.core.extensions import db
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("LMS_TEST_DATABASE_URL", "sqlite").startswith("postgres"),

@@ -12,15 +12,7 @@ from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import Attachment, OutboxMessage
-from tests.conftest import free_port
-
-
-@pytest.fixture
-def smtp(app, smtp_server):
-    """The app sends through the test SMTP server; yields what the server receives."""
-    sink, port = smtp_server
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    return sink.messages
+from tests.helpers import free_port
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.web.forms import CLASH, service_call
-from tests.test_layers import ROOT, is_views, modules_under
+from tests.helpers import ROOT, is_views, modules_under
 
 
 def commits_in_views(root: Path) -> list[str]:

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.audit.audit import AuditEvent
 from lms.auth import accounts
 from lms.auth.models import PasswordToken, Role
 from lms.core.db import utcnow
@@ -17,6 +16,7 @@ from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
 from lms.people import directory
 from lms.people.directory import DirectoryError, PersonDetails
+from tests.helpers import events
 
 
 @pytest.fixture
@@ -30,14 +30,6 @@ def details(**fields) -> PersonDetails:
     fields.setdefault("email", "new.starter@example.nhs.uk")
     fields.setdefault("full_name", "Nia Roberts")
     return PersonDetails(**fields)
-
-
-def events(action: str) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-        )
-    )
 
 
 def found(query) -> list[str]:
@@ -306,19 +298,6 @@ def test_search_returns_people_by_name(make_user):
 
 
 # --- inviting ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def make_newcomer(make_user):
-    """`make_newcomer(...)`: a person as the import leaves them: active, with no password."""
-
-    def make(*args, **fields):
-        person = make_user(*args, **fields)
-        person.password_hash = None
-        db.session.commit()
-        return person
-
-    return make
 
 
 def invited() -> list[str]:

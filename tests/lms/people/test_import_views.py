@@ -16,7 +16,7 @@ from lms.auth.models import User
 from lms.core import outbox
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
-from tests.conftest import PASSWORD, links_in, log_in
+from tests.helpers import PASSWORD, field_error, links_in, log_in, recipients
 
 SAMPLE_PATH = Path(__file__).parents[2] / "data" / "staff-sample.csv"
 SAMPLE = SAMPLE_PATH.read_bytes()
@@ -29,22 +29,9 @@ FIRST_IMPORT = {
 }
 
 
-@pytest.fixture
-def as_admin(admin, login):
-    login(admin)
-    return admin
-
-
 def upload(client, data: bytes | None, filename: str = "staff.csv", **fields):
     form = {} if data is None else {"file": (io.BytesIO(data), filename)}
     return client.post("/admin/import/", data=form | fields, content_type="multipart/form-data")
-
-
-def field_error(page: str, field: str) -> str | None:
-    """The error message shown beside a field, or None."""
-    hidden = '<span class="nhsuk-u-visually-hidden">Error: </span>'
-    match = re.search(rf'id="{field}-error">\s*{hidden}(.*?)\s*</span>', page, re.DOTALL)
-    return html.unescape(match.group(1)) if match else None
 
 
 def summary(page: str) -> dict[str, str]:
@@ -69,10 +56,6 @@ def problem_rows(page: str) -> list[tuple[str, str]]:
 
 def count_users() -> int:
     return db.session.scalar(select(func.count()).select_from(User))
-
-
-def recipients() -> list[str]:
-    return sorted(db.session.scalars(select(OutboxMessage.recipient)))
 
 
 def created_by_the_sample() -> list[str]:
@@ -231,11 +214,6 @@ def test_people_imported_then_invited_from_the_list_can_set_a_password_and_log_i
 
 
 # --- the command ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
 
 
 def test_the_command_imports_a_file_and_prints_the_counts_and_problems(runner):

@@ -7,14 +7,15 @@ import random
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from lms.audit.audit import AuditEvent
 from lms.auth.models import User
 from lms.core.extensions import db
-from lms.people.importing import ImportFileError, ImportReport, Outcome, import_staff
+from lms.people.importing import ImportFileError, ImportReport, RowOutcome, import_staff
 from lms.people.models import Department, ServiceGroup
+from tests.helpers import count
 
 SAMPLE = (Path(__file__).parents[2] / "data" / "staff-sample.csv").read_bytes()
 HEADER = (
@@ -25,10 +26,6 @@ HEADER = (
 
 def csv_file(*rows: str, header: str = HEADER) -> bytes:
     return ("\r\n".join([header, *rows]) + "\r\n").encode()
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def person(staff_number: str) -> User:
@@ -50,7 +47,7 @@ def managers() -> dict[str, str | None]:
     return {staff_number or email: boss for staff_number, email, boss in rows}
 
 
-def problems(report: ImportReport, outcome: Outcome) -> dict[int, str]:
+def problems(report: ImportReport, outcome: RowOutcome) -> dict[int, str]:
     return {
         problem.line: problem.reason for problem in report.problems if problem.outcome is outcome
     }
@@ -82,7 +79,7 @@ def test_the_sample_gives_the_documented_counts(app):
 
 
 def test_the_sample_rejects_the_documented_lines_with_plain_reasons(app):
-    rejected = problems(run(SAMPLE), Outcome.REJECTED)
+    rejected = problems(run(SAMPLE), RowOutcome.REJECTED)
     assert rejected == {
         9: "Email address ben.carter@nhs is not in the correct format",
         10: "Email address is missing",
@@ -96,7 +93,7 @@ def test_the_sample_rejects_the_documented_lines_with_plain_reasons(app):
 
 
 def test_the_sample_warns_about_the_documented_lines_and_saves_them_without_a_manager(app):
-    warned = problems(run(SAMPLE), Outcome.WARNING)
+    warned = problems(run(SAMPLE), RowOutcome.WARNING)
     assert set(warned) == {15, 16, 17, 21}
     assert "99999" in warned[15] and "not in the file or the system" in warned[15]
     assert "loop" in warned[16] and "loop" in warned[17]
@@ -173,7 +170,7 @@ def test_each_import_writes_one_audit_event_with_the_counts(app, admin):
 )
 def test_a_row_without_a_proper_email_is_rejected(app, email, reason):
     report = run(csv_file(f"1,Ben,Carter,{email},Analyst,Data Science,Improvement,"))
-    assert problems(report, Outcome.REJECTED) == {2: reason}
+    assert problems(report, RowOutcome.REJECTED) == {2: reason}
     assert report.created == 0 and count(User) == 0
 
 
@@ -185,7 +182,7 @@ def test_a_staff_number_used_on_an_earlier_line_is_rejected(app):
             "1,Thomas,Hughes,thomas@example.nhs.uk,,,,",
         )
     )
-    assert problems(report, Outcome.REJECTED) == {4: "Staff number 1 is already used on line 2"}
+    assert problems(report, RowOutcome.REJECTED) == {4: "Staff number 1 is already used on line 2"}
     assert person("1").full_name == "Tom Hughes" and count(User) == 2
 
 
@@ -195,7 +192,7 @@ def test_an_email_used_on_an_earlier_line_in_any_case_is_rejected(app):
             "1,Amara,Okafor,amara@example.nhs.uk,,,,", "2,Ella,Wright,AMARA@Example.NHS.uk,,,,"
         )
     )
-    assert problems(report, Outcome.REJECTED) == {
+    assert problems(report, RowOutcome.REJECTED) == {
         3: "Email address AMARA@example.nhs.uk is already used on line 2"
     }
     assert count(User) == 1
@@ -205,7 +202,7 @@ def test_a_rejected_row_does_not_claim_its_staff_number_or_email(app):
     report = run(
         csv_file("1,Ben,Carter,ben.carter@nhs,,,,", "1,Ben,Carter,ben.carter@example.nhs.uk,,,,")
     )
-    assert set(problems(report, Outcome.REJECTED)) == {2}
+    assert set(problems(report, RowOutcome.REJECTED)) == {2}
     assert person("1").email == "ben.carter@example.nhs.uk"
 
 
@@ -213,19 +210,19 @@ def test_a_malformed_staff_number_is_rejected(app):
     report = run(
         csv_file("20 001,Ben,Carter,ben@example.nhs.uk,,,,", f"{'9' * 21},Ava,T,ava@x.org,,,,")
     )
-    assert set(problems(report, Outcome.REJECTED)) == {2, 3}
+    assert set(problems(report, RowOutcome.REJECTED)) == {2, 3}
     assert count(User) == 0
 
 
 def test_a_row_without_any_name_is_rejected(app):
     report = run(csv_file("1,,,nobody@example.nhs.uk,,,,", "2,,Turner,ava@example.nhs.uk,,,,"))
-    assert problems(report, Outcome.REJECTED) == {2: "First name and last name are both missing"}
+    assert problems(report, RowOutcome.REJECTED) == {2: "First name and last name are both missing"}
     assert person("2").full_name == "Turner"
 
 
 def test_a_value_too_long_for_the_directory_is_rejected(app):
     report = run(csv_file(f"1,Ben,Carter,ben@example.nhs.uk,{'x' * 201},,,"))
-    assert problems(report, Outcome.REJECTED) == {2: "Job title is longer than 200 characters"}
+    assert problems(report, RowOutcome.REJECTED) == {2: "Job title is longer than 200 characters"}
 
 
 def test_a_row_taking_another_persons_email_is_rejected(app, make_user):
@@ -238,7 +235,7 @@ def test_a_row_taking_another_persons_email_is_rejected(app, make_user):
             ",Tom,Outside,tom@example.nhs.uk,,,,",  # nor an external person
         )
     )
-    rejected = problems(report, Outcome.REJECTED)
+    rejected = problems(report, RowOutcome.REJECTED)
     assert (
         rejected[2] == "Email address tom@example.nhs.uk belongs to another person (staff number 1)"
     )
@@ -252,7 +249,7 @@ def test_a_row_taking_another_persons_email_is_rejected(app, make_user):
 
 def test_an_unknown_manager_is_warned_about_and_the_person_saved_without_one(app):
     report = run(csv_file("1,Noah,Bennett,noah@example.nhs.uk,Porter,Estates,Corporate,99999"))
-    assert problems(report, Outcome.WARNING) == {
+    assert problems(report, RowOutcome.WARNING) == {
         2: "Line manager 99999 is not in the file or the system; saved without one"
     }
     assert report.created == 1 and person("1").line_manager is None
@@ -266,7 +263,7 @@ def test_a_manager_known_only_to_the_database_is_used(app, make_user):
 
 def test_being_your_own_manager_is_warned_about(app):
     report = run(csv_file("1,Harry,Wood,harry@example.nhs.uk,,,,1"))
-    assert problems(report, Outcome.WARNING) == {
+    assert problems(report, RowOutcome.WARNING) == {
         2: "Line manager is the person themself; saved without one"
     }
     assert person("1").line_manager is None
@@ -282,7 +279,7 @@ def test_a_loop_of_managers_in_the_file_is_warned_about_on_every_line_of_it(app)
             "5,Mia,Clarke,mia@example.nhs.uk,,,,2",  # below the loop, not on it
         )
     )
-    warned = problems(report, Outcome.WARNING)
+    warned = problems(report, RowOutcome.WARNING)
     assert set(warned) == {3, 4, 5}
     assert warned[3] == (
         "Line manager 3 would make a loop in the management chain; saved without one"
@@ -295,7 +292,7 @@ def test_a_loop_through_someone_already_in_the_database_is_warned_about(app, mak
     boss = make_user("boss@example.nhs.uk", staff_number="100")
     make_user("deputy@example.nhs.uk", staff_number="200", line_manager=boss)
     report = run(csv_file("100,Boss,Person,boss@example.nhs.uk,,,,200"))
-    assert set(problems(report, Outcome.WARNING)) == {2}
+    assert set(problems(report, RowOutcome.WARNING)) == {2}
     assert managers() == {"100": None, "200": "100"}
 
 
@@ -431,7 +428,7 @@ def test_blank_lines_and_empty_rows_are_skipped_without_being_counted(app):
     )
     report = run(data)
     assert report.counts()["created"] == 2
-    assert problems(report, Outcome.WARNING) == {
+    assert problems(report, RowOutcome.WARNING) == {
         6: "Line manager 9 is not in the file or the system; saved without one"
     }  # line numbers still count the skipped lines
 
@@ -446,7 +443,7 @@ def test_quoted_cells_and_line_breaks_inside_them_keep_line_numbers_right(app):
     )
     assert person("1").job_title == "Lead Nurse, Quality"
     assert person("1").department.name == 'Ward "A"'
-    assert set(problems(report, Outcome.REJECTED)) == {5}
+    assert set(problems(report, RowOutcome.REJECTED)) == {5}
 
 
 def test_windows_1252_files_import_correctly(app):

@@ -8,7 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.audit.audit import AuditEvent
 from lms.auth.models import PasswordToken, Role, User
@@ -16,26 +16,9 @@ from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
 from lms.people.models import Department
-from tests.conftest import PASSWORD, log_in
+from tests.helpers import PASSWORD, count, field_error, log_in, recipients
 
 ROW_LINK = re.compile(r'<td class="nhsuk-table__cell"><a href="/admin/users/\d+">([^<]+)</a>')
-
-
-@pytest.fixture
-def as_admin(admin, login):
-    login(admin)
-    return admin
-
-
-def field_error(page: str, field: str) -> str | None:
-    """The error message shown beside a field, or None."""
-    hidden = '<span class="nhsuk-u-visually-hidden">Error: </span>'
-    match = re.search(rf'id="{field}-error">\s*{hidden}(.*?)\s*</span>', page, re.DOTALL)
-    return html.unescape(match.group(1)) if match else None
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def summary_value(page: str, key: str) -> str | None:
@@ -234,23 +217,6 @@ def test_reactivating_lets_the_person_log_in_again(app, client, as_admin, make_u
 
 
 # --- inviting ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def make_newcomer(make_user):
-    """`make_newcomer(...)`: a person as the import leaves them: active, with no password."""
-
-    def make(*args, **fields):
-        person = make_user(*args, **fields)
-        person.password_hash = None
-        db.session.commit()
-        return person
-
-    return make
-
-
-def recipients() -> list[str]:
-    return sorted(db.session.scalars(select(OutboxMessage.recipient)))
 
 
 def banner(page: str) -> str:

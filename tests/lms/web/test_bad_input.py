@@ -17,7 +17,7 @@ from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.people import importing
 from lms.web.forms import safe_next
-from tests.conftest import PASSWORD, log_in
+from tests.helpers import PASSWORD, field_error, log_in
 
 
 def test_a_nul_character_is_refused_with_400_before_anything_else(client, admin):
@@ -98,13 +98,6 @@ def test_a_closed_cohort_takes_no_check_in_and_no_session_cancellation(
 
 
 # --- plain messages for tampered or odd input ----------------------------------------------
-
-
-def field_error(page: str, field: str) -> str | None:
-    """The error message shown beside a field, or None."""
-    hidden = '<span class="nhsuk-u-visually-hidden">Error: </span>'
-    match = re.search(rf'id="{field}-error">\s*{hidden}(.*?)\s*</span>', page, re.DOTALL)
-    return html.unescape(match.group(1)) if match else None
 
 
 def test_a_tampered_role_is_refused_plainly_without_echoing_it(client, admin):

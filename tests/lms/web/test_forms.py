@@ -25,7 +25,7 @@ from wtforms.validators import Length
 import courses
 import lms
 from lms.web.forms import PLAIN_MESSAGES, Form, SingleLine, one_line, plain_text
-from tests.conftest import PASSWORD, log_in
+from tests.helpers import PASSWORD, log_in
 
 
 class Sample(Form):

@@ -7,15 +7,14 @@ import re
 import pytest
 
 from lms.auth.models import Role
-from tests.conftest import PASSWORD, log_in
-from tests.lms.auth.test_access_matrix import _rules, _sample_url
+from tests.helpers import PASSWORD, app_routes, log_in, sample_url
 
 
 def html_pages(app, client):
-    for rule in _rules(app):
+    for rule in app_routes(app):
         if "GET" not in rule.methods or rule.endpoint.startswith(("assets.", "health.")):
             continue
-        response = client.get(_sample_url(rule))
+        response = client.get(sample_url(rule))
         if response.mimetype == "text/html" and response.status_code != 302:
             yield rule.endpoint, response.get_data(as_text=True)
 

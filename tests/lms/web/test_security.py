@@ -10,8 +10,7 @@ from lms.audit.audit import AuditEvent
 from lms.auth.access import public
 from lms.core.config import ConfigError, from_environment
 from lms.core.extensions import db
-from tests.conftest import PASSWORD, log_in
-from tests.lms.auth.test_access_matrix import _rules, _sample_url
+from tests.helpers import PASSWORD, app_routes, log_in, sample_url
 
 REQUIRED_CSP = ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"]
 
@@ -28,12 +27,12 @@ def assert_security_headers(response, where):
 
 def test_every_route_sends_the_security_headers(app, client, admin):
     """Anonymous and logged-in sweeps over every GET route, whatever its status."""
-    get_rules = [rule for rule in _rules(app) if "GET" in rule.methods]
+    get_rules = [rule for rule in app_routes(app) if "GET" in rule.methods]
     for rule in get_rules:
-        assert_security_headers(client.get(_sample_url(rule)), rule.endpoint)
+        assert_security_headers(client.get(sample_url(rule)), rule.endpoint)
     log_in(client, admin.email, PASSWORD)
     for rule in get_rules:
-        assert_security_headers(client.get(_sample_url(rule)), rule.endpoint)
+        assert_security_headers(client.get(sample_url(rule)), rule.endpoint)
     assert_security_headers(client.get("/no-such-page"), "404")
 
 
@@ -174,9 +173,9 @@ def test_get_requests_change_nothing(app, client, admin):
     """No route changes state on GET: the audit log is as long after a sweep as before."""
     log_in(client, admin.email, PASSWORD)
     before = db.session.query(AuditEvent).count()
-    for rule in _rules(app):
+    for rule in app_routes(app):
         if "GET" in rule.methods:
-            client.get(_sample_url(rule))
+            client.get(sample_url(rule))
     assert db.session.query(AuditEvent).count() == before
 
 
