@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 
 from courses.attendance import mark_register
-from courses.catalogue.catalogue import CourseDetails, add_category, create_course, publish
+from courses.catalogue import CourseDetails, add_category, create_course, publish
 from courses.cohorts.cohorts import (
     CohortDetails,
     SessionDetails,
@@ -27,7 +27,7 @@ from courses.cohorts.cohorts import (
     create_cohort,
     london_to_utc,
 )
-from courses.enrolment.enrolment import decide, enrol
+from courses.enrolment import decide, enrol
 from courses.models import (
     AttendanceStatus,
     Cohort,

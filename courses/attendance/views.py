@@ -25,8 +25,8 @@ from sqlalchemy.orm import selectinload
 
 from courses import attendance
 from courses.attendance.forms import register_form
-from courses.cohorts import cohorts
 from courses.cohorts.access import cohort_manager, managed_session
+from courses.cohorts.cohorts import managed_cohorts
 from courses.cohorts.sessions import held_sessions
 from courses.models import Cohort, Session
 from lms.auth.access import role_required
@@ -61,7 +61,7 @@ def _stay_on_this_cohort(endpoint: str, values: dict) -> None:
 def index():
     """The cohorts this person teaches (admins: all), each with its sessions."""
     page = paginate(
-        cohorts.managed_cohorts(current_user).options(selectinload(Cohort.sessions)),
+        managed_cohorts(current_user).options(selectinload(Cohort.sessions)),
         per_page=current_app.config["ADMIN_PAGE_SIZE"],
     )
     ids = [session.id for cohort in page.items for session in cohort.sessions]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from courses.cohorts.sessions import session_dates
-from courses.enrolment import enrolment
+from courses.enrolment.enrolment import seats_left
 from courses.models import (
     Cohort,
     CohortStatus,
@@ -547,7 +547,7 @@ def upcoming_cohorts(course: Course, *, now: datetime | None = None) -> list[Upc
         .order_by(dates.c.starts_at.asc().nulls_last(), Cohort.code)
     )
     rows = db.session.execute(query).all()
-    seats = enrolment.seats_left(cohort.id for cohort, *_ in rows)
+    seats = seats_left(cohort.id for cohort, *_ in rows)
     return [
         UpcomingCohort(cohort, starts_at, ends_at, seats[cohort.id], bool(enrolling))
         for cohort, starts_at, ends_at, enrolling in rows

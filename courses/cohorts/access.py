@@ -37,7 +37,7 @@ MANAGER = "admin, or trainer of this cohort"
 
 def _cohort_options():
     return (
-        selectinload(Cohort.course),
+        joinedload(Cohort.course),
         selectinload(Cohort.sessions),
         selectinload(Cohort.trainers),
     )

@@ -15,12 +15,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from courses.cohorts import cohorts
 from courses.cohorts.access import cohort_manager, managed_cohort
+from courses.cohorts.cohorts import (
+    ALLOWED_STATUS_CHANGES,
+    CohortDetails,
+    SessionDetails,
+    add_session,
+    cancel_session,
+    change_status,
+    create_cohort,
+    london_to_utc,
+    managed_cohorts,
+    may_change_session,
+    may_manage,
+    sessions_may_change,
+    trainers_available,
+    update_cohort,
+    update_session,
+)
 from courses.cohorts.forms import BulkEnrolForm, CohortForm, SessionForm, StatusForm
 from courses.cohorts.sessions import first_session, first_sessions
-from courses.enrolment import enrolment
-from courses.enrolment.enrolment import BulkReport
+from courses.enrolment import (
+    ACTIVE,
+    BulkReport,
+    can_cancel,
+    cancel,
+    enrol_many,
+    roster,
+    seats_left,
+    status_counts,
+    waitlist_positions,
+)
 from courses.models import (
     Cohort,
     CohortStatus,
@@ -72,7 +97,7 @@ def _local_parts(moment: datetime | None) -> tuple[date | None, time | None]:
 
 
 def _instant(day: date | None, clock: time | None, field: str) -> datetime | None:
-    return None if day is None else cohorts.london_to_utc(day, clock, field_name=field)
+    return None if day is None else london_to_utc(day, clock, field_name=field)
 
 
 def _cohort_form(cohort: Cohort | None, *, submitted: bool) -> CohortForm:
@@ -97,8 +122,7 @@ def _cohort_form(cohort: Cohort | None, *, submitted: bool) -> CohortForm:
     else:
         form = CohortForm(formdata=None, data=data, creating=cohort is None)
     form.trainer_ids.choices = [
-        SelectChoice(user.id, user.full_name)
-        for user in db.session.scalars(cohorts.trainers_available())
+        SelectChoice(user.id, user.full_name) for user in db.session.scalars(trainers_available())
     ]
     if cohort is None:
         form.course_id.choices = [SelectChoice("", "Choose a course")] + [
@@ -116,8 +140,8 @@ def _draft(status: CourseStatus) -> str:
     return " (draft)" if status == CourseStatus.DRAFT else ""
 
 
-def _details(form: CohortForm) -> cohorts.CohortDetails:
-    return cohorts.CohortDetails(
+def _details(form: CohortForm) -> CohortDetails:
+    return CohortDetails(
         code=form.code.data,
         capacity=form.capacity.data,
         enrolment_opens_at=_instant(form.opens_date.data, form.opens_time.data, "opens_time"),
@@ -143,18 +167,18 @@ def _session_form(session: Session | None) -> SessionForm:
     )
 
 
-def _session_details(form: SessionForm) -> cohorts.SessionDetails:
+def _session_details(form: SessionForm) -> SessionDetails:
     day = form.date.data
-    return cohorts.SessionDetails(
+    return SessionDetails(
         title=form.title.data,
-        starts_at=cohorts.london_to_utc(day, form.start_time.data, field_name="start_time"),
-        ends_at=cohorts.london_to_utc(day, form.end_time.data, field_name="end_time"),
+        starts_at=london_to_utc(day, form.start_time.data, field_name="start_time"),
+        ends_at=london_to_utc(day, form.end_time.data, field_name="end_time"),
         location=form.location.data,
     )
 
 
 def _status_form(cohort: Cohort, *, submitted: bool = False) -> StatusForm:
-    allowed = cohorts.ALLOWED_STATUS_CHANGES[cohort.status]
+    allowed = ALLOWED_STATUS_CHANGES[cohort.status]
     return StatusForm(allowed=allowed) if submitted else StatusForm(formdata=None, allowed=allowed)
 
 
@@ -168,9 +192,9 @@ def _page(
     report: BulkReport | None = None,
 ):
     """The cohort's page; a form passed in is shown as posted, with its errors."""
-    page = paginate(enrolment.roster(cohort.id), per_page=current_app.config["ADMIN_PAGE_SIZE"])
+    page = paginate(roster(cohort.id), per_page=current_app.config["ADMIN_PAGE_SIZE"])
     waitlisted = [row.id for row in page.items if row.status == EnrolmentStatus.WAITLISTED]
-    counts = enrolment.status_counts(cohort.id)
+    counts = status_counts(cohort.id)
     return render_template(
         "cohorts/admin/cohort.html",
         cohort=cohort,
@@ -179,14 +203,14 @@ def _page(
         bulk_form=bulk_form if bulk_form is not None else BulkEnrolForm(formdata=None),
         report=report,
         enrolments=page,
-        positions=enrolment.waitlist_positions(waitlisted),
+        positions=waitlist_positions(waitlisted),
         counts=counts,
         first_session=first_session(cohort),
-        may_add_session=cohorts.sessions_may_change(cohort),
-        changeable={s.id for s in cohort.sessions if cohorts.may_change_session(s)},
-        may_cancel_cohort=CohortStatus.CANCELLED in cohorts.ALLOWED_STATUS_CHANGES[cohort.status],
-        cancelling_ends=sum(counts.get(status, 0) for status in enrolment.ACTIVE),
-        cancellable={row.id for row in page.items if enrolment.can_cancel(row)},
+        may_add_session=sessions_may_change(cohort),
+        changeable={s.id for s in cohort.sessions if may_change_session(s)},
+        may_cancel_cohort=CohortStatus.CANCELLED in ALLOWED_STATUS_CHANGES[cohort.status],
+        cancelling_ends=sum(counts.get(status, 0) for status in ACTIVE),
+        cancellable={row.id for row in page.items if can_cancel(row)},
     ), status
 
 
@@ -196,11 +220,9 @@ def _page(
 @bp.get("/")
 @role_required(Role.ADMIN, Role.TRAINER)
 def index():
-    page = paginate(
-        cohorts.managed_cohorts(current_user), per_page=current_app.config["ADMIN_PAGE_SIZE"]
-    )
+    page = paginate(managed_cohorts(current_user), per_page=current_app.config["ADMIN_PAGE_SIZE"])
     ids = [cohort.id for cohort in page.items]
-    left = enrolment.seats_left(ids)
+    left = seats_left(ids)
     return render_template(
         "cohorts/admin/index.html",
         page=page,
@@ -218,7 +240,7 @@ def create():
     if form.validate_on_submit():
         course = db.session.get(Course, int(form.course_id.data))
         with service_call(form) as call:
-            cohort = cohorts.create_cohort(course, _details(form), by=current_user)
+            cohort = create_cohort(course, _details(form), by=current_user)
         if call.ok:
             flash(f"Cohort {cohort.code} has been added. Now add its sessions.", "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort.id))
@@ -233,24 +255,24 @@ def show(cohort_id: int, cohort: Cohort):
     form = _cohort_form(cohort, submitted=request.method == "POST")
     if form.validate_on_submit():
         with service_call(form) as call:
-            cohorts.update_cohort(cohort, _details(form), by=current_user)
+            update_cohort(cohort, _details(form), by=current_user)
         if call.ok:
             flash("The changes have been saved.", "success")
-            if not cohorts.may_manage(current_user, cohort):  # a trainer may hand it on
+            if not may_manage(current_user, cohort):  # a trainer may hand it on
                 return redirect(url_for("cohort_admin.index"))
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
         cohort = managed_cohort(cohort_id)
     return _page(cohort, form=form, status=INVALID if form.is_submitted() else 200)
 
 
-@bp.post("/<int:cohort_id>/status")
+@bp.post("/<int:cohort_id>/status", endpoint="change_status")
 @cohort_manager(load="cohort_id")
-def change_status(cohort_id: int, cohort: Cohort):
+def handle_change_status(cohort_id: int, cohort: Cohort):
     form = _status_form(cohort, submitted=True)
     if form.validate_on_submit():
         new_status = CohortStatus(form.status.data)
         with service_call(form, "status") as call:
-            cohorts.change_status(cohort, new_status, by=current_user)
+            change_status(cohort, new_status, by=current_user)
         if call.ok:
             flash(_status_message(new_status), "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
@@ -267,9 +289,9 @@ def _status_message(status: CohortStatus) -> str:
     return f"The cohort is now {status.value}."
 
 
-@bp.route("/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
+@bp.route("/<int:cohort_id>/sessions/new", methods=["GET", "POST"], endpoint="add_session")
 @cohort_manager(load="cohort_id")
-def add_session(cohort_id: int, cohort: Cohort):
+def handle_add_session(cohort_id: int, cohort: Cohort):
     return _save_session(cohort, None)
 
 
@@ -285,9 +307,9 @@ def _save_session(cohort: Cohort, session: Session | None):
         cohort_id, session_id = cohort.id, session.id if session else None
         with service_call(form) as call:
             if session is None:
-                cohorts.add_session(cohort, _session_details(form), by=current_user)
+                add_session(cohort, _session_details(form), by=current_user)
             else:
-                cohorts.update_session(session, _session_details(form), by=current_user)
+                update_session(session, _session_details(form), by=current_user)
         if call.ok:
             flash("The session has been saved.", "success")
             return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
@@ -299,11 +321,11 @@ def _save_session(cohort: Cohort, session: Session | None):
     ), status
 
 
-@bp.post("/<int:cohort_id>/sessions/<int:session_id>/cancel")
+@bp.post("/<int:cohort_id>/sessions/<int:session_id>/cancel", endpoint="cancel_session")
 @cohort_manager(load="cohort_id")
-def cancel_session(cohort_id: int, session_id: int, cohort: Cohort):
+def handle_cancel_session(cohort_id: int, session_id: int, cohort: Cohort):
     with service_call() as call:
-        cohorts.cancel_session(_session(cohort, session_id), by=current_user)
+        cancel_session(_session(cohort, session_id), by=current_user)
     if call.ok:
         flash("The session is cancelled. Calendars now show it as cancelled.", "success")
     return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
@@ -318,22 +340,22 @@ def cancel_enrolment(cohort_id: int, enrolment_id: int):
         abort(404)
     name = target.learner.full_name
     with service_call() as call:
-        enrolment.cancel(target, by=current_user)
+        cancel(target, by=current_user)
     if call.ok:
         flash(f"{name}'s enrolment is now {target.status.label.lower()}.", "success")
     return redirect(url_for("cohort_admin.show", cohort_id=cohort_id))
 
 
-@bp.post("/<int:cohort_id>/enrol")
+@bp.post("/<int:cohort_id>/enrol", endpoint="enrol_many")
 @role_required(Role.ADMIN)
-def enrol_many(cohort_id: int):
+def handle_enrol_many(cohort_id: int):
     """Enrols a pasted or uploaded list of emails and shows what happened to each line."""
     cohort = managed_cohort(cohort_id)
     form = BulkEnrolForm()
     if not form.validate_on_submit():
         return _page(cohort, bulk_form=form, status=INVALID)
     with service_call(form) as call:
-        report = enrolment.enrol_many(cohort, form.emails_text(), by=current_user)
+        report = enrol_many(cohort, form.emails_text(), by=current_user)
     if not call.ok:
         return _page(managed_cohort(cohort_id), bulk_form=form, status=INVALID)
     return _page(managed_cohort(cohort_id), report=report)

@@ -10,8 +10,13 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import selectinload
 
 from courses.cohorts.sessions import is_held, session_dates
-from courses.enrolment import enrolment as enrolments
-from courses.enrolment import notifications
+from courses.enrolment.enrolment import (
+    ACTIVE,
+    confirmed_count,
+    lock_cohort,
+    notifications,
+    promote_from_waitlist,
+)
 from courses.models import (
     Cohort,
     CohortStatus,
@@ -177,8 +182,8 @@ def update_cohort(cohort: Cohort, details: CohortDetails, *, by: User) -> None:
     number already confirmed. Locks the cohort.
     """
     trainers = _validate(details, cohort)
-    cohort = enrolments.lock_cohort(cohort.id)
-    confirmed = enrolments.confirmed_count(cohort.id)
+    cohort = lock_cohort(cohort.id)
+    confirmed = confirmed_count(cohort.id)
     if details.capacity < confirmed:
         raise CohortError(
             f"Capacity cannot be lower than the {confirmed} places already confirmed",
@@ -196,7 +201,7 @@ def update_cohort(cohort: Cohort, details: CohortDetails, *, by: User) -> None:
     after = _snapshot(cohort)
     audit.record_changes(by, "cohort.updated", cohort, before, after)
     if grew:
-        enrolments.promote_from_waitlist(cohort, by=by, locked=True)
+        promote_from_waitlist(cohort, by=by, locked=True)
 
 
 ALLOWED_STATUS_CHANGES = {
@@ -214,7 +219,7 @@ def change_status(cohort: Cohort, status: CohortStatus, *, by: User) -> None:
     Cancelling ends every pending, confirmed and waitlisted enrolment and tells each
     learner. Locks the cohort.
     """
-    cohort = enrolments.lock_cohort(cohort.id)
+    cohort = lock_cohort(cohort.id)
     if status not in ALLOWED_STATUS_CHANGES[cohort.status]:
         raise CohortError(f"A {cohort.status.value} cohort cannot become {status.value}")
     before = cohort.status
@@ -225,7 +230,7 @@ def change_status(cohort: Cohort, status: CohortStatus, *, by: User) -> None:
         affected = list(
             db.session.scalars(
                 select(Enrolment)
-                .where(Enrolment.cohort_id == cohort.id, Enrolment.status.in_(enrolments.ACTIVE))
+                .where(Enrolment.cohort_id == cohort.id, Enrolment.status.in_(ACTIVE))
                 .options(selectinload(Enrolment.learner))
             )
         )

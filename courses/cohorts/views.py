@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from courses.cohorts import calendars
 from courses.cohorts.cohorts import may_manage
-from courses.enrolment import enrolment
+from courses.enrolment import cancel, enrol, seats_left
 from courses.enrolment.places import your_place
 from courses.models import Cohort, CourseStatus, Enrolment, EnrolmentStatus
 from lms.auth.access import login_required, object_access, public
@@ -53,21 +53,21 @@ def _own_enrolment(cohort_id: int) -> Enrolment | None:
 @login_required
 def show(cohort_id: int):
     cohort = _load_cohort(cohort_id)
-    seats_left = enrolment.seats_left([cohort.id])[cohort.id]
+    places_left = seats_left([cohort.id])[cohort.id]
     return render_template(
         "cohorts/cohort.html",
         cohort=cohort,
-        seats_left=seats_left,
-        place=your_place(cohort, current_user, utcnow(), seats_left=seats_left),
+        seats_left=places_left,
+        place=your_place(cohort, current_user, utcnow(), seats_left=places_left),
     )
 
 
-@bp.post("/cohorts/<int:cohort_id>/enrol")
+@bp.post("/cohorts/<int:cohort_id>/enrol", endpoint="enrol")
 @login_required
-def enrol(cohort_id: int):
+def handle_enrol(cohort_id: int):
     cohort = _load_cohort(cohort_id)
     with service_call() as call:
-        placed = enrolment.enrol(cohort, current_user, by=current_user)
+        placed = enrol(cohort, current_user, by=current_user)
     if call.ok:
         flash(_placed_message(placed), "success")
     return redirect(url_for("cohorts.show", cohort_id=cohort_id))
@@ -81,14 +81,14 @@ def _placed_message(placed: Enrolment) -> str:
     }[placed.status]
 
 
-@bp.post("/enrolments/<int:enrolment_id>/cancel")
+@bp.post("/enrolments/<int:enrolment_id>/cancel", endpoint="cancel")
 @object_access("the learner themself, or an admin", argument="enrolment_id")
-def cancel(enrolment_id: int):
+def handle_cancel(enrolment_id: int):
     target = db.session.get(Enrolment, enrolment_id)
     if target is None or (target.learner_id != current_user.id and not current_user.is_admin):
         abort(404)
     with service_call() as call:
-        enrolment.cancel(target, by=current_user)
+        cancel(target, by=current_user)
     if call.ok:
         flash(f"Your enrolment is now {target.status.label.lower()}.", "success")
     return redirect(url_for("home.index"))

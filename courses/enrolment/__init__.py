@@ -1,0 +1,62 @@
+"""Enrolment: seats, waitlist, approval, cancellation, notifications and reminders.
+
+Callers import the services from here: `from courses.enrolment import enrol, cancel`.
+"""
+
+from courses.enrolment.enrolment import (
+    ACTIVE,
+    ENDED,
+    AlreadyEnrolled,
+    BulkReport,
+    CohortCancelled,
+    CourseUnavailable,
+    EnrolmentClosed,
+    EnrolmentRefused,
+    InvalidTransition,
+    NoLineManager,
+    NotAllowed,
+    PrerequisiteMissing,
+    awaiting_decision,
+    can_cancel,
+    cancel,
+    check_can_self_enrol,
+    decide,
+    enrol,
+    enrol_many,
+    lock_cohort,
+    promote_from_waitlist,
+    roster,
+    seats_left,
+    status_counts,
+    waitlist_positions,
+)
+from courses.enrolment.reminders import send_due_reminders
+
+__all__ = [
+    "ACTIVE",
+    "ENDED",
+    "AlreadyEnrolled",
+    "BulkReport",
+    "CohortCancelled",
+    "CourseUnavailable",
+    "EnrolmentClosed",
+    "EnrolmentRefused",
+    "InvalidTransition",
+    "NoLineManager",
+    "NotAllowed",
+    "PrerequisiteMissing",
+    "awaiting_decision",
+    "can_cancel",
+    "cancel",
+    "check_can_self_enrol",
+    "decide",
+    "enrol",
+    "enrol_many",
+    "lock_cohort",
+    "promote_from_waitlist",
+    "roster",
+    "seats_left",
+    "send_due_reminders",
+    "status_counts",
+    "waitlist_positions",
+]

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from courses.cohorts.sessions import first_sessions
-from courses.enrolment import enrolment
+from courses.enrolment.enrolment import awaiting_decision
+from courses.enrolment.enrolment import decide as decide_request
 from courses.enrolment.forms import DecisionForm
 from courses.models import Enrolment
 from lms.auth.access import login_required, object_access
 from lms.core.extensions import db
-from lms.web.forms import INVALID, service_call
+from lms.web.forms import INVALID, page_number, paginate, service_call
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals", template_folder="templates")
 
 
 def _render(forms: dict[int, DecisionForm], status: int = 200):
-    requests = list(db.session.scalars(enrolment.awaiting_decision(current_user)))
+    """One page of requests, oldest first; a decision posts back to the page it came from."""
+    page = paginate(awaiting_decision(current_user), per_page=current_app.config["ADMIN_PAGE_SIZE"])
+    requests = page.items
     forms = {e.id: forms.get(e.id) or DecisionForm(prefix=f"r{e.id}") for e in requests}
     return render_template(
         "enrolment/approvals.html",
+        page=page,
         requests=requests,
         forms=forms,
         starts=first_sessions({e.cohort_id for e in requests}),
@@ -43,7 +47,7 @@ def decide(enrolment_id: int):
     if form.validate_on_submit():
         name = request_row.learner.full_name
         with service_call(form) as call:
-            enrolment.decide(
+            decide_request(
                 request_row,
                 approve=form.decision.data == "approve",
                 by=current_user,
@@ -51,9 +55,9 @@ def decide(enrolment_id: int):
             )
         if not call.ok and call.error.field is None:
             flash(str(call.error), "error")  # nothing to correct in the form: say why
-            return redirect(url_for("approvals.index"))
+            return redirect(url_for("approvals.index", page=page_number()))
         if call.ok:
             verb = "approved" if form.decision.data == "approve" else "rejected"
             flash(f"You {verb} {name}'s request.", "success")
-            return redirect(url_for("approvals.index"))
+            return redirect(url_for("approvals.index", page=page_number()))
     return _render({enrolment_id: form}, INVALID)

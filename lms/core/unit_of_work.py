@@ -2,8 +2,9 @@
 
 A state-changing request (POST) that succeeds is committed once, after its view has
 answered; a refused one (`refuse_changes`, or any answer of 400 and above) and every
-GET are rolled back, so a page never writes by accident and a refusal never leaves
-half a change. An exception rolls back too (the session is removed at teardown).
+GET are never committed: the session's removal when the request ends rolls them back,
+so a page never writes by accident and a refusal never leaves half a change. An
+exception rolls back the same way.
 Views and services never commit; CLI commands and the mail worker own their
 transactions.
 """
@@ -37,9 +38,11 @@ def keep_changes_despite_refusal() -> None:
 
 
 def end_request_transaction(response: Response) -> Response:
+    """Commits a successful change. Anything else is never committed: the session's
+    removal at the end of the request rolls it back (a refusal has rolled back already),
+    and leaving it until then keeps the loaded rows, such as the current user, usable by
+    the hooks that still run."""
     refused = getattr(g, _REFUSED, False) or response.status_code >= 400
-    if request.method in SAFE_METHODS or (refused and not getattr(g, _KEEP, False)):
-        db.session.rollback()
-    else:
+    if request.method not in SAFE_METHODS and (not refused or getattr(g, _KEEP, False)):
         db.session.commit()
     return response

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from courses.attendance import Rate, attendance_rates, checkin
 from courses.cohorts.sessions import first_sessions, is_upcoming
-from courses.enrolment.enrolment import ACTIVE, can_cancel, waitlist_positions
+from courses.enrolment import ACTIVE, can_cancel, waitlist_positions
 from courses.models import AttendanceRecord, Cohort, Enrolment, EnrolmentStatus, Session
 from lms.auth.models import User
 from lms.core.extensions import db

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from courses.catalogue import catalogue
-from courses.catalogue.catalogue import (
+from courses.catalogue import (
     CategoryInvalid,
     CourseDetails,
     CourseInvalid,
     StatusChangeRefused,
+    catalogue,
 )
 from courses.models import (
     CohortStatus,

@@ -14,9 +14,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from courses import attendance
-from courses.cohorts import cohorts
 from courses.cohorts.access import cohort_manager
-from courses.cohorts.cohorts import teaching_trainers
+from courses.cohorts.cohorts import managed_cohorts, may_manage, teaching_trainers
 from courses.models import CohortStatus, CourseStatus, Enrolment, EnrolmentStatus
 from lms.auth.models import Role, UserRole
 from lms.core.db import utcnow
@@ -66,13 +65,13 @@ def test_may_manage_needs_the_trainer_role_and_a_place_on_the_trainer_list(
     cohort.trainers.append(listed_without_role)
     db.session.commit()
 
-    assert cohorts.may_manage(admin, cohort)
-    assert cohorts.may_manage(tomasz, cohort)
-    assert not cohorts.may_manage(other_trainer, cohort)
-    assert not cohorts.may_manage(listed_without_role, cohort)
+    assert may_manage(admin, cohort)
+    assert may_manage(tomasz, cohort)
+    assert not may_manage(other_trainer, cohort)
+    assert not may_manage(listed_without_role, cohort)
 
     _remove_trainer_role(tomasz)
-    assert not cohorts.may_manage(tomasz, cohort)
+    assert not may_manage(tomasz, cohort)
 
 
 def test_managed_cohorts_agree_with_may_manage(taught, make_cohort, admin):
@@ -80,7 +79,7 @@ def test_managed_cohorts_agree_with_may_manage(taught, make_cohort, admin):
     make_cohort(cohort.course)  # someone else's
 
     def codes(person):
-        return [row.code for row in db.session.scalars(cohorts.managed_cohorts(person))]
+        return [row.code for row in db.session.scalars(managed_cohorts(person))]
 
     assert codes(tomasz) == [cohort.code]
     assert len(codes(admin)) == 2

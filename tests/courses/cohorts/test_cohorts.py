@@ -7,8 +7,21 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from courses.cohorts import cohorts
-from courses.cohorts.cohorts import CohortDetails, CohortError, SessionDetails
+from courses.cohorts.cohorts import (
+    ALLOWED_STATUS_CHANGES,
+    CohortDetails,
+    CohortError,
+    SessionDetails,
+    add_session,
+    cancel_session,
+    change_status,
+    create_cohort,
+    london_to_utc,
+    managed_cohorts,
+    may_manage,
+    update_cohort,
+    update_session,
+)
 from courses.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus, Session
 from lms.auth.models import Role
 from lms.core.db import utcnow
@@ -51,7 +64,7 @@ def reloaded(cohort: Cohort) -> Cohort:
 
 def test_creating_a_cohort_is_audited(course, admin, trainer):
     opens = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
-    cohort = cohorts.create_cohort(
+    cohort = create_cohort(
         course,
         CohortDetails(
             code=" pm-occ-2026-05 ",
@@ -79,7 +92,7 @@ def test_creating_a_cohort_is_audited(course, admin, trainer):
 
 
 def test_a_trainer_who_creates_a_cohort_teaches_it(course, trainer):
-    cohort = cohorts.create_cohort(course, CohortDetails(code="PM-T", capacity=8), by=trainer)
+    cohort = create_cohort(course, CohortDetails(code="PM-T", capacity=8), by=trainer)
     db.session.commit()
     assert [person.id for person in reloaded(cohort).trainers] == [trainer.id]
 
@@ -103,22 +116,20 @@ def test_cohort_details_are_checked(course, make_cohort, admin, changes, field, 
     make_cohort(course, code="PM-TAKEN")
     details = CohortDetails(**{"code": "PM-NEW", "capacity": 10, **changes})
     with pytest.raises(CohortError) as refused:
-        cohorts.create_cohort(course, details, by=admin)
+        create_cohort(course, details, by=admin)
     assert (str(refused.value), refused.value.field) == (message, field)
 
 
 def test_only_people_with_the_trainer_role_can_be_trainers(course, admin, learner):
     details = CohortDetails(code="PM-X", capacity=10, trainer_ids=[learner.id])
     with pytest.raises(CohortError, match="Choose trainers from the list") as refused:
-        cohorts.create_cohort(course, details, by=admin)
+        create_cohort(course, details, by=admin)
     assert refused.value.field == "trainer_ids"
 
 
 def test_updating_a_cohort_audits_only_what_changed(course, make_cohort, admin, trainer):
     cohort = make_cohort(course, code="PM-01", capacity=10, venue="Room 1")
-    cohorts.update_cohort(
-        cohort, details_of(cohort, venue="Room 2", trainer_ids=[trainer.id]), by=admin
-    )
+    update_cohort(cohort, details_of(cohort, venue="Room 2", trainer_ids=[trainer.id]), by=admin)
     db.session.commit()
 
     [updated] = events("cohort.updated")
@@ -126,7 +137,7 @@ def test_updating_a_cohort_audits_only_what_changed(course, make_cohort, admin, 
     assert updated.after == {"venue": "Room 2", "trainers": [trainer.email]}
     assert reloaded(cohort).venue == "Room 2"
 
-    cohorts.update_cohort(reloaded(cohort), details_of(reloaded(cohort)), by=admin)
+    update_cohort(reloaded(cohort), details_of(reloaded(cohort)), by=admin)
     db.session.commit()
     assert len(events("cohort.updated")) == 1  # saving without changes records nothing
 
@@ -151,7 +162,7 @@ def test_raising_capacity_promotes_the_waitlist_in_order_and_tells_each_learner(
     )
     emails = {e.id: e.learner.email for e in (first, second, third)}
 
-    cohorts.update_cohort(cohort, details_of(cohort, capacity=4), by=admin)
+    update_cohort(cohort, details_of(cohort, capacity=4), by=admin)
     db.session.commit()
 
     rows = db.session.execute(
@@ -175,7 +186,7 @@ def test_capacity_cannot_go_below_the_places_confirmed(course, make_cohort, make
         make_enrolment(cohort)
 
     with pytest.raises(CohortError) as refused:
-        cohorts.update_cohort(cohort, details_of(cohort, capacity=2, venue="Elsewhere"), by=admin)
+        update_cohort(cohort, details_of(cohort, capacity=2, venue="Elsewhere"), by=admin)
     db.session.rollback()
 
     assert str(refused.value) == "Capacity cannot be lower than the 3 places already confirmed"
@@ -184,7 +195,7 @@ def test_capacity_cannot_go_below_the_places_confirmed(course, make_cohort, make
     assert (cohort.capacity, cohort.venue) == (5, None)
     assert events("cohort.updated") == []
 
-    cohorts.update_cohort(cohort, details_of(cohort, capacity=3), by=admin)  # equal is fine
+    update_cohort(cohort, details_of(cohort, capacity=3), by=admin)  # equal is fine
     db.session.commit()
     assert reloaded(cohort).capacity == 3
 
@@ -197,29 +208,29 @@ PAIRS = [(before, after) for before in CohortStatus for after in CohortStatus if
 @pytest.mark.parametrize(("before", "after"), PAIRS, ids=[f"{b}-{a}" for b, a in PAIRS])
 def test_status_changes_follow_the_allowed_transitions(course, make_cohort, admin, before, after):
     cohort = make_cohort(course, status=before)
-    allowed = after in cohorts.ALLOWED_STATUS_CHANGES[before]
+    allowed = after in ALLOWED_STATUS_CHANGES[before]
     if allowed:
-        cohorts.change_status(cohort, after, by=admin)
+        change_status(cohort, after, by=admin)
         db.session.commit()
         assert reloaded(cohort).status == after
         [event] = events(f"cohort.{after.value}")
         assert (event.before, event.after) == ({"status": before.value}, {"status": after.value})
     else:
         with pytest.raises(CohortError, match=f"A {before.value} cohort cannot become {after}"):
-            cohorts.change_status(cohort, after, by=admin)
+            change_status(cohort, after, by=admin)
         db.session.rollback()
         assert reloaded(cohort).status == before
 
 
 def test_the_status_machine_runs_planned_open_running_closed():
-    assert cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.PLANNED] == {
+    assert ALLOWED_STATUS_CHANGES[CohortStatus.PLANNED] == {
         CohortStatus.OPEN,
         CohortStatus.CANCELLED,
     }
-    assert CohortStatus.RUNNING in cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.OPEN]
-    assert CohortStatus.CLOSED in cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.RUNNING]
-    assert cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.CLOSED] == set()
-    assert cohorts.ALLOWED_STATUS_CHANGES[CohortStatus.CANCELLED] == set()
+    assert CohortStatus.RUNNING in ALLOWED_STATUS_CHANGES[CohortStatus.OPEN]
+    assert CohortStatus.CLOSED in ALLOWED_STATUS_CHANGES[CohortStatus.RUNNING]
+    assert ALLOWED_STATUS_CHANGES[CohortStatus.CLOSED] == set()
+    assert ALLOWED_STATUS_CHANGES[CohortStatus.CANCELLED] == set()
 
 
 def test_cancelling_a_cohort_ends_every_active_place_and_tells_each_learner(
@@ -233,7 +244,7 @@ def test_cancelling_a_cohort_ends_every_active_place_and_tells_each_learner(
     told = {e.learner.email for e in (confirmed, waitlisted, pending)}
     untouched_email = gone.learner.email
 
-    cohorts.change_status(cohort, CohortStatus.CANCELLED, by=admin)
+    change_status(cohort, CohortStatus.CANCELLED, by=admin)
     db.session.commit()
 
     assert reloaded(cohort).status == CohortStatus.CANCELLED
@@ -260,17 +271,17 @@ def test_cancelling_a_cohort_ends_every_active_place_and_tells_each_learner(
 def session_at(day: date, start: time, end: time, *, title="Module") -> SessionDetails:
     return SessionDetails(
         title=title,
-        starts_at=cohorts.london_to_utc(day, start, field_name="start_time"),
-        ends_at=cohorts.london_to_utc(day, end, field_name="end_time"),
+        starts_at=london_to_utc(day, start, field_name="start_time"),
+        ends_at=london_to_utc(day, end, field_name="end_time"),
     )
 
 
 def test_sessions_on_the_clocks_change_weekends_keep_their_local_time(course, make_cohort, admin):
     cohort = make_cohort(course, sessions=[])
-    spring = cohorts.add_session(
+    spring = add_session(
         cohort, session_at(date(2026, 3, 29), time(10), time(12), title="Spring"), by=admin
     )
-    autumn = cohorts.add_session(
+    autumn = add_session(
         cohort, session_at(date(2026, 10, 25), time(10), time(12), title="Autumn"), by=admin
     )
     db.session.commit()
@@ -287,10 +298,10 @@ def test_sessions_on_the_clocks_change_weekends_keep_their_local_time(course, ma
 
 def test_a_time_the_clocks_skip_is_refused():
     with pytest.raises(CohortError, match="clocks go forward") as refused:
-        cohorts.london_to_utc(date(2026, 3, 29), time(1, 30), field_name="start_time")
+        london_to_utc(date(2026, 3, 29), time(1, 30), field_name="start_time")
     assert refused.value.field == "start_time"
     # the hour that happens twice in October is taken as its first (summer time) occurrence
-    assert cohorts.london_to_utc(date(2026, 10, 25), time(1, 30), field_name="x") == datetime(
+    assert london_to_utc(date(2026, 10, 25), time(1, 30), field_name="x") == datetime(
         2026, 10, 25, 0, 30, tzinfo=UTC
     )
 
@@ -298,18 +309,18 @@ def test_a_time_the_clocks_skip_is_refused():
 def test_a_session_must_end_after_it_starts(course, make_cohort, admin):
     cohort = make_cohort(course, sessions=[])
     with pytest.raises(CohortError, match="must end after it starts") as refused:
-        cohorts.add_session(cohort, session_at(date(2026, 5, 1), time(12), time(9)), by=admin)
+        add_session(cohort, session_at(date(2026, 5, 1), time(12), time(9)), by=admin)
     assert refused.value.field == "end_time"
 
 
 def test_changing_and_cancelling_a_session_is_audited(course, make_cohort, admin):
     cohort = make_cohort(course, sessions=[])
-    session = cohorts.add_session(cohort, session_at(date(2026, 5, 1), time(9), time(12)), by=admin)
-    cohorts.update_session(
+    session = add_session(cohort, session_at(date(2026, 5, 1), time(9), time(12)), by=admin)
+    update_session(
         session, session_at(date(2026, 5, 2), time(9), time(12), title="Moved"), by=admin
     )
-    cohorts.cancel_session(session, by=admin)
-    cohorts.cancel_session(session, by=admin)  # twice changes nothing
+    cancel_session(session, by=admin)
+    cancel_session(session, by=admin)  # twice changes nothing
     db.session.commit()
 
     assert [e.action for e in events(entity_type="Session")] == [
@@ -331,11 +342,11 @@ def test_trainers_manage_only_the_cohorts_they_teach(
     theirs = make_cohort(course, code="PM-THEIRS", trainers=[trainer])
     other = make_cohort(course, code="PM-OTHER", trainers=[make_user(roles=[Role.TRAINER])])
 
-    assert cohorts.may_manage(trainer, theirs) and not cohorts.may_manage(trainer, other)
-    assert cohorts.may_manage(admin, theirs) and cohorts.may_manage(admin, other)
-    assert not cohorts.may_manage(learner, theirs)
-    assert [c.code for c in db.session.scalars(cohorts.managed_cohorts(trainer))] == ["PM-THEIRS"]
-    assert {c.code for c in db.session.scalars(cohorts.managed_cohorts(admin))} == {
+    assert may_manage(trainer, theirs) and not may_manage(trainer, other)
+    assert may_manage(admin, theirs) and may_manage(admin, other)
+    assert not may_manage(learner, theirs)
+    assert [c.code for c in db.session.scalars(managed_cohorts(trainer))] == ["PM-THEIRS"]
+    assert {c.code for c in db.session.scalars(managed_cohorts(admin))} == {
         "PM-THEIRS",
         "PM-OTHER",
     }

@@ -13,8 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from courses.enrolment import enrolment
-from courses.enrolment.enrolment import (
+from courses.enrolment import (
     AlreadyEnrolled,
     CohortCancelled,
     CourseUnavailable,
@@ -23,6 +22,13 @@ from courses.enrolment.enrolment import (
     NoLineManager,
     NotAllowed,
     PrerequisiteMissing,
+    cancel,
+    decide,
+    enrol,
+    enrol_many,
+    promote_from_waitlist,
+    seats_left,
+    waitlist_positions,
 )
 from courses.models import CohortStatus, CourseStatus, Enrolment, EnrolmentStatus
 from lms.audit.audit import AuditEvent
@@ -50,7 +56,7 @@ def exactly(message: str) -> str:
 
 
 def enrol_self(cohort, learner, **kwargs) -> Enrolment:
-    return enrolment.enrol(cohort, learner, by=learner, **kwargs)
+    return enrol(cohort, learner, by=learner, **kwargs)
 
 
 def audit_trail(row: Enrolment) -> list[tuple[str, str, dict | None, dict | None]]:
@@ -93,7 +99,7 @@ def enrolment_count() -> int:
 
 
 def position(row: Enrolment) -> int | None:
-    return enrolment.waitlist_positions([row.id]).get(row.id)
+    return waitlist_positions([row.id]).get(row.id)
 
 
 # --- self-enrolment: seats and the waitlist ------------------------------------------------
@@ -107,7 +113,7 @@ def test_self_enrolment_is_confirmed_while_seats_remain(course, make_cohort, lea
 
     assert row.status == EnrolmentStatus.CONFIRMED
     assert (row.requested_at, row.confirmed_at) == (now, now)
-    assert enrolment.seats_left([cohort.id]) == {cohort.id: 1}
+    assert seats_left([cohort.id]) == {cohort.id: 1}
     assert audit_trail(row) == [("enrolment.confirmed", learner.email, None, "confirmed")]
     assert mail() == [(learner.email, "Your place is confirmed: Project management")]
 
@@ -152,7 +158,7 @@ def test_a_freed_seat_goes_to_the_earliest_request_on_the_waitlist(course, make_
     earlier = enrol_self(cohort, early, now=t0 + MINUTE)
     assert (position(earlier), position(later)) == (1, 2)
 
-    enrolment.cancel(seat, by=holder, now=t0 + 3 * MINUTE)
+    cancel(seat, by=holder, now=t0 + 3 * MINUTE)
 
     assert (earlier.status, later.status) == (EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED)
     assert position(later) == 1
@@ -175,7 +181,7 @@ def test_each_promotion_queues_its_own_notification(course, make_cohort, make_us
     cohort.capacity = 3
     db.session.commit()
 
-    promoted = enrolment.promote_from_waitlist(cohort, by=admin)
+    promoted = promote_from_waitlist(cohort, by=admin)
 
     assert promoted == waiting[:2]
     assert waiting[2].status == EnrolmentStatus.WAITLISTED and position(waiting[2]) == 1
@@ -196,7 +202,7 @@ def test_a_course_needing_approval_asks_the_line_manager(
     row = enrol_self(cohort, report)
 
     assert row.status == EnrolmentStatus.PENDING_APPROVAL
-    assert enrolment.seats_left([cohort.id]) == {cohort.id: cohort.capacity}
+    assert seats_left([cohort.id]) == {cohort.id: cohort.capacity}
     assert audit_trail(row) == [("enrolment.requested", report.email, None, "pending_approval")]
     assert mail() == [(manager.email, "Rhys Patel asks to join Leading change")]
     assert "/approvals/" in mail_to(manager.email)[0].body_text
@@ -206,7 +212,7 @@ def test_approval_takes_a_seat_while_seats_remain(approval_course, make_cohort, 
     cohort = make_cohort(approval_course, capacity=1)
     row = enrol_self(cohort, report)
 
-    enrolment.decide(row, approve=True, by=manager)
+    decide(row, approve=True, by=manager)
 
     assert row.status == EnrolmentStatus.CONFIRMED
     assert row.decided_by == manager
@@ -228,11 +234,11 @@ def test_approval_follows_the_original_request_time_onto_the_waitlist(
     t0 = utcnow()
     early_request = enrol_self(cohort, early, now=t0)
     late_request = enrol_self(cohort, late, now=t0 + MINUTE)
-    enrolment.enrol(cohort, make_user(), by=admin, now=t0 + 2 * MINUTE)  # fills the cohort
+    enrol(cohort, make_user(), by=admin, now=t0 + 2 * MINUTE)  # fills the cohort
 
-    enrolment.decide(late_request, approve=True, by=manager, now=t0 + 3 * MINUTE)
+    decide(late_request, approve=True, by=manager, now=t0 + 3 * MINUTE)
     assert (late_request.status, position(late_request)) == (EnrolmentStatus.WAITLISTED, 1)
-    enrolment.decide(early_request, approve=True, by=manager, now=t0 + 4 * MINUTE)
+    decide(early_request, approve=True, by=manager, now=t0 + 4 * MINUTE)
 
     assert early_request.status == EnrolmentStatus.WAITLISTED
     assert (position(early_request), position(late_request)) == (1, 2)
@@ -246,7 +252,7 @@ def test_rejecting_needs_a_reason(approval_course, make_cohort, report, manager)
     with pytest.raises(
         InvalidTransition, match=exactly("Give a reason for rejecting the request")
     ) as info:
-        enrolment.decide(row, approve=False, by=manager, reason="   ")
+        decide(row, approve=False, by=manager, reason="   ")
 
     assert info.value.field == "reason"
 
@@ -257,7 +263,7 @@ def test_rejecting_with_a_reason_ends_the_request_and_tells_the_learner(
     row = enrol_self(make_cohort(approval_course), report)
     now = utcnow()
 
-    enrolment.decide(row, approve=False, by=manager, reason=" Not this quarter ", now=now)
+    decide(row, approve=False, by=manager, reason=" Not this quarter ", now=now)
 
     assert (row.status, row.decision_reason, row.ended_at) == (
         EnrolmentStatus.REJECTED,
@@ -285,17 +291,17 @@ def test_only_the_line_manager_may_decide(
     with pytest.raises(
         NotAllowed, match=exactly("Only the learner's line manager can decide this request")
     ):
-        enrolment.decide(row, approve=True, by=deciders[who])
+        decide(row, approve=True, by=deciders[who])
 
     assert row.status == EnrolmentStatus.PENDING_APPROVAL
 
 
 def test_a_decided_request_cannot_be_decided_again(approval_course, make_cohort, report, manager):
     row = enrol_self(make_cohort(approval_course), report)
-    enrolment.decide(row, approve=True, by=manager)
+    decide(row, approve=True, by=manager)
 
     with pytest.raises(InvalidTransition, match="already been decided"):
-        enrolment.decide(row, approve=False, by=manager, reason="Changed my mind")
+        decide(row, approve=False, by=manager, reason="Changed my mind")
 
     assert row.status == EnrolmentStatus.CONFIRMED
 
@@ -310,7 +316,7 @@ def test_cancelling_before_the_first_session_cancels_and_frees_the_seat(
     seat = enrol_self(cohort, learner)
     waiting = enrol_self(cohort, make_user())
 
-    enrolment.cancel(seat, by=learner)
+    cancel(seat, by=learner)
 
     assert seat.status == EnrolmentStatus.CANCELLED and seat.ended_at is not None
     assert waiting.status == EnrolmentStatus.CONFIRMED
@@ -325,7 +331,7 @@ def test_cancelling_after_the_first_session_started_withdraws(
     seat = enrol_self(cohort, learner)
     waiting = enrol_self(cohort, make_user())
 
-    enrolment.cancel(seat, by=learner, now=start + MINUTE)
+    cancel(seat, by=learner, now=start + MINUTE)
 
     assert seat.status == EnrolmentStatus.WITHDRAWN
     assert waiting.status == EnrolmentStatus.CONFIRMED
@@ -340,7 +346,7 @@ def test_giving_up_a_place_tells_the_learner(after_start, course, make_cohort, l
     seat = enrol_self(cohort, learner)
     before = len(mail_to(learner.email))
 
-    enrolment.cancel(seat, by=learner, now=start + MINUTE if after_start else None)
+    cancel(seat, by=learner, now=start + MINUTE if after_start else None)
 
     assert len(mail_to(learner.email)) == before + 1
 
@@ -353,8 +359,8 @@ def test_cancelling_a_waitlist_place_or_a_request_promotes_nobody(
     first, second = enrol_self(cohort, make_user()), enrol_self(cohort, make_user())
     request = enrol_self(make_cohort(approval_course), report)
 
-    enrolment.cancel(first, by=first.learner)
-    enrolment.cancel(request, by=report)
+    cancel(first, by=first.learner)
+    cancel(request, by=report)
 
     assert (first.status, request.status) == (EnrolmentStatus.CANCELLED, EnrolmentStatus.CANCELLED)
     assert (second.status, position(second)) == (EnrolmentStatus.WAITLISTED, 1)
@@ -362,18 +368,18 @@ def test_cancelling_a_waitlist_place_or_a_request_promotes_nobody(
 
 def test_cancelling_a_cancelled_enrolment_is_refused(course, make_cohort, learner):
     row = enrol_self(make_cohort(course), learner)
-    enrolment.cancel(row, by=learner)
+    cancel(row, by=learner)
 
     with pytest.raises(InvalidTransition, match=exactly("This enrolment cannot be cancelled")):
-        enrolment.cancel(row, by=learner)
+        cancel(row, by=learner)
 
 
 def test_only_the_learner_or_an_admin_may_cancel(course, make_cohort, learner, make_user, admin):
     row = enrol_self(make_cohort(course), learner)
 
     with pytest.raises(NotAllowed, match=exactly("You can only cancel your own enrolments")):
-        enrolment.cancel(row, by=make_user())
-    enrolment.cancel(row, by=admin)
+        cancel(row, by=make_user())
+    cancel(row, by=admin)
 
     assert row.status == EnrolmentStatus.CANCELLED
     assert audit_trail(row)[-1][:2] == ("enrolment.cancelled", admin.email)
@@ -383,7 +389,7 @@ def test_a_learner_may_enrol_again_after_cancelling(course, make_cohort, learner
     cohort = make_cohort(course)
     t0 = utcnow()
     row = enrol_self(cohort, learner, now=t0)
-    enrolment.cancel(row, by=learner, now=t0 + MINUTE)
+    cancel(row, by=learner, now=t0 + MINUTE)
 
     again = enrol_self(cohort, learner, now=t0 + 2 * MINUTE)
 
@@ -516,7 +522,7 @@ def test_an_admin_enrolling_someone_skips_the_window_and_approval(
 ):
     cohort = make_cohort(approval_course, enrolment_closes_at=utcnow() - DAY)
 
-    row = enrolment.enrol(cohort, learner, by=admin)
+    row = enrol(cohort, learner, by=admin)
 
     assert row.status == EnrolmentStatus.CONFIRMED  # no line manager needed either
     assert audit_trail(row) == [("enrolment.confirmed", admin.email, None, "confirmed")]
@@ -527,7 +533,7 @@ def test_an_admin_cannot_enrol_anyone_on_a_cancelled_cohort(course, make_cohort,
     cohort = make_cohort(course, status=CohortStatus.CANCELLED)
 
     with pytest.raises(CohortCancelled, match=exactly("This cohort is no longer running")):
-        enrolment.enrol(cohort, learner, by=admin)
+        enrol(cohort, learner, by=admin)
 
 
 def test_an_admin_is_told_who_is_already_enrolled(course, make_cohort, learner, admin):
@@ -537,7 +543,7 @@ def test_an_admin_is_told_who_is_already_enrolled(course, make_cohort, learner, 
     with pytest.raises(
         AlreadyEnrolled, match=exactly("Zoë Ashworth is already enrolled on this cohort")
     ):
-        enrolment.enrol(cohort, learner, by=admin)
+        enrol(cohort, learner, by=admin)
 
 
 @pytest.mark.parametrize("roles", [(), ("trainer",)], ids=["learner", "trainer"])
@@ -545,7 +551,7 @@ def test_only_an_admin_may_enrol_someone_else(roles, course, make_cohort, learne
     cohort = make_cohort(course)
 
     with pytest.raises(NotAllowed, match=exactly("Only the PMO team can enrol other people")):
-        enrolment.enrol(cohort, learner, by=make_user(roles=roles))
+        enrol(cohort, learner, by=make_user(roles=roles))
 
     assert enrolment_count() == 0
 
@@ -555,7 +561,7 @@ def test_bulk_enrolment_reports_each_line(course, make_cohort, make_user, admin)
     for name in ("ann", "bob", "cat", "dan"):
         make_user(f"{name}@example.nhs.uk")
     make_user("gone@example.nhs.uk", is_active_account=False)
-    enrolment.enrol(cohort, make_user("eve@example.nhs.uk"), by=admin)
+    enrol(cohort, make_user("eve@example.nhs.uk"), by=admin)
     text = (
         "ann@example.nhs.uk, BOB@example.nhs.uk\n"
         "\n"
@@ -566,7 +572,7 @@ def test_bulk_enrolment_reports_each_line(course, make_cohort, make_user, admin)
         "ann@example.nhs.uk\n"
     )
 
-    report = enrolment.enrol_many(cohort, text, by=admin)
+    report = enrol_many(cohort, text, by=admin)
 
     assert [(line.line, line.email, line.outcome) for line in report.lines] == [
         (1, "ann@example.nhs.uk", "enrolled"),
@@ -587,7 +593,7 @@ def test_bulk_enrolment_reports_each_line(course, make_cohort, make_user, admin)
 
 def test_an_admin_listing_themself_is_enrolled_like_everyone_else(admin, make_course, make_cohort):
     cohort = make_cohort(make_course(requires_approval=True), status=CohortStatus.PLANNED)
-    report = enrolment.enrol_many(cohort, admin.email, by=admin)
+    report = enrol_many(cohort, admin.email, by=admin)
     assert [line.outcome for line in report.lines] == ["enrolled"]
 
 
@@ -608,11 +614,11 @@ def test_seats_left_for_several_cohorts_in_one_query(
     ids = [empty.id, busy.id, full.id]
 
     with count_queries() as counter:
-        left = enrolment.seats_left(ids)
+        left = seats_left(ids)
 
     assert left == {empty.id: 3, busy.id: 2, full.id: 0}
     assert counter.count == 1
-    assert enrolment.seats_left([]) == {}
+    assert seats_left([]) == {}
 
 
 def test_waitlist_positions_for_several_cohorts_in_one_query(
@@ -628,7 +634,7 @@ def test_waitlist_positions_for_several_cohorts_in_one_query(
     ids = [seat.id, a.id, b.id, c.id]
 
     with count_queries() as counter:
-        positions = enrolment.waitlist_positions(ids)
+        positions = waitlist_positions(ids)
 
     assert positions == {b.id: 1, a.id: 2, c.id: 1}
     assert counter.count == 1

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from courses.cohorts import cohorts
-from courses.enrolment import enrolment
+from courses.cohorts.cohorts import CohortDetails, update_cohort
+from courses.enrolment import cancel, enrol, waitlist_positions
 from courses.models import (
     Cohort,
     CohortStatus,
@@ -77,7 +77,7 @@ def test_200_concurrent_enrolments_fill_20_seats_and_queue_the_rest(app, make_us
 
     def enrol_one(learner_id):
         learner = db.session.get(User, learner_id)
-        enrolment.enrol(db.session.get(Cohort, cohort_id), learner, by=learner)
+        enrol(db.session.get(Cohort, cohort_id), learner, by=learner)
 
     errors = _in_threads(app, enrol_one, learner_ids)
 
@@ -89,7 +89,7 @@ def test_200_concurrent_enrolments_fill_20_seats_and_queue_the_rest(app, make_us
     waitlisted = db.session.scalars(
         select(Enrolment.id).where(Enrolment.status == EnrolmentStatus.WAITLISTED)
     ).all()
-    positions = enrolment.waitlist_positions(waitlisted)
+    positions = waitlist_positions(waitlisted)
     assert sorted(positions.values()) == list(range(1, 181))
 
     # Now cancellations, a capacity rise and more enrolments all at once.
@@ -104,14 +104,14 @@ def test_200_concurrent_enrolments_fill_20_seats_and_queue_the_rest(app, make_us
         kind, identifier = item
         if kind == "cancel":
             row = db.session.get(Enrolment, identifier)
-            enrolment.cancel(row, by=row.learner)
+            cancel(row, by=row.learner)
         elif kind == "grow":
             target = db.session.get(Cohort, cohort_id)
-            details = cohorts.CohortDetails(code=target.code, capacity=SEATS + 5)
-            cohorts.update_cohort(target, details, by=db.session.get(User, admin_id))
+            details = CohortDetails(code=target.code, capacity=SEATS + 5)
+            update_cohort(target, details, by=db.session.get(User, admin_id))
         else:
             learner = db.session.get(User, identifier)
-            enrolment.enrol(db.session.get(Cohort, cohort_id), learner, by=learner)
+            enrol(db.session.get(Cohort, cohort_id), learner, by=learner)
 
     work = [("cancel", i) for i in confirmed[:10]] + [("grow", None)]
     work += [("enrol", i) for i in late_learners]
@@ -131,7 +131,7 @@ def test_200_concurrent_enrolments_fill_20_seats_and_queue_the_rest(app, make_us
     still_waiting = db.session.scalars(
         select(Enrolment.id).where(Enrolment.status == EnrolmentStatus.WAITLISTED)
     ).all()
-    assert sorted(enrolment.waitlist_positions(still_waiting).values()) == list(range(1, 186))
+    assert sorted(waitlist_positions(still_waiting).values()) == list(range(1, 186))
     assert db.session.scalar(select(func.count()).select_from(Enrolment)) == LEARNERS + 20
 
 

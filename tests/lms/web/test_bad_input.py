@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from courses.attendance import checkin
-from courses.cohorts import cohorts
+from courses.cohorts.cohorts import CohortDetails, CohortError, cancel_session, create_cohort
 from courses.models import CohortStatus, Course
 from lms.auth.models import User
 from lms.core.db import utcnow
@@ -74,9 +74,9 @@ def test_whitespace_in_a_select_is_a_plain_error(client, admin):
 
 
 def test_cohort_codes_are_letters_numbers_and_hyphens(make_course, admin):
-    details = cohorts.CohortDetails(code="PM\nOCC", capacity=5)
-    with pytest.raises(cohorts.CohortError) as refused:
-        cohorts.create_cohort(make_course(), details, by=admin)
+    details = CohortDetails(code="PM\nOCC", capacity=5)
+    with pytest.raises(CohortError) as refused:
+        create_cohort(make_course(), details, by=admin)
     assert refused.value.field == "code"
 
 
@@ -93,8 +93,8 @@ def test_a_closed_cohort_takes_no_check_in_and_no_session_cancellation(
     db.session.commit()
     with pytest.raises(checkin.CohortNotRunning):
         checkin.check_in(checkin.code_at(session, now), learner, now)
-    with pytest.raises(cohorts.CohortError):
-        cohorts.cancel_session(session, by=admin)
+    with pytest.raises(CohortError):
+        cancel_session(session, by=admin)
 
 
 # --- plain messages for tampered or odd input ----------------------------------------------
