@@ -31,6 +31,12 @@ def _render(forms: dict[int, DecisionForm], status: int = 200):
     ), status
 
 
+def _back_to_the_page() -> str:
+    """The list page the decision was made on (the first page has no page number)."""
+    number = page_number()
+    return url_for("approvals.index", page=number if number > 1 else None)
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -55,9 +61,9 @@ def decide(enrolment_id: int):
             )
         if not call.ok and call.error.field is None:
             flash(str(call.error), "error")  # nothing to correct in the form: say why
-            return redirect(url_for("approvals.index", page=page_number()))
+            return redirect(_back_to_the_page())
         if call.ok:
             verb = "approved" if form.decision.data == "approve" else "rejected"
             flash(f"You {verb} {name}'s request.", "success")
-            return redirect(url_for("approvals.index", page=page_number()))
+            return redirect(_back_to_the_page())
     return _render({enrolment_id: form}, INVALID)

@@ -79,3 +79,16 @@ def test_a_decision_refused_on_a_later_page_is_shown_on_that_page(
     page = response.get_data(as_text=True)
     assert field_error(page, f"r{late.id}-reason") == "Give a reason for rejecting the request"
     assert "Learner 30:" in text_of(response)
+
+
+def test_after_a_decision_the_manager_returns_to_the_page_they_were_on(
+    client, manager, requests_for
+):
+    made = requests_for(manager, 30)
+    first, late = made[0], made[-1]
+
+    on_two = client.post(f"/approvals/{late.id}?page=2", data={f"r{late.id}-decision": "approve"})
+    on_one = client.post(f"/approvals/{first.id}", data={f"r{first.id}-decision": "approve"})
+
+    assert on_two.headers["Location"] == "/approvals/?page=2"
+    assert on_one.headers["Location"] == "/approvals/"
