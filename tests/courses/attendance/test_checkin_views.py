@@ -270,9 +270,9 @@ def test_a_learner_without_a_place_is_told_so(client, session, make_user):
     assert "You do not have a confirmed place on this course" in response.get_data(as_text=True)
 
 
-def test_a_learner_already_on_the_register_is_told_what_it_says(
-    client, session, enrolled, learner, trainer
-):
+@pytest.fixture
+def excused_by_the_trainer(session, enrolled, trainer):
+    """Check-in is open, and the trainer has already marked the learner excused."""
     checkin.open_check_in(session)
     db.session.add(
         AttendanceRecord(
@@ -285,6 +285,11 @@ def test_a_learner_already_on_the_register_is_told_what_it_says(
         )
     )
     db.session.commit()
+
+
+def test_a_learner_already_on_the_register_is_told_what_it_says(
+    client, session, learner, excused_by_the_trainer
+):
     log_in(client, learner.email, PASSWORD)
     response = client.post("/check-in", data={"code": checkin.code_at(session, NOW)})
     page = response.get_data(as_text=True)
@@ -404,19 +409,7 @@ def test_checking_in_from_home_returns_there_with_a_banner(client, session, enro
     assert db.session.scalar(select(AttendanceRecord)).status == AttendanceStatus.PRESENT
 
 
-def test_home_says_what_the_register_already_shows(client, session, enrolled, learner, trainer):
-    checkin.open_check_in(session)
-    db.session.add(
-        AttendanceRecord(
-            session_id=session.id,
-            enrolment_id=enrolled.id,
-            status=AttendanceStatus.EXCUSED,
-            method="register",
-            marked_by_id=trainer.id,
-            marked_at=NOW,
-        )
-    )
-    db.session.commit()
+def test_home_says_what_the_register_already_shows(client, learner, excused_by_the_trainer):
     log_in(client, learner.email, PASSWORD)
     page = home_page(client)
     assert "Check in now" not in page
