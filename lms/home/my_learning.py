@@ -15,7 +15,6 @@ from courses.models import AttendanceRecord, Cohort, Enrolment, EnrolmentStatus,
 from lms.auth.models import User
 from lms.core.extensions import db
 
-S = EnrolmentStatus
 RECENT_LIMIT = 20
 UPCOMING_LIMIT = 10
 
@@ -57,14 +56,16 @@ def _with_cohort():
 
 def attendance_words(enrolment: Enrolment, rate: Rate | None) -> str:
     """The rate, once there is one to speak of: sessions held, or a confirmed place."""
-    if rate is None or not (rate.held or enrolment.status == S.CONFIRMED):
+    if rate is None or not (rate.held or enrolment.status == EnrolmentStatus.CONFIRMED):
         return ""
     return rate.label
 
 
 def _rows(enrolments: list[Enrolment], now: datetime) -> list[EnrolmentRow]:
     starts = first_sessions({e.cohort_id for e in enrolments})
-    positions = waitlist_positions([e.id for e in enrolments if e.status == S.WAITLISTED])
+    positions = waitlist_positions(
+        [e.id for e in enrolments if e.status == EnrolmentStatus.WAITLISTED]
+    )
     rates = attendance_rates([e.id for e in enrolments if e.confirmed_at], now)
     return [
         EnrolmentRow(
@@ -103,7 +104,11 @@ def my_learning(
                 AttendanceRecord.enrolment_id == Enrolment.id,
             ),
         )
-        .where(Enrolment.learner_id == user.id, Enrolment.status == S.CONFIRMED, is_upcoming(now))
+        .where(
+            Enrolment.learner_id == user.id,
+            Enrolment.status == EnrolmentStatus.CONFIRMED,
+            is_upcoming(now),
+        )
         .order_by(Session.starts_at)
         .limit(UPCOMING_LIMIT)
         .options(selectinload(Session.cohort).selectinload(Cohort.course))
@@ -130,7 +135,7 @@ def my_learning(
     )
     view.team_pending = db.session.scalar(
         select(func.count()).select_from(
-            team.where(Enrolment.status == S.PENDING_APPROVAL).subquery()
+            team.where(Enrolment.status == EnrolmentStatus.PENDING_APPROVAL).subquery()
         )
     )
     if user.is_trainer:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from courses.cohorts import cohorts as cohort_service
+from courses.cohorts.cohorts import managed_cohorts, may_change_session, sessions_may_change
 from courses.cohorts.sessions import (
     first_session,
     first_session_start,
@@ -93,8 +93,8 @@ def test_upcoming_leaves_out_ended_and_cancelled_sessions_and_cancelled_cohorts(
 )
 def test_sessions_may_change_until_the_cohort_closes_or_is_cancelled(cohort_with, status, changes):
     cohort = cohort_with(2, 4, cancelled=(1,), status=status)
-    assert cohort_service.sessions_may_change(cohort) is changes
-    assert [cohort_service.may_change_session(s) for s in cohort.sessions] == [changes, False]
+    assert sessions_may_change(cohort) is changes
+    assert [may_change_session(s) for s in cohort.sessions] == [changes, False]
 
 
 def test_the_cohort_list_puts_the_soonest_first_held_session_first(cohort_with, admin):
@@ -102,5 +102,5 @@ def test_the_cohort_list_puts_the_soonest_first_held_session_first(cohort_with, 
     sooner_once_cancelled = cohort_with(1, 6, cancelled=(0,))
     soonest = cohort_with(2)
     none_yet = cohort_with()
-    listed = list(db.session.scalars(cohort_service.managed_cohorts(admin)))
+    listed = list(db.session.scalars(managed_cohorts(admin)))
     assert [c.id for c in listed] == [soonest.id, later.id, sooner_once_cancelled.id, none_yet.id]
