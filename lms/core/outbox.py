@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import JSON, String, Text, event, insert, select, update
+from sqlalchemy import JSON, Index, String, Text, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms.core.db import Base, utcnow
@@ -39,6 +39,10 @@ _COMMITTED = "outbox_committed"
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
+    # Senders look for the unsent: the status first, so the sent history is never read.
+    __table_args__ = (
+        Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -148,13 +152,16 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
 
 
-def claim_due(session: Session, *, limit: int, now: datetime) -> list[int]:
+def claim_due(
+    session: Session, *, limit: int, now: datetime, lease_until: datetime | None = None
+) -> list[int]:
     """Claims up to `limit` due messages for this sender and commits the claim.
 
     One UPDATE ... RETURNING decides the claim, so it is atomic on both databases: on
     PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED (senders never wait on
     each other); SQLite runs the statement under its write lock and re-checks the
-    status. A claimed message is `sending` until its lease ends at `next_attempt_at`.
+    status. A claimed message is `sending` until its lease ends at `next_attempt_at`
+    (`lease_until`, by default `now` + CLAIM_LEASE).
     """
     due = (OutboxMessage.status.in_([PENDING, SENDING])) & (OutboxMessage.next_attempt_at <= now)
     # A materialised CTE is evaluated once; PostgreSQL may re-run a plain IN (subquery)
@@ -171,7 +178,7 @@ def claim_due(session: Session, *, limit: int, now: datetime) -> list[int]:
     claimed = session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(select(candidates.c.id)), due)
-        .values(status=SENDING, next_attempt_at=now + CLAIM_LEASE)
+        .values(status=SENDING, next_attempt_at=lease_until or now + CLAIM_LEASE)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -185,25 +192,43 @@ def deliver_due(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> int:
     Each message's outcome is committed as soon as it is known, so a sender that dies
     can resend at most the one message it was sending when it died.
     """
-    return _deliver_batch(limit=limit, now=now or utcnow())[1]
+    now = now or utcnow()
+    return _deliver_batch(limit=limit, due_by=now, now=now).sent
 
 
 def deliver_all_due(*, now: datetime | None = None) -> int:
-    """Sends every message due now, batch after batch; returns how many were sent."""
-    now = now or utcnow()
+    """Sends every message due now, batch after batch, until none is left or the mail
+    server cannot be reached; returns how many were sent."""
+    due_by = now or utcnow()
     total = 0
     while True:
-        claimed, sent = _deliver_batch(limit=BATCH_SIZE, now=now)
-        total += sent
-        if claimed < BATCH_SIZE:
+        # Each batch leases and stamps by the clock as it starts, not as the drain began.
+        batch = _deliver_batch(limit=BATCH_SIZE, due_by=due_by, now=max(due_by, utcnow()))
+        total += batch.sent
+        if batch.claimed < BATCH_SIZE or batch.unreachable:
             return total
 
 
-def _deliver_batch(*, limit: int, now: datetime) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Batch:
+    claimed: int = 0
+    sent: int = 0
+    unreachable: bool = False  # the mail server could not be reached at all
+
+
+def lease_for(limit: int, config) -> timedelta:
+    """Long enough to send a whole batch even when every message takes the full timeout,
+    so another sender never takes over a message this one is still sending."""
+    return max(CLAIM_LEASE, timedelta(seconds=limit * config["MAIL_TIMEOUT"]) + CLAIM_LEASE)
+
+
+def _deliver_batch(*, limit: int, due_by: datetime, now: datetime) -> Batch:
+    """Claims the messages due by `due_by` and sends them, leasing and stamping by `now`."""
     config = current_app.config
-    ids = claim_due(db.session, limit=limit, now=now)
+    lease_until = now + lease_for(limit, config)
+    ids = claim_due(db.session, limit=limit, now=due_by, lease_until=lease_until)
     if not ids:
-        return 0, 0
+        return Batch()
     claimed = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     ).all()
@@ -219,7 +244,8 @@ def _deliver_batch(*, limit: int, now: datetime) -> tuple[int, int]:
             if message.status == SENDING:
                 _failed_attempt(message, exc, config, now)
         db.session.commit()
-    return len(ids), sent
+        return Batch(len(ids), sent, unreachable=True)
+    return Batch(len(ids), sent)
 
 
 def _send_one(transport, message: OutboxMessage, config, now: datetime) -> bool:
@@ -240,6 +266,10 @@ def _send_one(transport, message: OutboxMessage, config, now: datetime) -> bool:
         log.warning("outbox message %s refused by the server: %s", message.id, exc)
         return False
     except (smtplib.SMTPException, OSError) as exc:
+        _failed_attempt(message, exc, config, now)
+        return False
+    except Exception as exc:  # anything unforeseen counts as a failed try, never blocks the rest
+        log.exception("outbox message %s could not be sent", message.id)
         _failed_attempt(message, exc, config, now)
         return False
     message.status = SENT

@@ -1,4 +1,4 @@
-"""Indexes on the enrolment columns `flask lms tick` filters by.
+"""Indexes on the columns `flask lms tick` and the mail senders filter by.
 
 Revision ID: 5b1e7c2a9d40
 Revises: 36d7d2644bc9
@@ -22,8 +22,15 @@ def upgrade():
             "ix_enrolment_attendance_warning_sent_at", ["attendance_warning_sent_at"]
         )
 
+    with op.batch_alter_table("outbox_message") as batch_op:
+        batch_op.create_index(
+            "ix_outbox_message_status_next_attempt_at", ["status", "next_attempt_at"]
+        )
+
 
 def downgrade():
+    with op.batch_alter_table("outbox_message") as batch_op:
+        batch_op.drop_index("ix_outbox_message_status_next_attempt_at")
     with op.batch_alter_table("enrolment") as batch_op:
         batch_op.drop_index("ix_enrolment_attendance_warning_sent_at")
         batch_op.drop_index("ix_enrolment_reminder_sent_at")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.core import outbox
+from lms.core import mailer, outbox
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import Attachment, OutboxMessage
@@ -237,3 +237,58 @@ def test_inline_delivery_sends_every_due_message_not_just_one_batch(app, smtp):
         queued(f"person{number}@example.nhs.uk")
     assert outbox.deliver_all_due() == outbox.BATCH_SIZE + 3
     assert len(smtp) == outbox.BATCH_SIZE + 3
+
+
+def test_each_batch_of_a_long_drain_leases_and_stamps_by_the_clock_as_it_starts(
+    app, smtp, monkeypatch
+):
+    """A drain that takes longer than a lease must not hand later batches leases that have
+    already run out (another sender would then send them again)."""
+    for number in range(outbox.BATCH_SIZE + 5):
+        queued(f"person{number}@example.nhs.uk")
+    start = utcnow()
+    ticks = iter(start + timedelta(minutes=11 * step) for step in range(1, 100))
+    monkeypatch.setattr(outbox, "utcnow", lambda: next(ticks))
+
+    assert outbox.deliver_all_due(now=start) == outbox.BATCH_SIZE + 5
+
+    stamps = sorted({message.sent_at for message in rows()})
+    assert stamps == [start + timedelta(minutes=11), start + timedelta(minutes=22)]
+    assert len(smtp) == outbox.BATCH_SIZE + 5
+
+
+def test_a_batch_lease_covers_every_message_taking_the_full_timeout(app):
+    lease = outbox.lease_for(outbox.BATCH_SIZE, app.config)
+    assert lease > timedelta(seconds=outbox.BATCH_SIZE * app.config["MAIL_TIMEOUT"])
+
+
+def test_a_drain_stops_at_the_first_batch_the_server_cannot_take(app, smtp_down):
+    for number in range(outbox.BATCH_SIZE * 2 + 1):
+        queued(f"person{number}@example.nhs.uk")
+
+    assert outbox.deliver_all_due() == 0
+
+    attempts = [message.attempts for message in rows()]
+    assert attempts.count(1) == outbox.BATCH_SIZE  # one connection tried, not three
+    assert {message.status for message in rows()} == {"pending"}
+
+
+def test_an_unforeseen_error_on_one_message_is_a_failed_try_not_a_stuck_batch(
+    app, smtp, monkeypatch
+):
+    broken = queued("broken@example.nhs.uk")
+    queued("tom.hughes@example.nhs.uk")
+    real_send = mailer.SmtpTransport.send
+
+    def send(self, email):
+        if email["To"] == "broken@example.nhs.uk":
+            raise RuntimeError("something nobody expected")
+        real_send(self, email)
+
+    monkeypatch.setattr(mailer.SmtpTransport, "send", send)
+
+    assert outbox.deliver_due() == 1
+    db.session.refresh(broken)
+    assert (broken.status, broken.attempts) == ("pending", 1)
+    assert "something nobody expected" in broken.last_error
+    assert [email["To"] for email in smtp] == ["tom.hughes@example.nhs.uk"]
