@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from lms.auth import accounts
-from lms.auth.models import PasswordToken, Role
+from lms.auth.models import PasswordToken, Role, User
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
@@ -445,3 +447,35 @@ def test_the_last_invitation_expires_unused(admin, make_newcomer, in_request):
     token.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert accounts.last_invitation(person).state == accounts.InvitationState.EXPIRED
+
+
+def test_two_admins_inviting_everyone_at_once_invite_each_person_once(
+    app, make_newcomer, admin, monkeypatch
+):
+    """Both clicks find the same people; the second, once it holds their rows, finds the
+    first's invitations and sends nothing more."""
+    people = [make_newcomer() for _ in range(5)]
+    admin_id = admin.id
+    both_looked = threading.Barrier(2, timeout=30)
+    real_lock = directory._lock_people
+
+    def lock_after_both_looked(ids):
+        both_looked.wait()
+        real_lock(ids)
+
+    monkeypatch.setattr(directory, "_lock_people", lock_after_both_looked)
+
+    def click():
+        with app.app_context():
+            try:
+                invited = directory.invite_not_yet_invited(by=db.session.get(User, admin_id))
+                db.session.commit()
+                return invited
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        invited = sorted(pool.map(lambda _: click(), range(2)))
+
+    assert invited == [0, len(people)]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == len(people)
