@@ -75,7 +75,8 @@ def index():
         "people/index.html",
         form=form,
         page=page,
-        not_yet_invited=directory.count_not_yet_invited(**matching),
+        # A filter with a mistake in it shows everyone: offer no invitations to "everyone".
+        not_yet_invited=0 if form.errors else directory.count_not_yet_invited(**matching),
         filter_args=_filter_args(form),
     )
 
@@ -85,6 +86,9 @@ def index():
 def invite_everyone():
     """Invites everyone in the (filtered) list who has not been invited yet."""
     form, matching = _filter()
+    if form.errors:  # the list was not the one the admin asked for: invite nobody
+        flash("Correct the search before sending invitations.", "error")
+        return redirect(url_for("people.index", **_filter_args(form)))
     with service_call() as call:
         sent = directory.invite_not_yet_invited(**matching, by=current_user)
     if call.ok and sent:

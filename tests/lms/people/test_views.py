@@ -277,6 +277,22 @@ def test_inviting_keeps_to_the_filtered_list_and_returns_to_it(client, as_admin,
     assert banner(page) == "Invitation sent to 1 person."
 
 
+def test_a_search_with_a_mistake_in_it_invites_nobody(client, as_admin, make_newcomer):
+    """An invalid filter is ignored by the list, which then shows everyone: inviting
+    "everyone in this list" would reach the whole trust."""
+    make_newcomer("tom@example.nhs.uk", full_name="Tom Hughes")
+    tampered = "/admin/users/?q=hughes&role=superuser"
+    assert "not been invited yet" not in client.get(tampered).get_data(as_text=True)
+
+    response = client.post("/admin/users/invitations?q=hughes&role=superuser")
+
+    assert response.status_code == 302
+    assert recipients() == []
+    assert banner(client.get(response.headers["Location"]).get_data(as_text=True)) == (
+        "Correct the search before sending invitations."
+    )
+
+
 def test_the_invite_everyone_form_carries_a_csrf_token_and_needs_it(make_app, admin):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
