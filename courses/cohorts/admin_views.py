@@ -121,8 +121,13 @@ def _cohort_form(cohort: Cohort | None, *, submitted: bool) -> CohortForm:
         form = CohortForm(creating=cohort is None)
     else:
         form = CohortForm(formdata=None, data=data, creating=cohort is None)
-    form.trainer_ids.choices = [
-        SelectChoice(user.id, user.full_name) for user in db.session.scalars(trainers_available())
+    available = list(db.session.scalars(trainers_available()))
+    # Someone on the cohort who no longer holds the trainer role stays a choice (ticked),
+    # so saving the cohort never drops them without the admin choosing to.
+    offered = {user.id for user in available}
+    former = [t for t in (cohort.trainers if cohort else []) if t.id not in offered]
+    form.trainer_ids.choices = [SelectChoice(user.id, user.full_name) for user in available] + [
+        SelectChoice(user.id, f"{user.full_name} (no longer a trainer)") for user in former
     ]
     if cohort is None:
         form.course_id.choices = [SelectChoice("", "Choose a course")] + [

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from courses.cohorts import calendars
-from courses.cohorts.cohorts import may_manage
+from courses.cohorts.cohorts import may_manage, teaching_trainers
 from courses.enrolment import cancel, enrol, seats_left
 from courses.enrolment.places import your_place
 from courses.models import Cohort, CourseStatus, Enrolment, EnrolmentStatus
@@ -58,6 +58,7 @@ def show(cohort_id: int):
         "cohorts/cohort.html",
         cohort=cohort,
         seats_left=places_left,
+        trainers=teaching_trainers(cohort),
         place=your_place(cohort, current_user, utcnow(), seats_left=places_left),
     )
 

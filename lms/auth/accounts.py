@@ -275,7 +275,16 @@ def reset_password(raw: str, password: str, confirmation: str) -> User:
     token = valid_token(raw)
     user = token.user
     check_new_password(user, password, confirmation)
-    _set_password(user, password)  # also marks this token used
+    # Claim the link first, by a conditional UPDATE: of two uses at once, one wins.
+    claimed = db.session.execute(
+        update(PasswordToken)
+        .where(PasswordToken.id == token.id, PasswordToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise InvalidToken("This link has already been used")
+    _set_password(user, password)  # also retires the person's other unused links
     action = "password.set_from_invitation" if token.purpose == INVITATION else "password.reset"
     audit.record(user, action, user)
     return user

@@ -35,8 +35,14 @@ INVALID = 422  # the status of a page re-shown with errors
 # What str.splitlines() breaks a line at: LF, CR, VT, FF, FS, GS, RS, NEL, U+2028, U+2029.
 _LINE_BREAK = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # Characters nobody can see that still reach CSV files, PDFs, calendars and mail: C0 controls
-# other than tab, LF and CR; DEL; C1 controls; and the marks that reorder text (bidi overrides).
-_HIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# other than tab, LF and CR; DEL; C1 controls; the marks that reorder text (bidi overrides);
+_HIDDEN = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+    # and the invisible format marks: soft hyphen, Arabic letter mark, Mongolian vowel
+    # separator, zero-width space, LRM/RLM, word joiners, byte-order mark (the joiners
+    # U+200C/U+200D stay: some scripts and names need them)
+    r"\u00ad\u061c\u180e\u200b\u200e\u200f\u2060-\u2064\ufeff]"
+)
 _TERMINAL_CODE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # an ANSI escape such as ESC [31m
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _NEWLINE = re.compile(r"\r\n|[\r\u2028\u2029]")

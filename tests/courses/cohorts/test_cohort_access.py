@@ -195,3 +195,14 @@ def test_a_former_trainer_is_neither_named_on_sign_in_sheets_nor_sent_warnings(
     db.session.commit()
     mailed = set(db.session.scalars(select(OutboxMessage.recipient)))
     assert "tom@example.nhs.uk" in mailed and "gone@example.nhs.uk" not in mailed
+
+
+def test_the_cohort_page_names_only_trainers_who_still_teach(
+    client, learner, login, make_user, make_course, make_cohort
+):
+    current = make_user(roles=[Role.TRAINER], full_name="Tom Hughes")
+    former = make_user(full_name="Former Trainer")
+    cohort = make_cohort(make_course(), trainers=[current, former])
+    login(learner)
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "Tom Hughes" in page and "Former Trainer" not in page

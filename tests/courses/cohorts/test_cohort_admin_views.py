@@ -580,3 +580,25 @@ def test_bulk_enrolment_of_too_many_lines_is_refused_plainly(client, as_admin, m
     response = client.post(f"/admin/cohorts/{cohort.id}/enrol", data={"emails": emails})
     assert response.status_code == 422
     assert "Enrol at most 1,000 people at a time; this list has 1,001" in text_of(response)
+
+
+def test_saving_a_cohort_keeps_a_trainer_who_has_lost_the_role_until_the_admin_unticks_them(
+    client, as_admin, course, make_cohort, make_user
+):
+    current = make_user(roles=[Role.TRAINER], full_name="Tom Hughes")
+    former = make_user(full_name="Grace Former")
+    cohort = make_cohort(course, trainers=[current, former])
+
+    page = client.get(f"/admin/cohorts/{cohort.id}").get_data(as_text=True)
+    box = re.search(rf'<input[^>]*value="{former.id}"[^>]*>', page)
+    assert box and "checked" in box.group(0)
+    assert "Grace Former (no longer a trainer)" in page
+
+    ticked = {"trainer_ids": [str(current.id), str(former.id)]}
+    response = client.post(
+        f"/admin/cohorts/{cohort.id}", data=form_of(cohort, capacity="14") | ticked
+    )
+
+    assert response.status_code == 302
+    db.session.refresh(cohort)
+    assert {trainer.id for trainer in cohort.trainers} == {current.id, former.id}

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from lms.audit.audit import AuditEvent
-from lms.auth.models import PasswordToken
+from lms.auth import accounts
+from lms.auth.models import PasswordToken, User
 from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.extensions import db
@@ -139,3 +142,28 @@ def test_change_password_needs_matching_confirmation(client, learner):
     )
     assert response.status_code == 422
     assert "Passwords do not match" in response.get_data(as_text=True)
+
+
+def test_a_link_used_twice_at_once_sets_the_password_once(app, learner, monkeypatch):
+    """The other use lands between this one's checks and its change: this one is refused."""
+    raw = accounts.issue_token(learner, accounts.RESET)
+    db.session.commit()
+    learner_id, before = learner.id, learner.password_hash
+    real_check = accounts.check_new_password
+
+    def the_other_use_lands_now(user, password, confirmation=None):
+        real_check(user, password, confirmation)
+        with Session(db.engine) as other_request:
+            other_request.execute(
+                update(PasswordToken)
+                .where(PasswordToken.user_id == learner_id)
+                .values(used_at=utcnow())
+            )
+            other_request.commit()
+
+    monkeypatch.setattr(accounts, "check_new_password", the_other_use_lands_now)
+
+    with pytest.raises(accounts.InvalidToken):
+        accounts.reset_password(raw, "a-new-long-passphrase", "a-new-long-passphrase")
+    db.session.rollback()
+    assert db.session.get(User, learner_id).password_hash == before

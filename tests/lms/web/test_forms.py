@@ -79,6 +79,12 @@ HIDDEN = {
     "C1 control sequence introducer": "\x9b",
     "last C1 code": "\x9f",
     "right-to-left override": "\u202e",
+    "zero-width space": "\u200b",
+    "right-to-left mark": "\u200f",
+    "word joiner": "\u2060",
+    "byte-order mark": "\ufeff",
+    "soft hyphen": "\u00ad",
+    "Arabic letter mark": "\u061c",
 }
 ONE_LINE_MESSAGE = "Enter the title on one line"
 HIDDEN_MESSAGE = "The title must not contain hidden characters. Retype any pasted text"
@@ -249,3 +255,10 @@ def test_every_form_of_the_app_is_built_on_the_house_form():
 def test_json_sent_to_a_form_is_a_bad_request(client, admin, body):
     log_in(client, admin.email, PASSWORD)
     assert client.post("/admin/courses/new", json=body).status_code == 400
+
+
+def test_the_joiners_some_scripts_need_are_kept(app):
+    with app.test_request_context():
+        assert one_line("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645") == (
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+        )
