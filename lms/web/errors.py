@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template, request, session
 from flask import Request as FlaskRequest
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
@@ -93,6 +93,9 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_unexpected_error(error: Exception):
     db.session.rollback()
+    # Nothing the view said went through (its change, if any, was not saved): drop the
+    # messages it queued, such as "The changes have been saved."
+    session.pop("_flashes", None)
     original = getattr(error, "original_exception", None) or error
     current_app.logger.error("unhandled error on %s", request.path, exc_info=original)
     return render_error(500)

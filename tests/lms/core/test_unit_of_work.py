@@ -10,8 +10,10 @@ import ast
 from pathlib import Path
 
 import pytest
+from flask import flash
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from courses.cohorts import admin_views
 from courses.enrolment import enrol_many
@@ -172,3 +174,28 @@ def test_bulk_enrolment_that_clashes_is_explained_and_saves_nothing(
     assert response.status_code == 422
     assert CLASH in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Enrolment)) == before
+
+
+def test_when_the_commit_itself_fails_the_page_says_so_and_no_success_is_shown(
+    routes, signed_in, monkeypatch
+):
+    @routes.post("/save", endpoint="save")
+    @login_required
+    def save():
+        db.session.add(User(email="saved@example.nhs.uk", full_name="Saved"))
+        flash("The changes have been saved.", "success")
+        monkeypatch.setattr(db.session, "commit", the_database_goes_away)  # at the end
+        return "", 302, {"Location": "/write"}
+
+    def the_database_goes_away():
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    routes.config["PROPAGATE_EXCEPTIONS"] = False  # answer as production does: a 500 page
+    response = signed_in.post("/save")
+    monkeypatch.undo()
+
+    assert response.status_code == 500
+    assert "The changes have been saved." not in response.get_data(as_text=True)
+    with signed_in.session_transaction() as session:
+        assert "_flashes" not in session
+    assert _people("saved@example.nhs.uk") == 0
