@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from courses import attendance
 from courses.attendance.signin_sheet import render_signin_sheet
@@ -38,10 +37,6 @@ def download(session_id: int, session: Session):
         joinedload(Enrolment.learner).selectinload(User.department)
     )
     learners = [enrolment.learner for enrolment in db.session.scalars(expected)]
-    trainer_ids = [trainer.id for trainer in session.cohort.trainers]
-    db.session.scalars(  # their roles, in one query, for teaching_trainers
-        select(User).where(User.id.in_(trainer_ids)).options(selectinload(User.role_grants))
-    ).all()
     pdf = render_signin_sheet(session, learners, trainers=teaching_trainers(session.cohort))
     return Response(
         pdf,

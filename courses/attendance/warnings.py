@@ -19,7 +19,6 @@ from courses.models import (
     EnrolmentStatus,
     Session,
 )
-from lms.auth.models import User
 from lms.core.extensions import db
 from lms.core.outbox import queue_mail
 from lms.web.urls import external_url
@@ -58,7 +57,7 @@ def send_attendance_warnings(cohort: Cohort | None, now: datetime) -> int:
             selectinload(Enrolment.learner),
             selectinload(Enrolment.cohort).options(
                 selectinload(Cohort.course),
-                selectinload(Cohort.trainers).selectinload(User.role_grants),
+                selectinload(Cohort.trainers),  # with their roles (User.role_grants is selectin)
                 selectinload(Cohort.sessions),
             ),
         )

@@ -65,7 +65,7 @@ def may_manage(user: User, cohort: Cohort) -> bool:
 
 def teaching_trainers(cohort: Cohort) -> list[User]:
     """The cohort's trainers who still hold the trainer role: the ones named to learners
-    and told about the cohort (load `Cohort.trainers` with `User.role_grants`)."""
+    and told about the cohort (their roles load with them: `User.role_grants` is selectin)."""
     return [trainer for trainer in cohort.trainers if trainer.is_trainer]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
 from courses.cohorts.sessions import first_session_start
@@ -31,6 +31,7 @@ from lms.auth.models import User
 from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
+from lms.core.locks import lock_rows
 
 # Statuses that hold a place (or a claim to one) on the cohort.
 ACTIVE = (EnrolmentStatus.PENDING_APPROVAL, EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED)
@@ -80,13 +81,8 @@ class InvalidTransition(DomainError):
 def lock_cohort(cohort_id: int) -> Cohort:
     """Takes the cohort's lock for the rest of the transaction and returns it fresh."""
     if db.session.get_bind().dialect.name == "sqlite":
-        # A write is the first thing SQLite can lock; holding the write lock serialises
-        # every seat change (SQLite has one writer at a time anyway).
-        db.session.execute(
-            update(Cohort)
-            .where(Cohort.id == cohort_id)
-            .values(capacity=Cohort.capacity, updated_at=Cohort.updated_at)
-        )
+        # Holding SQLite's write lock serialises every seat change (one writer anyway).
+        lock_rows(Cohort, [cohort_id])
         return db.session.execute(
             select(Cohort).where(Cohort.id == cohort_id).execution_options(populate_existing=True)
         ).scalar_one()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.audit import audit
@@ -12,6 +12,7 @@ from lms.auth import accounts
 from lms.auth.models import PasswordToken, Role, User, UserRole
 from lms.core.domain import DomainError
 from lms.core.extensions import db
+from lms.core.locks import lock_rows
 from lms.people.models import Department, ServiceGroup
 
 
@@ -103,27 +104,11 @@ def invite_not_yet_invited(
     found = db.session.scalars(
         select(User.id).where(*_matching(text, role, active), *_not_yet_invited()).order_by(User.id)
     ).all()
-    _lock_people(found)
+    lock_rows(User, found)
     ids = db.session.scalars(
         select(User.id).where(User.id.in_(found), *_not_yet_invited()).order_by(User.id)
     ).all()
     return accounts.send_invitations(ids, by=by)
-
-
-def _lock_people(ids: list[int]) -> None:
-    """Holds these people's rows until the transaction ends: row locks on PostgreSQL, the
-    write lock on SQLite (whose first write is the first thing it can lock)."""
-    if not ids:
-        return
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            update(User)
-            .where(User.id.in_(ids))
-            .values(session_version=User.session_version, updated_at=User.updated_at),
-            execution_options={"synchronize_session": False},
-        )
-        return
-    db.session.execute(select(User.id).where(User.id.in_(ids)).with_for_update()).all()
 
 
 def department_named(name: str | None) -> Department | None:

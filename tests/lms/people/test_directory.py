@@ -457,13 +457,13 @@ def test_two_admins_inviting_everyone_at_once_invite_each_person_once(
     people = [make_newcomer() for _ in range(5)]
     admin_id = admin.id
     both_looked = threading.Barrier(2, timeout=30)
-    real_lock = directory._lock_people
+    real_lock = directory.lock_rows
 
-    def lock_after_both_looked(ids):
+    def lock_after_both_looked(model, ids):
         both_looked.wait()
-        real_lock(ids)
+        real_lock(model, ids)
 
-    monkeypatch.setattr(directory, "_lock_people", lock_after_both_looked)
+    monkeypatch.setattr(directory, "lock_rows", lock_after_both_looked)
 
     def click():
         with app.app_context():
