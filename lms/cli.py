@@ -12,11 +12,12 @@ from flask.cli import with_appcontext
 
 from courses.attendance import mark_unmarked_absent, send_attendance_warnings
 from courses.enrolment.reminders import send_due_reminders
-from lms import demo
+from lms import demo, scale
 from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
+from lms.core.timezones import to_local
 from lms.people import directory, importing
 
 
@@ -60,6 +61,50 @@ def seed_demo(if_empty: bool):
         demo.seed(password)
         db.session.commit()
         click.echo("Demo data loaded.")
+    click.echo(f"\nDemo logins (the password for each is {password}):")
+    for email, *_ in demo.DEMO_LOGINS:
+        click.echo(f"  {email}")
+
+
+@lms_cli.command("seed-scale")
+@click.option(
+    "--factor",
+    type=click.FloatRange(min=0.001, max=10),
+    default=1.0,
+    show_default=True,
+    help="How big a trust: 1 is DESIGN.md's large merged trust (20,000 staff).",
+)
+@click.option("--seed", "seed_", type=int, default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the data is seeded around (default: today in London).",
+)
+@with_appcontext
+def seed_scale(factor: float, seed_: int, today):
+    """Fills an empty database with trust-scale data for measuring pages.
+
+    The same factor, seed and day give the same data. The demo logins work on the
+    result; their password comes from LMS_DEMO_PASSWORD, as for seed-demo.
+    """
+    password = demo.demo_password(Path(current_app.instance_path))
+    day = today.date() if today else to_local(utcnow()).date()
+    with click.progressbar(length=scale.estimated_rows(factor), label="Seeding") as bar:
+
+        def advance(step: str, rows: int) -> None:
+            bar.label = f"Seeding {step:<12}"
+            bar.update(rows)
+
+        try:
+            counts = scale.seed(factor, seed=seed_, password=password, today=day, progress=advance)
+        except scale.NotEmpty as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        bar.update(bar.length)
+    for table, rows in counts.items():
+        click.echo(f"  {table:<20} {rows:>9,}")
     click.echo(f"\nDemo logins (the password for each is {password}):")
     for email, *_ in demo.DEMO_LOGINS:
         click.echo(f"  {email}")

@@ -1,0 +1,160 @@
+"""`flask lms seed-scale`: trust-scale data in every table, the same for the same seed,
+with the demo logins working on real data."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from courses.attendance.expected import expected_at
+from courses.models import Cohort, Enrolment, EnrolmentStatus, Session, cohort_trainer
+from lms import scale
+from lms.auth.models import User
+from lms.core.db import utcnow
+from lms.core.extensions import db
+from lms.core.outbox import PENDING, OutboxMessage
+from lms.core.timezones import start_of_local_day, to_local
+from lms.models import metadata
+from lms.scale.plan import Plan
+from tests.conftest import _empty_all_tables
+from tests.helpers import count, log_in
+
+PASSWORD = "scale-passphrase-for-tests"
+FACTOR = 0.01
+# Columns that differ between two runs by design: a password hash has a random salt.
+SALTED = {("user_account", "password_hash")}
+
+
+@pytest.fixture
+def today():
+    return to_local(utcnow()).date()
+
+
+def seed(today, factor=FACTOR, seed=1):
+    counts = scale.seed(factor, seed=seed, password=PASSWORD, today=today)
+    db.session.commit()
+    return counts
+
+
+def digest() -> str:
+    """A fingerprint of every row of every table, in id order."""
+    fingerprint = hashlib.sha256()
+    for table in metadata.sorted_tables:
+        columns = [c for c in table.columns if (table.name, c.name) not in SALTED]
+        rows = db.session.execute(select(*columns).order_by(*table.primary_key.columns))
+        for row in rows:
+            fingerprint.update(repr(tuple(row)).encode())
+    return fingerprint.hexdigest()
+
+
+def test_every_table_is_filled_in_proportion_to_the_factor(app, today):
+    counts = seed(today)
+    plan = Plan.for_factor(FACTOR)
+    empty = [
+        table.name
+        for table in metadata.sorted_tables
+        if not db.session.scalar(select(func.count()).select_from(table))
+    ]
+    assert empty == [], "seed-scale must fill every model's table; add a step to lms/scale"
+    assert counts["user_account"] == plan.staff
+    assert counts["course"] == plan.courses
+    assert counts["cohort"] == plan.cohorts
+    assert 0.7 * plan.sessions <= counts["cohort_session"] <= 1.3 * plan.sessions
+    assert 0.7 * plan.enrolments <= counts["enrolment"] <= 1.4 * plan.enrolments
+    assert counts["attendance_record"] > counts["enrolment"]
+    assert count(OutboxMessage, OutboxMessage.status == PENDING) == 0, "nothing left to send"
+
+
+def test_enrolments_come_in_every_state_and_attendance_is_mostly_kept(app, today):
+    seed(today)
+    statuses = Counter(db.session.scalars(select(Enrolment.status)))
+    assert set(statuses) == set(EnrolmentStatus)
+    kept = "CASE WHEN status IN ('present', 'late', 'left_early') THEN 1.0 ELSE 0 END"
+    query = text(f"SELECT avg({kept}) FROM attendance_record")  # noqa: S608 (constant)
+    attended = db.session.execute(query).scalar()
+    assert 0.75 <= attended <= 0.9
+
+
+def test_the_same_seed_gives_the_same_data_and_another_seed_does_not(app, today):
+    seed(today, seed=7)
+    first = digest()
+    _empty_all_tables()
+    seed(today, seed=7)
+    assert digest() == first
+    _empty_all_tables()
+    seed(today, seed=8)
+    assert digest() != first
+
+
+def test_the_demo_learner_has_courses_in_every_state_that_matters(app, client, today):
+    seed(today)
+    learner = db.session.scalar(select(User).where(User.email == "learner@example.nhs.uk"))
+    statuses = set(
+        db.session.scalars(select(Enrolment.status).where(Enrolment.learner_id == learner.id))
+    )
+    assert {
+        EnrolmentStatus.COMPLETED,
+        EnrolmentStatus.CONFIRMED,
+        EnrolmentStatus.WAITLISTED,
+        EnrolmentStatus.PENDING_APPROVAL,
+    } <= statuses
+    assert log_in(client, learner.email, PASSWORD).status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_the_demo_trainer_has_a_register_of_25_today(app, client, today):
+    seed(today)
+    trainer = db.session.scalar(select(User).where(User.email == "trainer@example.nhs.uk"))
+    day = start_of_local_day(today)
+    session = db.session.scalar(
+        select(Session)
+        .join(cohort_trainer, cohort_trainer.c.cohort_id == Session.cohort_id)
+        .where(
+            cohort_trainer.c.user_id == trainer.id,
+            Session.starts_at >= day,
+            Session.starts_at < day + timedelta(days=1),
+        )
+    )
+    expected = count(Enrolment, expected_at(session.starts_at, session.cohort_id))
+    assert expected == 25
+    log_in(client, trainer.email, PASSWORD)
+    register = client.get(f"/teach/sessions/{session.id}/register")
+    assert register.status_code == 200
+    assert register.get_data(as_text=True).count('type="radio"') >= 25 * 5
+
+
+def test_the_demo_manager_has_a_team_of_12_with_requests_to_decide(app, client, today):
+    seed(today)
+    manager = db.session.scalar(select(User).where(User.email == "manager@example.nhs.uk"))
+    assert count(User, User.line_manager_id == manager.id) == 12
+    log_in(client, manager.email, PASSWORD)
+    page = client.get("/approvals/").get_data(as_text=True)
+    assert "Zoë Ashworth" in page
+
+
+def test_the_demo_admin_sees_the_whole_trust(app, client, today):
+    seed(today)
+    log_in(client, "admin@example.nhs.uk", PASSWORD)
+    for url in ("/admin/users/", "/admin/audit/", "/admin/cohorts/", "/teach/", "/courses/"):
+        assert client.get(url).status_code == 200, url
+    assert count(Cohort) == Plan.for_factor(FACTOR).cohorts
+
+
+def test_seed_scale_refuses_a_database_that_has_people(app, make_user, today):
+    make_user()
+    with pytest.raises(scale.NotEmpty):
+        seed(today)
+
+
+def test_the_command_prints_the_rows_and_the_demo_logins(app, runner, monkeypatch):
+    monkeypatch.setenv("LMS_DEMO_PASSWORD", PASSWORD)
+    result = runner.invoke(args=["lms", "seed-scale", "--factor", str(FACTOR), "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "enrolment" in result.output and "learner@example.nhs.uk" in result.output
+    assert PASSWORD in result.output
+    again = runner.invoke(args=["lms", "seed-scale", "--factor", str(FACTOR)])
+    assert again.exit_code != 0 and "already has people" in again.output
