@@ -184,5 +184,12 @@ def events(
 
 
 def entity_types() -> list[str]:
-    query = select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)
-    return list(db.session.scalars(query))
+    """Each kind of record the log mentions, A to Z. A "loose index scan": one probe of
+    the entity_type index per kind, instead of reading every event for DISTINCT."""
+    kinds = select(func.min(AuditEvent.entity_type).label("name")).cte("kinds", recursive=True)
+    following = select(AuditEvent.entity_type).where(AuditEvent.entity_type > kinds.c.name)
+    kinds = kinds.union_all(
+        select(following.with_only_columns(func.min(AuditEvent.entity_type)).scalar_subquery())
+        .where(kinds.c.name.is_not(None))
+    )
+    return list(db.session.scalars(select(kinds.c.name).where(kinds.c.name.is_not(None))))

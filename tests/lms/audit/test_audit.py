@@ -213,3 +213,17 @@ def test_the_page_issues_the_same_number_of_statements_for_5_and_100_events(
 def test_a_learner_cannot_read_the_audit_log(client, learner, login):
     login(learner)
     assert client.get("/admin/audit/").status_code == 403
+
+
+def test_a_long_log_is_counted_only_up_to_the_limit(client, as_admin, monkeypatch):
+    """Counting 600,000 events costs as much as the page; past the limit the page says
+    "more than" and the filters narrow the list."""
+    monkeypatch.setattr("lms.web.forms.COUNT_LIMIT", 26)
+    for day in range(1, 31):
+        record_at(datetime(2026, 6, day, 12, tzinfo=UTC), f"event.june_{day:02}")
+    first = client.get("/admin/audit/").get_data(as_text=True)
+    assert "Showing 1 to 25 of more than 26" in first
+    narrowed = client.get("/admin/audit/?date_from=2026-06-25&date_to=2026-06-30").get_data(
+        as_text=True
+    )
+    assert "Showing 1 to 6 of 6" in narrowed
