@@ -61,7 +61,7 @@ def _stay_on_this_cohort(endpoint: str, values: dict) -> None:
 def index():
     """The cohorts this person teaches (admins: all), each with its sessions."""
     page = paginate(
-        managed_cohorts(current_user).options(selectinload(Cohort.sessions)),
+        managed_cohorts(current_user, utcnow()).options(selectinload(Cohort.sessions)),
         per_page=current_app.config["ADMIN_PAGE_SIZE"],
     )
     ids = [session.id for cohort in page.items for session in cohort.sessions]

@@ -57,6 +57,7 @@ from courses.models import (
 )
 from lms.auth.access import role_required
 from lms.auth.models import Role
+from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.timezones import to_local
 from lms.web.forms import INVALID, paginate, service_call
@@ -225,7 +226,8 @@ def _page(
 @bp.get("/")
 @role_required(Role.ADMIN, Role.TRAINER)
 def index():
-    page = paginate(managed_cohorts(current_user), per_page=current_app.config["ADMIN_PAGE_SIZE"])
+    cohorts = managed_cohorts(current_user, utcnow())
+    page = paginate(cohorts, per_page=current_app.config["ADMIN_PAGE_SIZE"])
     ids = [cohort.id for cohort in page.items]
     left = seats_left(ids)
     return render_template(

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import false, func, select
+from sqlalchemy import case, false, func, null, select
 from sqlalchemy.orm import selectinload
 
 from courses.cohorts.sessions import is_held, session_dates
@@ -25,6 +25,7 @@ from courses.models import (
     Enrolment,
     EnrolmentStatus,
     Session,
+    cohort_trainer,
 )
 from lms.audit import audit
 from lms.auth.models import Role, User, UserRole
@@ -69,20 +70,33 @@ def teaching_trainers(cohort: Cohort) -> list[User]:
     return [trainer for trainer in cohort.trainers if trainer.is_trainer]
 
 
-def managed_cohorts(user: User):
-    """Cohorts this person may manage (as `may_manage` decides), soonest first; the
-    caller paginates."""
-    dates = session_dates()
+def managed_cohorts(user: User, now: datetime):
+    """Cohorts this person may manage (as `may_manage` decides): those not finished yet
+    first, soonest first (cohorts without sessions after them), then finished ones, the
+    latest first; the caller paginates. A trainer's dates are worked out for their own
+    cohorts only."""
+    if user.is_admin:
+        dates = session_dates()
+    elif user.is_trainer:
+        dates = session_dates(
+            select(cohort_trainer.c.cohort_id).where(cohort_trainer.c.user_id == user.id)
+        )
+    else:
+        return select(Cohort).where(false())
+    finished = dates.c.ends_at < now
     query = (
         select(Cohort)
         .outerjoin(dates, dates.c.cohort_id == Cohort.id)
         .options(selectinload(Cohort.course), selectinload(Cohort.trainers))
-        .order_by(dates.c.starts_at.is_(None), dates.c.starts_at, Cohort.code)
+        .order_by(
+            case((finished, 1), else_=0),
+            case((finished, null()), else_=dates.c.starts_at).asc().nulls_last(),
+            dates.c.starts_at.desc(),
+            Cohort.code,
+        )
     )
     if user.is_admin:
         return query
-    if not user.is_trainer:
-        return query.where(false())
     return query.where(Cohort.trainers.any(User.id == user.id))
 
 

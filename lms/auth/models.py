@@ -104,6 +104,8 @@ class User(UserMixin, TimestampMixin, Base):
 
 # Email is the login and is unique whatever its case.
 Index("uq_user_account_email_lower", func.lower(User.email), unique=True)
+# The people list's order: one index scan for any page, not a sort of every account.
+Index("ix_user_account_full_name_lower", func.lower(User.full_name), User.id)
 
 
 class UserRole(Base):

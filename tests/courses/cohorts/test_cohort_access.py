@@ -79,7 +79,7 @@ def test_managed_cohorts_agree_with_may_manage(taught, make_cohort, admin):
     make_cohort(cohort.course)  # someone else's
 
     def codes(person):
-        return [row.code for row in db.session.scalars(managed_cohorts(person))]
+        return [row.code for row in db.session.scalars(managed_cohorts(person, utcnow()))]
 
     assert codes(tomasz) == [cohort.code]
     assert len(codes(admin)) == 2

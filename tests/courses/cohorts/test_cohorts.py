@@ -345,8 +345,8 @@ def test_trainers_manage_only_the_cohorts_they_teach(
     assert may_manage(trainer, theirs) and not may_manage(trainer, other)
     assert may_manage(admin, theirs) and may_manage(admin, other)
     assert not may_manage(learner, theirs)
-    assert [c.code for c in db.session.scalars(managed_cohorts(trainer))] == ["PM-THEIRS"]
-    assert {c.code for c in db.session.scalars(managed_cohorts(admin))} == {
+    assert [c.code for c in db.session.scalars(managed_cohorts(trainer, utcnow()))] == ["PM-THEIRS"]
+    assert {c.code for c in db.session.scalars(managed_cohorts(admin, utcnow()))} == {
         "PM-THEIRS",
         "PM-OTHER",
     }

@@ -97,10 +97,25 @@ def test_sessions_may_change_until_the_cohort_closes_or_is_cancelled(cohort_with
     assert [may_change_session(s) for s in cohort.sessions] == [changes, False]
 
 
-def test_the_cohort_list_puts_the_soonest_first_held_session_first(cohort_with, admin):
+def test_the_cohort_list_puts_the_soonest_first_held_session_first(cohort_with, admin, now):
     later = cohort_with(4)
     sooner_once_cancelled = cohort_with(1, 6, cancelled=(0,))
     soonest = cohort_with(2)
     none_yet = cohort_with()
-    listed = list(db.session.scalars(managed_cohorts(admin)))
-    assert [c.id for c in listed] == [soonest.id, later.id, sooner_once_cancelled.id, none_yet.id]
+    under_way = cohort_with(-7, 7)
+    listed = list(db.session.scalars(managed_cohorts(admin, now)))
+    assert [c.id for c in listed] == [
+        under_way.id,
+        soonest.id,
+        later.id,
+        sooner_once_cancelled.id,
+        none_yet.id,
+    ]
+
+
+def test_the_cohort_list_puts_finished_cohorts_last_the_latest_first(cohort_with, admin, now):
+    long_ago = cohort_with(-60, -53)
+    upcoming = cohort_with(30)
+    last_month = cohort_with(-30)
+    listed = list(db.session.scalars(managed_cohorts(admin, now)))
+    assert [c.id for c in listed] == [upcoming.id, last_month.id, long_ago.id]
