@@ -11,7 +11,14 @@ from sqlalchemy.orm import selectinload
 from courses.attendance import Rate, attendance_rates, checkin
 from courses.cohorts.sessions import first_sessions, is_upcoming
 from courses.enrolment import ACTIVE, can_cancel, waitlist_positions
-from courses.models import AttendanceRecord, Cohort, Enrolment, EnrolmentStatus, Session
+from courses.models import (
+    AttendanceRecord,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+    cohort_trainer,
+)
 from lms.auth.models import User
 from lms.core.extensions import db
 
@@ -139,11 +146,11 @@ def my_learning(
         )
     )
     if user.is_trainer:
+        taught = select(cohort_trainer.c.cohort_id).where(cohort_trainer.c.user_id == user.id)
         view.teaching = list(
             db.session.scalars(
                 select(Session)
-                .join(Cohort, Cohort.id == Session.cohort_id)
-                .where(Cohort.trainers.any(User.id == user.id), is_upcoming(now))
+                .where(Session.cohort_id.in_(taught), is_upcoming(now))
                 .order_by(Session.starts_at)
                 .limit(UPCOMING_LIMIT)
                 .options(selectinload(Session.cohort).selectinload(Cohort.course))

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, request
 from flask_sqlalchemy.pagination import SelectPagination
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import FileStorage
@@ -309,6 +309,9 @@ class ListPage(SelectPagination):
 
     def _query_count(self) -> int:
         select_ = self._query_args["select"].options(lazyload("*")).order_by(None)
+        if not select_._distinct and not select_._group_by_clauses:  # rows, not groups
+            # Count the rows without reading their columns.
+            select_ = select_.with_only_columns(literal_column("1"), maintain_column_froms=True)
         capped = select_.limit(COUNT_LIMIT + 1).subquery()
         total = self._query_args["session"].scalar(select(func.count()).select_from(capped))
         self.more = total > COUNT_LIMIT
