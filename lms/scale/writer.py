@@ -39,7 +39,10 @@ class Writer:
         return total
 
     def finish(self) -> None:
-        """PostgreSQL's sequences start where the seeded ids end."""
+        """The planner's statistics, as a live database would have them (PostgreSQL's
+        autovacuum would take a while; without them it picks plans for empty tables), and
+        PostgreSQL's sequences start where the seeded ids end."""
+        self.connection.exec_driver_sql("ANALYZE")
         if self.connection.dialect.name != "postgresql":
             return
         for name, table in self._tables.items():
