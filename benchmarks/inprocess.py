@@ -1,0 +1,167 @@
+"""In-process half of a run, in its own process with the server's environment:
+`python -m benchmarks.inprocess < request.json` prints one JSON line.
+
+It finds the ids the targets' paths need (SQLAlchemy selects on the models), then
+visits every target once with Flask's test client, logged in through the login form as
+the target's person, and counts the SQL statements of a second visit (so nothing cached
+on a first visit is counted), as tests/conftest.py's `count_queries` does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event, select
+
+from benchmarks.forms import FORMS, csrf_token
+from courses.attendance import expected_enrolments
+from courses.cohorts.calendars import issue_feed
+from courses.models import (
+    CalendarFeed,
+    Cohort,
+    CohortStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+    cohort_trainer,
+)
+from lms.app import create_app
+from lms.auth.models import User
+from lms.core.db import utcnow
+from lms.core.extensions import db
+from lms.core.timezones import start_of_local_day, to_local
+
+CLOSED = (CohortStatus.CLOSED, CohortStatus.CANCELLED)
+
+
+def discover(accounts: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The values of targets.PLACEHOLDERS, and notes on anything unusual."""
+    notes = []
+    people = {role: db.session.scalar(User.by_email(email)) for role, email in accounts.items()}
+    missing = [accounts[role] for role, person in people.items() if person is None]
+    if missing:
+        raise SystemExit(f"the seeded database has no {', '.join(missing)}")
+    session = _trainers_session(people["trainer"], notes)
+    cohort = _learners_cohort(people["learner"]) or session.cohort
+    words = re.findall(r"[A-Za-z]{5,}", cohort.course.title)
+    learner = people["learner"]
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == learner.id))
+    if feed is None:
+        feed, _ = issue_feed(learner)
+        db.session.commit()
+        notes.append("the learner had no calendar feed: issued one")
+    values = {
+        "search": (words[0] if words else cohort.course.title.split()[0]).lower(),
+        "course_code": cohort.course.code,
+        "learner_cohort_id": str(cohort.id),
+        "feed_token": feed.token,
+        "session_id": str(session.id),
+        "session_cohort_id": str(session.cohort_id),
+    }
+    return values, notes
+
+
+def _trainers_session(trainer: User, notes: list[str]) -> Session:
+    """The trainer's session today with the most learners expected (else the nearest)."""
+    sessions = db.session.scalars(
+        select(Session)
+        .join(Cohort, Cohort.id == Session.cohort_id)
+        .join(cohort_trainer, cohort_trainer.c.cohort_id == Cohort.id)
+        .where(cohort_trainer.c.user_id == trainer.id)
+        .where(Session.cancelled.is_(False), Cohort.status.not_in(CLOSED))
+    ).all()
+    if not sessions:
+        raise SystemExit("the trainer teaches no open session")
+    today = start_of_local_day(to_local(utcnow()).date())
+    todays = [s for s in sessions if today <= s.starts_at < today + timedelta(days=1)]
+    if not todays:
+        notes.append("the trainer has no session today: using the nearest")
+        return min(sessions, key=lambda s: abs(s.starts_at - utcnow()))
+    return max(todays, key=lambda s: (len(expected_enrolments(s)), -s.id))
+
+
+def _learners_cohort(learner: User) -> Cohort | None:
+    return db.session.scalar(
+        select(Cohort)
+        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .where(Enrolment.learner_id == learner.id)
+        .order_by(Enrolment.status != EnrolmentStatus.CONFIRMED, Enrolment.id)
+        .limit(1)
+    )
+
+
+def _referer(path: str) -> dict[str, str]:
+    return {"Referer": f"https://localhost{path}"}
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *_):
+        self.count += 1
+
+
+def log_in(app: Flask, email: str | None, password: str) -> FlaskClient:
+    """A test client logged in through the form. Flask's test client speaks https when
+    PREFERRED_URL_SCHEME says so (production), so its POSTs carry a Referer, as Flask-WTF
+    requires over https."""
+    client = app.test_client()
+    if email is not None:
+        token = csrf_token(client.get("/login").get_data(as_text=True))
+        fields = {"csrf_token": token, "email": email, "password": password}
+        reply = client.post("/login", data=fields, headers=_referer("/login"))
+        if reply.status_code != 302:
+            raise SystemExit(f"logging in as {email} answered {reply.status_code}")
+    return client
+
+
+def count_statements(engine: Engine, target: dict, client: FlaskClient) -> int:
+    """Statements of one request to `target`, after a first visit."""
+    path = target["path"]
+    if target["method"] == "POST":
+        bodies, _ = FORMS[target["form"]](client.get(path).get_data(as_text=True))
+        content = {"content_type": "application/x-www-form-urlencoded", "headers": _referer(path)}
+        send = [lambda body=body: client.post(path, data=body, **content) for body in bodies]
+    else:
+        send = [lambda: client.get(path)] * 2
+    send[0]()
+    counter = Counter()
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        status = send[-1]().status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    if status != target["expect"]:
+        raise SystemExit(f"{target['name']} ({path}) answered {status} in-process")
+    return counter.count
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    app = create_app()
+    with app.app_context():
+        values, notes = discover(request["accounts"])
+        engine = db.engine
+    # Each request outside that context, so each gets its own, as under gunicorn: one
+    # shared context would share `g` and the SQLAlchemy session between requests.
+    clients: dict[str | None, FlaskClient] = {}
+    statements = {}
+    for target in request["targets"]:
+        who = target["who"]
+        if who not in clients:
+            email = request["accounts"][who] if who else None
+            clients[who] = log_in(app, email, request["password"])
+        target = {**target, "path": target["path"].format(**values)}
+        statements[target["name"]] = count_statements(engine, target, clients[who])
+    facts = {"debug": app.debug, "env": app.config["LMS_ENV"], "testing": app.testing}
+    print(json.dumps({"values": values, "notes": notes, "statements": statements, **facts}))
+
+
+if __name__ == "__main__":
+    main()

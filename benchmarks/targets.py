@@ -1,0 +1,113 @@
+"""Which pages are loaded, as whom, and the goal each must meet.
+
+One declarative list: a later page is one more `Target`. A path's `{placeholders}` are
+filled from the ids that `benchmarks.inprocess discover` finds in the seeded database
+(see `PLACEHOLDERS`). `who` names a demo account (`learner` logs in as
+learner@example.nhs.uk), or None for an anonymous visitor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HTML = "text/html"
+GOAL_P99_VS_HEALTHZ = 10.0  # every page's p99 at most 10x /healthz's p99 in the same run
+GOAL_RSS_MB = 250.0  # peak resident memory of any one worker
+GOAL_FACTOR_RATIO = 1 / 1.3  # rps at the largest factor over rps at the smallest
+
+# What `discover` must find; each is used by at least one path below.
+PLACEHOLDERS = (
+    "search",  # a word of the learner's course title, so the search finds something
+    "course_code",  # the course of a cohort the learner is on
+    "learner_cohort_id",  # a cohort the learner is on
+    "feed_token",  # the learner's calendar feed
+    "session_id",  # the trainer's session today with the most expected learners
+    "session_cohort_id",  # that session's cohort
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: str
+    who: str | None
+    goal: float | None  # requests/s as a fraction of bare Flask; None: no goal set
+    content_type: str = HTML
+    method: str = "GET"
+    form: str | None = None  # for a POST: the page whose form is filled (see forms.py)
+    expect: int = 200
+    server: str = "app"  # "app", or "bare" for the bare Flask app
+
+    def url_path(self, values: dict[str, str]) -> str:
+        return self.path.format(**values)
+
+    @property
+    def is_page(self) -> bool:
+        """A page of the app, held to the p99 goal (not the two baselines)."""
+        return self.server == "app" and self.path != "/healthz"
+
+
+REGISTER = "/teach/sessions/{session_id}/register"
+
+TARGETS: tuple[Target, ...] = (
+    Target("bare Flask", "/", None, None, "application/json", server="bare"),
+    Target("/healthz", "/healthz", None, 0.7, "text/plain"),
+    Target("login page", "/login", None, 0.05),
+    Target("catalogue", "/courses/", "learner", 0.05),
+    Target("catalogue search", "/courses/?q={search}", "learner", 0.05),
+    Target("course page", "/courses/{course_code}", "learner", 0.05),
+    Target("cohort page", "/cohorts/{learner_cohort_id}", "learner", 0.05),
+    Target("learner home", "/", "learner", 0.05),
+    Target("calendar feed", "/calendar/{feed_token}.ics", None, None, "text/calendar"),
+    Target("teach page", "/teach/", "trainer", 0.035),
+    Target("register GET", REGISTER, "trainer", 0.035),
+    Target(
+        "register POST",
+        REGISTER,
+        "trainer",
+        0.02,
+        method="POST",
+        form="register",
+        expect=302,
+        content_type="",
+    ),
+    Target("attendance grid", "/teach/cohorts/{session_cohort_id}/attendance", "trainer", 0.035),
+    Target(
+        "attendance CSV",
+        "/teach/cohorts/{session_cohort_id}/attendance.csv",
+        "trainer",
+        None,
+        "text/csv",
+    ),
+    Target(
+        "sign-in sheet PDF",
+        "/teach/sessions/{session_id}/sign-in-sheet.pdf",
+        "trainer",
+        0.025,
+        "application/pdf",
+    ),
+    Target("approvals", "/approvals/", "manager", 0.035),
+    Target("people list", "/admin/users/", "admin", 0.035),
+    Target("audit log", "/admin/audit/", "admin", 0.035),
+)
+
+ACCOUNTS = {
+    "admin": "admin@example.nhs.uk",
+    "trainer": "trainer@example.nhs.uk",
+    "manager": "manager@example.nhs.uk",
+    "learner": "learner@example.nhs.uk",
+}
+
+
+def selected(only: str | None) -> list[Target]:
+    """The targets whose name contains `only` (case-insensitive), always with the two
+    baselines, since every figure is a fraction of them."""
+    if not only:
+        return list(TARGETS)
+    wanted = [part.strip().lower() for part in only.split(",") if part.strip()]
+    return [
+        target
+        for target in TARGETS
+        if target.name in ("bare Flask", "/healthz")
+        or any(part in target.name.lower() for part in wanted)
+    ]
