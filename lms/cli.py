@@ -14,7 +14,7 @@ from courses.attendance import mark_unmarked_absent, send_attendance_warnings
 from courses.enrolment.reminders import send_due_reminders
 from lms import demo, scale
 from lms.core import outbox
-from lms.core.db import utcnow
+from lms.core.db import refresh_planner_statistics, utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.timezones import to_local
@@ -135,11 +135,12 @@ def tick():
     Sends reminders two days before each learner's first session, marks learners still
     unmarked absent once AUTO_ABSENT_AFTER_HOURS have passed since a session ended, and
     warns learners whose attendance has fallen below their course's minimum; running it
-    twice does nothing twice.
+    twice does nothing twice. On SQLite it also refreshes the query planner's statistics.
     """
     reminders = send_due_reminders(utcnow())
     absent = mark_unmarked_absent(utcnow())
     warnings = send_attendance_warnings(None, utcnow())
+    refresh_planner_statistics(db.session)
     db.session.commit()
     if current_app.config["OUTBOX_INLINE"]:
         outbox.deliver_all_due()

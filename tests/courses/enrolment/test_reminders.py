@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from courses.enrolment.reminders import send_due_reminders
 from courses.models import (
@@ -87,6 +88,16 @@ def test_a_cancelled_first_session_moves_the_start(app, learner):
     cohort.sessions[0].cancelled = True  # the next session is a week later
     _enrol(cohort, learner)
     assert send_due_reminders(utcnow()) == 0
+
+
+def test_flask_lms_tick_keeps_sqlites_planner_statistics_fresh(app, learner):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum keeps its statistics")
+    db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
+    db.session.commit()
+    assert app.test_cli_runner().invoke(args=["lms", "tick"]).exit_code == 0
+    analysed = db.session.scalars(text("SELECT DISTINCT tbl FROM sqlite_stat1")).all()
+    assert "user_account" in analysed
 
 
 def test_flask_lms_tick_queues_reminders_once(app, learner):
