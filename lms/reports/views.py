@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from lms.auth.access import role_required
 from lms.auth.models import Role
 from lms.core.db import utcnow
 from lms.core.timezones import start_of_local_day, to_local
-from lms.reports.attendance import course_attendance
+from lms.reports.attendance import course_attendance, courses_reported
 from lms.reports.forms import ReportForm
-from lms.web.forms import INVALID
+from lms.web.forms import INVALID, paginate
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
@@ -24,12 +24,17 @@ def attendance():
     form = ReportForm(formdata=request.args or None)
     now = utcnow()
     today = to_local(now).date()
-    rows = []
+    rows, page = [], None
     if form.validate():
         date_from, date_to = form.range(today, default_from=today - timedelta(days=365))
         form.date_from.data, form.date_to.data = date_from, date_to
-        rows = course_attendance(
-            start_of_local_day(date_from), start_of_local_day(date_to + timedelta(days=1)), now
+        starts, ends = (
+            start_of_local_day(date_from),
+            start_of_local_day(date_to + timedelta(days=1)),
         )
+        page = paginate(
+            courses_reported(starts, ends, now), per_page=current_app.config["ADMIN_PAGE_SIZE"]
+        )
+        rows = course_attendance(page.items, starts, ends, now)
     status = 200 if not form.errors else INVALID
-    return render_template("reports/attendance.html", form=form, rows=rows), status
+    return render_template("reports/attendance.html", form=form, rows=rows, page=page), status

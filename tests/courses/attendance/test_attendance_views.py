@@ -391,3 +391,23 @@ def test_learners_see_their_attendance_on_their_home_page(client, login, cohort,
     assert "0%" in row
     navigation = page.split('aria-label="Menu"', 1)[1].split("</nav>", 1)[0]
     assert "Teaching" not in navigation
+
+
+def test_the_admin_report_pages_through_courses_keeping_its_dates(
+    app, client, login, admin, make_course, make_cohort, enrol, trainer
+):
+    app.config["ADMIN_PAGE_SIZE"] = 2
+    for code in ("AAA", "BBB", "CCC"):
+        cohort = make_cohort(make_course(code=code), trainers=[trainer], sessions=[span(days(-10))])
+        enrol(f"Learner {code}", target=cohort, confirmed_at=days(-20))
+    db.session.commit()
+    login(admin)
+    since = (NOW - timedelta(days=60)).date().isoformat()
+    first = text_of(client.get(f"/reports/attendance?date_from={since}"))
+    assert "AAA:" in first and "BBB:" in first and "CCC:" not in first
+    assert "Showing 1 to 2 of 3" in first
+    assert f"/reports/attendance?date_from={since}&amp;page=2" in first or (
+        f"/reports/attendance?date_from={since}&page=2" in first
+    )
+    second = text_of(client.get(f"/reports/attendance?date_from={since}&page=2"))
+    assert "CCC:" in second and "AAA:" not in second
