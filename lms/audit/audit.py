@@ -189,7 +189,8 @@ def entity_types() -> list[str]:
     kinds = select(func.min(AuditEvent.entity_type).label("name")).cte("kinds", recursive=True)
     following = select(AuditEvent.entity_type).where(AuditEvent.entity_type > kinds.c.name)
     kinds = kinds.union_all(
-        select(following.with_only_columns(func.min(AuditEvent.entity_type)).scalar_subquery())
-        .where(kinds.c.name.is_not(None))
+        select(
+            following.with_only_columns(func.min(AuditEvent.entity_type)).scalar_subquery()
+        ).where(kinds.c.name.is_not(None))
     )
     return list(db.session.scalars(select(kinds.c.name).where(kinds.c.name.is_not(None))))
