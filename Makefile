@@ -1,6 +1,8 @@
 # The two commands of the README:
 #   make run   - install everything, migrate an SQLite database, load demo data, serve it
+#                under gunicorn (gunicorn.run.conf.py)
 #   make test  - install everything the tests need and run the whole suite
+# make dev is `make run` on Flask's development server: reloader and debugger.
 # Both work on a fresh clone with only Python 3.11+, Node/npm and apt present.
 
 PYTHON ?= python3
@@ -9,16 +11,27 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := lms.app
 
-.PHONY: run test lint format deps test-deps assets browser clean
+.PHONY: run dev demo-data test bench lint format deps test-deps assets browser clean
 
-run: deps assets
+run: demo-data  ## serve the demo under gunicorn (2 sync workers); Ctrl-C stops it
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
+	PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.run.conf.py
+
+dev: demo-data  ## the same on Flask's development server: reloads on changes, debugger
+	$(BIN)/flask run --debug --host 127.0.0.1 --port $(PORT)
+
+# Mail sent outside a request (the demo's invitations, `flask lms tick`) links here too.
+run dev demo-data: export LMS_BASE_URL ?= http://127.0.0.1:$(PORT)
+
+demo-data: deps assets
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms seed-demo --if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)"
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: test-deps assets browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: test-deps assets  ## load every page under gunicorn; see benchmarks/README.md
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: test-deps
 	$(BIN)/ruff check .

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, current_app, request
+from flask.globals import request_ctx
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
@@ -54,6 +57,10 @@ BLUEPRINTS = (
     signin_sheet_views.bp,
     report_views.bp,
 )
+
+# Where Flask-Limiter keeps a request's limits, once a rate-limited view has run.
+LIMITER_STATE = "_limiter_request_context"
+FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 log = logging.getLogger("lms")
 
@@ -114,9 +121,21 @@ def _init_logging() -> None:
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
-    csrf.init_app(app)
-    limiter.init_app(app)
+    # CSRF, rate limits and logins hook into every request, so their hooks are what
+    # /healthz, and every page before its own work, pays: each is kept to the requests
+    # it has something to do for.
+    csrf_hooks = _hooks_added_by(app, csrf.init_app)
+    _replace_hooks(app.before_request_funcs, csrf_hooks["before"], _only_for_csrf_methods)
+    limiter_hooks = _hooks_added_by(app, limiter.init_app)
+    if not _app_wide_limits():
+        _replace_hooks(app.before_request_funcs, limiter_hooks["before"], None)
+    _replace_hooks(app.after_request_funcs, limiter_hooks["after"], _only_where_limited)
+    _replace_hooks(app.teardown_request_funcs, limiter_hooks["teardown"], _only_where_limited)
     login_manager.init_app(app)
+    # It refreshes "remember me" cookies, which we never issue (`login_user` without
+    # `remember`); reading the session for it marked every session accessed, so every
+    # response, static files and /healthz included, was re-saved and sent `Vary: Cookie`.
+    _replace_hooks(app.after_request_funcs, [login_manager._update_remember_cookie], None)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in to see this page."
     login_manager.login_message_category = "info"
@@ -124,6 +143,79 @@ def _init_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _hooks_added_by(app: Flask, init: Callable[[Flask], None]) -> dict[str, list[Callable]]:
+    """Runs an extension's `init_app` and returns the app-wide request hooks it added."""
+    registries = {
+        "before": app.before_request_funcs,
+        "after": app.after_request_funcs,
+        "teardown": app.teardown_request_funcs,
+    }
+    existing = {name: list(registry.get(None, ())) for name, registry in registries.items()}
+    init(app)
+    return {
+        name: [hook for hook in registry.get(None, ()) if hook not in existing[name]]
+        for name, registry in registries.items()
+    }
+
+
+def _replace_hooks(
+    registry: dict, hooks: list[Callable], wrap: Callable[[Callable], Callable] | None
+) -> None:
+    """Puts `wrap(hook)` in each hook's place, or removes the hook when `wrap` is None."""
+    app_wide = registry[None]
+    for hook in hooks:
+        index = app_wide.index(hook)
+        if wrap is None:
+            del app_wide[index]
+        else:
+            app_wide[index] = wrap(hook)
+
+
+def _only_for_csrf_methods(hook: Callable) -> Callable:
+    """Flask-WTF's check works out the view's exemptions before it looks at the method,
+    and then lets every GET through: this looks at the method first."""
+
+    @wraps(hook)
+    def check():
+        if request.method in current_app.config["WTF_CSRF_METHODS"]:
+            return hook()
+        return None
+
+    return check
+
+
+def _app_wide_limits() -> bool:
+    """True when a rate limit applies beyond the views it decorates.
+
+    Flask-Limiter's before-request pass exists for those (application-wide, default,
+    meta and blueprint limits). We declare none: our limits decorate the views that need
+    them (logins, password resets, check-in), and a decorated view checks its limits
+    itself when it is called. So the pass, which cost more than a whole bare Flask
+    request, is dropped, unless such a limit is ever declared.
+    """
+    manager = limiter.limit_manager
+    return bool(
+        manager.application_limits
+        or manager.default_limits
+        or limiter._meta_limits
+        or manager._blueprint_limits
+    )
+
+
+def _only_where_limited(hook: Callable) -> Callable:
+    """Flask-Limiter's after-request and teardown hooks settle the limits a request met
+    (deductions such as failed logins, the X-RateLimit headers). Flask-Limiter keeps that
+    state on the request context, so a request without it met no limit: skip them."""
+
+    @wraps(hook)
+    def settle(value):
+        if hasattr(request_ctx, LIMITER_STATE):
+            return hook(value)
+        return value
+
+    return settle
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -142,12 +234,15 @@ def refuse_nul_characters() -> None:
     A query string with raw bytes that are not UTF-8 is refused too: Werkzeug's
     `request.args` would raise UnicodeDecodeError on it (a 500).
     """
-    try:
-        request.query_string.decode()
-    except UnicodeDecodeError:
-        abort(400)
-    values = [request.path, *request.args.values()]
-    if request.form:
+    values = [request.path]
+    if request.query_string:
+        try:
+            request.query_string.decode()
+        except UnicodeDecodeError:
+            abort(400)
+        values += request.args.values()
+    # Only these bodies become `request.form`; asking for it otherwise parses for nothing.
+    if request.mimetype in FORM_MIMETYPES:
         values += request.form.values()
     if any("\x00" in value for value in values):
         abort(400)
@@ -174,7 +269,13 @@ def load_user(user_id: str) -> User | None:
 
 def _deliver_mail_inline(response):
     """Embedded mode: send what this request committed to the outbox, after the commit."""
-    if current_app.config["OUTBOX_INLINE"] and outbox.committed_mail_waiting():
+    if (
+        current_app.config["OUTBOX_INLINE"]
+        # A request that never opened a database session committed nothing: asking the
+        # session would open one.
+        and db.session.registry.has()
+        and outbox.committed_mail_waiting()
+    ):
         try:
             outbox.deliver_all_due()
         except Exception:  # mail must never break the page; the worker retries later

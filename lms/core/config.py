@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,16 +39,27 @@ def _env_int(name: str, default: int) -> int:
 
 
 def secret_key_from(instance_path: Path) -> str:
-    """Reads the secret key kept in the instance folder, creating it once when absent."""
+    """Reads the secret key kept in the instance folder, creating it once when absent.
+
+    Several processes may start at once on a fresh folder (gunicorn's workers on
+    `make run`): the key is written whole to a private file first and then linked into
+    place, which fails if another process got there first, so every process ends up with
+    the same key and none ever reads a half-written one.
+    """
     path = instance_path / "secret_key"
     if path.exists():
         return path.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    fd, draft = tempfile.mkstemp(dir=instance_path, prefix=".secret_key-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first: its key is the one
+    finally:
+        os.unlink(draft)
+    return path.read_text().strip()
 
 
 def _database_url(instance_path: Path) -> str:

@@ -42,7 +42,9 @@ def end_request_transaction(response: Response) -> Response:
     removal at the end of the request rolls it back (a refusal has rolled back already),
     and leaving it until then keeps the loaded rows, such as the current user, usable by
     the hooks that still run."""
+    if request.method in SAFE_METHODS or not db.session.registry.has():
+        return response  # nothing to commit (and no session to open just to find that out)
     refused = getattr(g, _REFUSED, False) or response.status_code >= 400
-    if request.method not in SAFE_METHODS and (not refused or getattr(g, _KEEP, False)):
+    if not refused or getattr(g, _KEEP, False):
         db.session.commit()
     return response

@@ -1,7 +1,8 @@
 """Development mail is readable in the server's console (lms/mailer.py LogTransport).
 
-Runs the real `flask run` process with the environment `make run` gives it, and reads
-what that process prints: pytest's log capture would hide a missing log handler.
+Runs the real server as `make run` starts it (gunicorn with gunicorn.run.conf.py, two
+worker processes) with the environment `make run` gives it, and reads what that process
+prints: pytest's log capture would hide a missing log handler.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ pytestmark = pytest.mark.skipif(
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEADLINE = 60  # seconds; only reached when the output never comes
+# What `make run` runs after migrating and seeding (the Makefile passes PORT).
+SERVE = ["gunicorn", "--config", "gunicorn.run.conf.py"]
 
 
 @pytest.fixture
@@ -46,8 +49,15 @@ def embedded_database(tmp_path) -> str:
     return url
 
 
+def test_make_run_serves_with_this_command():
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert f"$(BIN)/{' '.join(SERVE)}" in recipe
+
+
 class Server:
-    """`flask run` in a child process, its output read line by line on a thread."""
+    """The server of `make run` in a child process, its output read line by line on a
+    thread."""
 
     def __init__(self, database_url: str):
         self.port = free_port()
@@ -58,12 +68,14 @@ class Server:
         }
         environment.update(
             FLASK_APP="lms.app",
+            PORT=str(self.port),
             DATABASE_URL=database_url,
             SECRET_KEY="s" * 40,
             PYTHONUNBUFFERED="1",
         )
+        gunicorn = Path(sys.executable).with_name(SERVE[0])  # the virtual environment's
         self.process = subprocess.Popen(  # noqa: S603 (our own command line)
-            [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(self.port)],
+            [str(gunicorn), *SERVE[1:]],
             cwd=PROJECT_ROOT,
             env=environment,
             stdout=subprocess.PIPE,
@@ -73,7 +85,7 @@ class Server:
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for(r"Running on http://127\.0\.0\.1")
+        self.wait_for(rf"Listening at: http://127\.0\.0\.1:{self.port}\b")
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 
     def _read(self) -> None:
@@ -102,9 +114,9 @@ class Server:
         with self.opener.open(url, data=body, timeout=DEADLINE) as reply:
             return reply.status
 
-    def stop(self) -> None:
+    def stop(self) -> int:
         self.process.terminate()
-        self.process.wait(timeout=DEADLINE)
+        return self.process.wait(timeout=DEADLINE)
 
 
 def test_a_reset_link_mailed_on_the_embedded_default_is_printed_in_the_server_output(
@@ -126,4 +138,5 @@ def test_a_reset_link_mailed_on_the_embedded_default_is_printed_in_the_server_ou
         # The printed link is the real one: it opens the page for choosing a password.
         assert "Choose a new password" in server.get(link[0].split(str(server.port), 1)[1])
     finally:
-        server.stop()
+        returncode = server.stop()
+    assert returncode == 0  # SIGTERM stops gunicorn cleanly
