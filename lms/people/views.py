@@ -77,6 +77,7 @@ def index():
         page=page,
         # A filter with a mistake in it shows everyone: offer no invitations to "everyone".
         not_yet_invited=0 if form.errors else directory.count_not_yet_invited(**matching),
+        not_yet_invited_limit=directory.NOT_YET_INVITED_LIMIT,
         filter_args=_filter_args(form),
     )
 

@@ -237,6 +237,15 @@ def test_the_list_counts_the_people_not_yet_invited_and_offers_to_invite_them(
     assert "Invite everyone not yet invited" in page
 
 
+def test_past_the_limit_the_list_says_more_than(client, as_admin, make_newcomer, monkeypatch):
+    monkeypatch.setattr("lms.people.directory.NOT_YET_INVITED_LIMIT", 2)
+    for _ in range(4):
+        make_newcomer()
+    page = client.get("/admin/users/").get_data(as_text=True)
+    assert "More than 2 people in this list have not been invited yet" in page
+    assert "Invite everyone not yet invited" in page
+
+
 def test_the_list_offers_nothing_when_everyone_has_been_invited(client, as_admin, make_user):
     make_user()
     page = client.get("/admin/users/").get_data(as_text=True)
