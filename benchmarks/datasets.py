@@ -154,8 +154,8 @@ class _Sqlite:
         _remove_sqlite(self.path)
 
     def analyze(self) -> bool:
-        """Nothing: the embedded default never runs ANALYZE, so its planner has no
-        statistics, and neither has the benchmark's."""
+        """Nothing more: `flask lms seed-scale` ends with ANALYZE, as `flask lms tick`
+        keeps a live SQLite database's statistics."""
         return False
 
     def drop_run(self) -> None:
@@ -223,8 +223,8 @@ class _Postgres:
         self._admin(f'CREATE DATABASE "{self.name}"')
 
     def analyze(self) -> bool:
-        """Planner statistics, as autovacuum gathers minutes after a bulk load (without
-        them a count over people took 5 s at factor 1); run copies inherit them."""
+        """Planner statistics again, as autovacuum gathers after a bulk load (seed-scale
+        already ends with ANALYZE; this also covers a database seeded before it did)."""
         print(f"ANALYZE {self.name}...", flush=True)
         engine = create_engine(self.seeded_url, isolation_level="AUTOCOMMIT")
         try:
