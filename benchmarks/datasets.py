@@ -75,8 +75,6 @@ def prepare(factor: float, seed: int, *, reseed: bool, demo: bool = False) -> Da
         print(f"Seeded {name} in {seconds:.0f} s.", flush=True)
     else:
         print(f"Reusing {name}, seeded {meta['seeded_on']} (--reseed to seed again).")
-    if not meta.get("analyzed"):
-        meta["analyzed"] = store.analyze()
     DATABASES.mkdir(parents=True, exist_ok=True)
     meta_path.write_text(json.dumps(meta, indent=2))
     run_url = store.copy_for_run()
@@ -153,11 +151,6 @@ class _Sqlite:
         DATABASES.mkdir(parents=True, exist_ok=True)
         _remove_sqlite(self.path)
 
-    def analyze(self) -> bool:
-        """Nothing more: `flask lms seed-scale` ends with ANALYZE, as `flask lms tick`
-        keeps a live SQLite database's statistics."""
-        return False
-
     def drop_run(self) -> None:
         _remove_sqlite(self.run_path)
 
@@ -221,18 +214,6 @@ class _Postgres:
         self._drop(self.run_name)
         self._drop(self.name)
         self._admin(f'CREATE DATABASE "{self.name}"')
-
-    def analyze(self) -> bool:
-        """Planner statistics again, as autovacuum gathers after a bulk load (seed-scale
-        already ends with ANALYZE; this also covers a database seeded before it did)."""
-        print(f"ANALYZE {self.name}...", flush=True)
-        engine = create_engine(self.seeded_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("ANALYZE"))
-        finally:
-            engine.dispose()
-        return True
 
     def drop_run(self) -> None:
         self._drop(self.run_name)

@@ -39,6 +39,16 @@ def expected_at(starts_at, cohort_id):
     )
 
 
+def held_and_expected(now):
+    """SQL join condition: the sessions held before `now` at which the enrolment was
+    expected (join Session to a query of Enrolment with it)."""
+    return and_(
+        Session.cancelled.is_(False),
+        Session.starts_at < now,
+        expected_at(Session.starts_at, Session.cohort_id),
+    )
+
+
 def is_expected(enrolment: Enrolment, session: Session) -> bool:
     """The Python twin of `_expected`, for pages that already hold both objects."""
     if enrolment.confirmed_at is None or enrolment.confirmed_at > session.starts_at:

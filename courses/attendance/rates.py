@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
-from courses.attendance.expected import expected_at, record_of
+from courses.attendance.expected import held_and_expected, record_of
 from courses.models import AttendanceRecord, AttendanceStatus, Enrolment, Session
 from lms.core.extensions import db
 
@@ -90,14 +90,7 @@ def attendance_rates(enrolment_ids: Iterable[int], now: datetime) -> dict[int, R
             excused_sum(),
             func.count(AttendanceRecord.id),
         )
-        .join(
-            Session,
-            and_(
-                Session.cancelled.is_(False),
-                Session.starts_at < now,
-                expected_at(Session.starts_at, Session.cohort_id),
-            ),
-        )
+        .join(Session, held_and_expected(now))
         .outerjoin(AttendanceRecord, record_of(Session.id, Enrolment.id))
         .where(Enrolment.id.in_(ids))
         .group_by(Enrolment.id)

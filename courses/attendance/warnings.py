@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import aliased, selectinload
 
-from courses.attendance.expected import expected_at, record_of
+from courses.attendance.expected import held_and_expected, record_of
 from courses.attendance.rates import Rate, attendance_rates, attended_sum, excused_sum
 from courses.cohorts.cohorts import teaching_trainers
 from courses.models import (
@@ -84,14 +84,7 @@ def _below_their_minimum(now: datetime):
         select(Enrolment.id)
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
-        .join(
-            Session,
-            and_(
-                Session.cancelled.is_(False),
-                Session.starts_at < now,
-                expected_at(Session.starts_at, Session.cohort_id),
-            ),
-        )
+        .join(Session, held_and_expected(now))
         .join(AttendanceRecord, record_of(Session.id, Enrolment.id))
         .where(
             Enrolment.status == EnrolmentStatus.CONFIRMED,

@@ -75,13 +75,14 @@ def managed_cohorts(user: User, now: datetime):
     first, soonest first (cohorts without sessions after them), then finished ones, the
     latest first; the caller paginates. A trainer's dates are worked out for their own
     cohorts only."""
-    taught = select(cohort_trainer.c.cohort_id).where(cohort_trainer.c.user_id == user.id)
-    if user.is_admin:
-        dates = session_dates()
-    elif user.is_trainer:
-        dates = session_dates(taught)
-    else:
+    if not (user.is_admin or user.is_trainer):
         return select(Cohort).where(false())
+    taught = (
+        None
+        if user.is_admin
+        else select(cohort_trainer.c.cohort_id).where(cohort_trainer.c.user_id == user.id)
+    )
+    dates = session_dates(taught)
     finished = dates.c.ends_at < now
     query = (
         select(Cohort)
@@ -94,7 +95,7 @@ def managed_cohorts(user: User, now: datetime):
             Cohort.code,
         )
     )
-    return query if user.is_admin else query.where(Cohort.id.in_(taught))
+    return query if taught is None else query.where(Cohort.id.in_(taught))
 
 
 def trainers_available():

@@ -113,7 +113,7 @@ def _invitations(world: World):
         yield {
             "user_id": person.id,
             "purpose": INVITATION,
-            "token_hash": hashlib.sha256(f"{world.rng.random()}:{person.id}".encode()).hexdigest(),
+            "token_hash": _made_up_secret(world, person.id),
             "created_at": sent,
             "expires_at": sent + timedelta(days=7),
             "used_at": sent + timedelta(hours=3) if person.has_password else None,
@@ -121,8 +121,7 @@ def _invitations(world: World):
 
 
 def _calendar_feeds(world: World) -> None:
-    """Feeds for a few staff and the demo learner. Tokens are derived from the seed, so
-    a seeded database is the same every time, and are never valid outside it."""
+    """Feeds for a few staff and the demo learner."""
     subscribers = [world.demo[LEARNER]]
     subscribers += [
         person.id for person in world.people[len(world.demo) :] if world.rng.random() < FEED_SHARE
@@ -131,11 +130,13 @@ def _calendar_feeds(world: World) -> None:
     world.writer.insert(
         CalendarFeed.__table__,
         (
-            {"id": id_, "user_id": user_id, "token": _token(world, user_id)}
+            {"id": id_, "user_id": user_id, "token": _made_up_secret(world, user_id)[:43]}
             for id_, user_id in zip(ids, subscribers, strict=True)
         ),
     )
 
 
-def _token(world: World, user_id: int) -> str:
-    return hashlib.sha256(f"{world.rng.random()}:{user_id}".encode()).hexdigest()[:43]
+def _made_up_secret(world: World, user_id: int) -> str:
+    """A token-shaped value from the seed, so a seeded database is the same every time;
+    it opens nothing outside that database."""
+    return hashlib.sha256(f"{world.rng.random()}:{user_id}".encode()).hexdigest()
