@@ -51,7 +51,11 @@ def create_admin(email: str, full_name: str):
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has people.")
 @with_appcontext
 def seed_demo(if_empty: bool):
-    """Loads a believable demo trust and prints the demo logins."""
+    """Loads a believable demo trust and prints the demo logins (refused in production)."""
+    if current_app.config["LMS_ENV"] == "production":
+        raise click.ClickException(
+            "seed-demo makes accounts with a shared password; it does not run in production."
+        )
     password = demo.demo_password(Path(current_app.instance_path))
     if not demo.is_empty():
         if not if_empty:
@@ -88,6 +92,10 @@ def seed_scale(factor: float, seed_: int, today):
     The same factor, seed and day give the same data. The demo logins work on the
     result; their password comes from LMS_DEMO_PASSWORD, as for seed-demo.
     """
+    if current_app.config["LMS_ENV"] == "production":
+        raise click.ClickException(
+            "seed-scale makes made-up people; it does not run in production."
+        )
     password = demo.demo_password(Path(current_app.instance_path))
     day = today.date() if today else to_local(utcnow()).date()
     with click.progressbar(length=scale.estimated_rows(factor), label="Seeding") as bar:

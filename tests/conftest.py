@@ -99,6 +99,8 @@ def config_for(database_url: str, instance_path: Path, **overrides) -> dict:
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        # Links in mail point here; the test client addresses requests to localhost.
+        "BASE_URL": "http://localhost",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": str(instance_path),
         "WTF_CSRF_ENABLED": False,

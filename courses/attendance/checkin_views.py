@@ -30,6 +30,7 @@ from lms.core.extensions import db, limiter
 from lms.core.timezones import format_local
 from lms.web.errors import render_error
 from lms.web.forms import INVALID, safe_next, service_call
+from lms.web.urls import external_url
 
 bp = Blueprint("checkin", __name__, template_folder="templates")
 
@@ -127,7 +128,7 @@ def _screen(session: Session) -> dict:
         return {"cancelled": False, "started": False, "code": None, "checked_in": []}
     rules, now = _rules(), utcnow()
     code = checkin.code_at(session, now, rules.rotation_seconds)
-    url = url_for("checkin.check_in", code=code, _external=True)
+    url = external_url("checkin.check_in", code=code)
     names = checkin.checked_in_names(session)
     return {
         "cancelled": False,

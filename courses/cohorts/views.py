@@ -16,6 +16,7 @@ from lms.auth.access import login_required, object_access, public
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.web.forms import attachment, service_call
+from lms.web.urls import external_url
 
 bp = Blueprint("cohorts", __name__, template_folder="templates")
 
@@ -132,5 +133,5 @@ def feed_settings():
     feed = calendars.find_feed(current_user)
     return render_template(
         "cohorts/calendar_feed.html",
-        feed_url=url_for("cohorts.feed", token=feed.token, _external=True) if feed else None,
+        feed_url=external_url("cohorts.feed", token=feed.token) if feed else None,
     )

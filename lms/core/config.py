@@ -79,6 +79,38 @@ def _font_host() -> str:
     return font_host
 
 
+def _base_url(production: bool) -> str:
+    """Where every absolute link points (mail, calendar feeds, the check-in QR code)."""
+    base_url = os.environ.get("LMS_BASE_URL", "").strip().rstrip("/")
+    if production and not base_url:
+        raise ConfigError(
+            "LMS_BASE_URL must be set in production (e.g. https://lms.example.nhs.uk)"
+        )
+    base_url = base_url or "http://127.0.0.1:5000"
+    pattern = r"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?"
+    match = re.fullmatch(pattern, base_url)
+    if not match:
+        raise ConfigError(
+            "LMS_BASE_URL must be an http(s) address such as https://lms.example.nhs.uk"
+        )
+    if production and match[1] != "https":
+        raise ConfigError("LMS_BASE_URL must be an https:// address in production")
+    return base_url
+
+
+def _trusted_hosts(base_url: str, production: bool) -> list[str]:
+    """The host names requests may be addressed to; others get 400 Bad Request."""
+    configured = os.environ.get("LMS_TRUSTED_HOSTS")
+    if configured is not None:
+        return [host.strip() for host in configured.split(",") if host.strip()]
+    host = base_url.partition("://")[2].partition("/")[0]
+    host = host.rpartition(":")[0] if re.search(r":[0-9]+$", host) else host
+    if production:
+        return [host.strip("[]")]
+    # On a developer's machine the same server answers to each loopback name.
+    return list(dict.fromkeys([host.strip("[]"), "127.0.0.1", "localhost", "::1"]))
+
+
 def _attendance_settings() -> dict:
     """Self check-in codes and the end-of-session rules."""
     return {
@@ -117,6 +149,10 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         # Each process would count login failures on its own.
         raise ConfigError("RATELIMIT_STORAGE_URI must name a shared store (Redis) in production")
 
+    if production and _env_bool("FLASK_DEBUG", False):
+        # The debugger runs any code typed into an error page.
+        raise ConfigError("FLASK_DEBUG must be off in production")
+    base_url = _base_url(production)
     idle_minutes = _env_int("LMS_IDLE_TIMEOUT_MINUTES", 8 * 60)
     return {
         "LMS_ENV": "production" if production else "development",
@@ -136,8 +172,9 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "SESSION_COOKIE_NAME": "lms_session",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
-        # Where mail sent outside a request (the worker, `flask lms tick`) points people.
-        "BASE_URL": os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000"),
+        # Every absolute link is built from this, never from a request's Host header.
+        "BASE_URL": base_url,
+        "TRUSTED_HOSTS": _trusted_hosts(base_url, production),
         "HSTS": production,
         "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

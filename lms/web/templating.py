@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from lms.core.timezones import format_local
 from lms.web.security import csp_nonce
+from lms.web.urls import external_url
 
 # Stand-ins for what differs between requests that share a header. NUL never reaches a name
 # (forms and imports refuse it, PostgreSQL cannot store it), so no text can fake them.
@@ -135,5 +136,6 @@ def init_templating(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.jinja_env.globals.update(page_header=page_header, page_footer=page_footer)
     app.jinja_env.globals.update(skip_link=skip_link)
+    app.jinja_env.globals.update(external_url=external_url)
     app.add_template_filter(format_local, "local_datetime")
     app.add_template_filter(lambda d: format_local(d, "%-d %B %Y"), "local_date")

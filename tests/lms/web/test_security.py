@@ -64,6 +64,7 @@ def test_session_cookie_is_httponly_and_lax(client, learner):
 
 def test_production_turns_on_secure_cookies_and_hsts(make_app, learner, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
+    monkeypatch.setenv("LMS_BASE_URL", "https://localhost")
     app = make_app(
         LMS_ENV="production",
         SESSION_COOKIE_SECURE=True,
@@ -95,6 +96,10 @@ def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, monkeyp
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
         from_environment(tmp_path)  # each process would count failures on its own
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.delenv("LMS_BASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="LMS_BASE_URL"):
+        from_environment(tmp_path)  # links would have nowhere trustworthy to point
+    monkeypatch.setenv("LMS_BASE_URL", "https://lms.example.nhs.uk")
     settings = from_environment(tmp_path)
     assert settings["SESSION_COOKIE_SECURE"] is True and settings["HSTS"] is True
 
