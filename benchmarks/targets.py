@@ -89,6 +89,7 @@ TARGETS: tuple[Target, ...] = (
     Target("approvals", "/approvals/", "manager", 0.035),
     Target("people list", "/admin/users/", "admin", 0.035),
     Target("audit log", "/admin/audit/", "admin", 0.035),
+    Target("mail", "/admin/mail/", "admin", 0.035),
 )
 
 ACCOUNTS = {

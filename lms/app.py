@@ -29,6 +29,7 @@ from lms.core.config import DEFAULT_INSTANCE, from_environment
 from lms.core.extensions import db, login_manager, migrate
 from lms.core.unit_of_work import init_unit_of_work
 from lms.home import views as home
+from lms.mail import views as mail_views
 from lms.people import import_views as people_import_views
 from lms.people import views as people_views
 from lms.reports import views as report_views
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     people_views.bp,
     people_import_views.bp,
     audit_views.bp,
+    mail_views.bp,
     cohort_views.bp,
     approval_views.bp,
     catalogue_views.bp,

@@ -18,9 +18,11 @@ from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter, Rule
 
 from lms.audit.audit import AuditEvent
+from lms.core import tokens
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
+from lms.web.security import start_login_clock
 
 PASSWORD = "a-long-test-passphrase"
 
@@ -30,6 +32,15 @@ PASSWORD = "a-long-test-passphrase"
 
 def log_in(client, email: str, password: str = PASSWORD):
     return client.post("/login", data={"email": email, "password": password})
+
+
+def sign_in(client, user_id: str) -> None:
+    """Makes the client's session logged in as `user_id` (a User.get_id()) without the
+    cost of checking a password: what a real login leaves in the session."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user_id
+        session["_fresh"] = True
+        start_login_clock(session)
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -48,6 +59,12 @@ def field_error(page: str, field: str) -> str | None:
 
 
 # --- mail ----------------------------------------------------------------------------------
+
+
+def as_sent(text: str) -> str:
+    """A queued message's text as the mail sent carries it: with the secret tokens that
+    its placeholders stand for (lms.core.tokens) put in."""
+    return tokens.fill_placeholders(text)
 
 
 def links_in(message) -> list[str]:

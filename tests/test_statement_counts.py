@@ -22,9 +22,11 @@ from lms.audit import audit
 from lms.audit.audit import AuditEvent
 from lms.auth import accounts
 from lms.auth.models import Role
+from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.people import views as people_views
+from tests.helpers import sign_in
 
 # Served from files, never from the database.
 NOT_PAGES = {"static", "assets.asset", "assets.frontend"}
@@ -95,6 +97,7 @@ PAGES: dict[str, tuple[str | None, Callable[[World], str]]] = {
     "people.edit": ("admin", lambda w: f"/admin/users/{w.learner.id}"),
     "people_import.index": ("admin", lambda w: "/admin/import/"),
     "audit.index": ("admin", lambda w: "/admin/audit/"),
+    "mail.index": ("admin", lambda w: "/admin/mail/"),
     "reports.attendance": ("admin", lambda w: "/reports/attendance"),
 }
 
@@ -137,6 +140,7 @@ def grow(make_user, make_course, make_cohort, make_enrolment):
             )
             make_enrolment(other, world.learner)
             audit.record(world.admin, "statement_counts.grown", learner)
+            outbox.queue(learner.email, "Your place", "Hello").status = outbox.FAILED
         db.session.commit()
 
     return add
@@ -189,8 +193,7 @@ def _measure(app, world: World, count_queries) -> dict[str, tuple[int, int]]:
         if who not in clients:
             client = app.test_client()
             if who is not None:
-                with client.session_transaction() as session:
-                    session["_user_id"] = getattr(world, who).get_id()
+                sign_in(client, getattr(world, who).get_id())
             clients[who] = client
         url = address(world)
         clients[who].get(url)

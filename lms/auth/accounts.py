@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import enum
-import hashlib
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import insert, select, update
 
 from lms.audit import audit
 from lms.auth.models import PasswordToken, User
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
-from lms.core import outbox
+from lms.core import outbox, tokens
 from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
+from lms.core.timezones import format_local
 from lms.web.urls import external_url
 
 RESET, INVITATION = "reset", "invitation"
@@ -44,19 +44,41 @@ def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(User.by_email(email))
     valid = verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
-        audit.record(
-            user,
-            "login.failed",
-            user,
-            entity_type="User",
-            after={"email": email.strip().lower()[:254]},
-        )
+        audit.record(user, "login.failed", user, entity_type="User", after=_typed_email(email))
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     audit.record(user, "login.succeeded", user)
     return user
+
+
+def _typed_email(email: str) -> dict | None:
+    """What a failed login's audit event keeps of the email box: the address when it is a
+    well-formed one, else nothing, since people type their password there by mistake."""
+    typed = email.strip()
+    try:
+        validate_email(typed, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return {"email": typed.lower()[:254]}
+
+
+def warn_of_failed_logins(email: str) -> None:
+    """Mails the owner of this account, if it is an active one, that someone has been
+    failing to log in to it (lms/auth/throttle.py decides when); audited."""
+    user = db.session.scalar(User.by_email(email))
+    if user is None or not user.is_active:
+        return
+    outbox.queue_mail(
+        user.email,
+        "Someone has been trying to log in to your account",
+        "auth/mail/failed_logins",
+        user=user,
+        when=format_local(utcnow()),
+        reset_link=external_url("auth.request_reset"),
+    )
+    audit.record(None, "login.owner_warned", user)
 
 
 def end_sessions(user: User) -> None:
@@ -104,12 +126,31 @@ def change_password(user: User, current: str, new: str, confirmation: str) -> No
     audit.record(user, "password.changed", user)
 
 
-def _hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+def _new_token(user_id: int, purpose: str, now: datetime) -> tuple[dict, str]:
+    """A new link's row and its reference. The row holds the reference and the token's
+    digest, never the token (derived from the reference and SECRET_KEY)."""
+    reference = tokens.new_reference()
+    ttl = current_app.config["PASSWORD_RESET_TTL" if purpose == RESET else "INVITATION_TTL"]
+    row = {
+        "user_id": user_id,
+        "purpose": purpose,
+        "reference": reference,
+        "token_hash": tokens.digest(tokens.derive(purpose, reference)),
+        "created_at": now,
+        "expires_at": now + ttl,
+    }
+    return row, reference
 
 
-def issue_token(user: User, purpose: str) -> str:
-    """A new single-use link token; earlier unused ones for the same purpose stop working."""
+def _mailed_link(purpose: str, reference: str) -> str:
+    """The link as a queued mail holds it: a placeholder where the token goes, which the
+    outbox replaces with the token only as it sends the mail."""
+    return external_url("auth.reset_password", token=tokens.placeholder(purpose, reference))
+
+
+def _issue(user: User, purpose: str) -> str:
+    """Makes a new link and retires the person's earlier unused ones for the same
+    purpose; returns the new link's reference."""
     now = utcnow()
     db.session.execute(
         update(PasswordToken)
@@ -120,18 +161,18 @@ def issue_token(user: User, purpose: str) -> str:
         )
         .values(used_at=now)
     )
-    ttl = current_app.config["PASSWORD_RESET_TTL" if purpose == RESET else "INVITATION_TTL"]
-    raw = secrets.token_urlsafe(32)
-    db.session.add(
-        PasswordToken(
-            user_id=user.id,
-            purpose=purpose,
-            token_hash=_hash_token(raw),
-            created_at=now,
-            expires_at=now + ttl,
-        )
-    )
-    return raw
+    row, reference = _new_token(user.id, purpose, now)
+    db.session.add(PasswordToken(**row))
+    return reference
+
+
+def issue_token(user: User, purpose: str) -> str:
+    """A new single-use link token; earlier unused ones for the same purpose stop working.
+
+    The token is returned, never stored. Mail does not use this: a queued message must
+    not hold the token either (see `request_password_reset`).
+    """
+    return tokens.derive(purpose, _issue(user, purpose))
 
 
 def request_password_reset(email: str) -> None:
@@ -139,14 +180,14 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalar(User.by_email(email))
     if user is None or not user.is_active:
         return
-    raw = issue_token(user, RESET)
+    reference = _issue(user, RESET)
     audit.record(None, "password.reset_requested", user)
     outbox.queue_mail(
         user.email,
         "Reset your password",
         "auth/mail/password_reset",
         user=user,
-        link=external_url("auth.reset_password", token=raw),
+        link=_mailed_link(RESET, reference),
         minutes=int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 60),
     )
 
@@ -195,23 +236,15 @@ def _invite_batch(ids: list[int], by: User | None) -> int:
     config = current_app.config
     subject = f"You have been invited to {config['SERVICE_NAME']}"
     hours = int(config["INVITATION_TTL"].total_seconds() // 3600)
-    tokens, mail, events = [], [], []
+    links, mail, events = [], [], []
     for person in people:
-        raw = secrets.token_urlsafe(32)
-        tokens.append(
-            {
-                "user_id": person.id,
-                "purpose": INVITATION,
-                "token_hash": _hash_token(raw),
-                "created_at": now,
-                "expires_at": now + config["INVITATION_TTL"],
-            }
-        )
-        link = external_url("auth.reset_password", token=raw)
+        row, reference = _new_token(person.id, INVITATION, now)
+        links.append(row)
+        link = _mailed_link(INVITATION, reference)
         context = {"user": person, "invited_by": by, "link": link, "hours": hours}
         mail.append((person.email, subject, context))
         events.append(audit.build(by, "user.invitation_sent", person, entity_type="User"))
-    db.session.execute(insert(PasswordToken), tokens)
+    db.session.execute(insert(PasswordToken), links)
     outbox.queue_many_mail("auth/mail/invitation", mail)
     audit.record_many(events)
     return len(people)
@@ -258,7 +291,7 @@ def last_invitation(user: User) -> Invitation | None:
 def valid_token(raw: str) -> PasswordToken:
     """The unused, unexpired token for this link, or InvalidToken."""
     token = db.session.scalar(
-        select(PasswordToken).where(PasswordToken.token_hash == _hash_token(raw))
+        select(PasswordToken).where(PasswordToken.token_hash == tokens.digest(raw))
     )
     if (
         token is None

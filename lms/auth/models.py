@@ -130,8 +130,10 @@ class UserRole(Base):
 class PasswordToken(Base):
     """A single-use link for setting a password: a reset or an invitation.
 
-    Only a hash of the token is stored, so a copy of the database cannot be used
-    to take over accounts.
+    The token in the link is derived from `reference` and the SECRET_KEY
+    (lms.core.tokens); only the token's digest is stored, so a copy of the database
+    cannot be used to take over accounts. Links issued before references existed have
+    none (their digest still works until they expire).
     """
 
     __tablename__ = "password_token"
@@ -141,6 +143,7 @@ class PasswordToken(Base):
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     purpose: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

@@ -111,6 +111,15 @@ def _trusted_hosts(base_url: str, production: bool) -> list[str]:
     return list(dict.fromkeys([host.strip("[]"), "127.0.0.1", "localhost", "::1"]))
 
 
+def _people_settings() -> dict:
+    """Who people are told to contact about their account (named in mail to them)."""
+    return {
+        # How to reach the team that runs the service, e.g. "pmo@trust.nhs.uk"; empty
+        # names the organisation only.
+        "SUPPORT_CONTACT": os.environ.get("LMS_SUPPORT_CONTACT", "").strip() or None,
+    }
+
+
 def _attendance_settings() -> dict:
     """Self check-in codes and the end-of-session rules."""
     return {
@@ -121,6 +130,81 @@ def _attendance_settings() -> dict:
         "CHECK_IN_LIMIT_PER_USER": os.environ.get("LMS_CHECK_IN_LIMIT_PER_USER", "10 per minute"),
         "AUTO_ABSENT_AFTER_HOURS": _env_int("LMS_AUTO_ABSENT_AFTER_HOURS", 24),
     }
+
+
+def _throttle_settings() -> dict:
+    """Throttles on password guessing (lms/auth/throttle.py), and the proxies in front."""
+    proxy_count = _env_int("LMS_PROXY_COUNT", 0)
+    if proxy_count < 0:
+        raise ConfigError("LMS_PROXY_COUNT must be 0 or more")
+    env = os.environ.get
+    return {
+        # How many proxies in front of the app set X-Forwarded-For and -Proto (0: none,
+        # and the headers are ignored). Hosts never come from X-Forwarded-Host.
+        "PROXY_COUNT": proxy_count,
+        # Keeps this service's counters apart in a Redis shared with others.
+        "RATELIMIT_KEY_PREFIX": env("LMS_RATELIMIT_KEY_PREFIX", ""),
+        "LOGIN_LIMIT_PER_ACCOUNT_AND_IP": env(
+            "LMS_LOGIN_LIMIT_PER_ACCOUNT_AND_IP", "10 per 15 minutes"
+        ),
+        "LOGIN_LIMIT_PER_IP": env("LMS_LOGIN_LIMIT_PER_IP", "50 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": env("LMS_LOGIN_LIMIT_PER_ACCOUNT", "100 per day"),
+        "LOGIN_LIMIT_PER_KNOWN_BROWSER": env(
+            "LMS_LOGIN_LIMIT_PER_KNOWN_BROWSER", "10 per 15 minutes"
+        ),
+        "LOGIN_WARNING_AFTER": env("LMS_LOGIN_WARNING_AFTER", "10 per day"),
+        "KNOWN_BROWSER_LIFETIME": timedelta(days=_env_int("LMS_KNOWN_BROWSER_DAYS", 180)),
+        "RESET_LIMIT_PER_IP": env("LMS_RESET_LIMIT_PER_IP", "10 per hour"),
+        "RESET_LIMIT_PER_ACCOUNT": env("LMS_RESET_LIMIT_PER_ACCOUNT", "3 per hour"),
+        "PASSWORD_CHECK_LIMIT": env("LMS_PASSWORD_CHECK_LIMIT", "5 per 15 minutes"),
+    }
+
+
+def _session_settings() -> dict:
+    """How long a login lasts, however active (the idle timeout is set beside the cookie's)."""
+    return {"SESSION_MAX_AGE": timedelta(hours=_env_int("LMS_SESSION_MAX_HOURS", 12))}
+
+
+def _outbox_settings() -> dict:
+    """Mail delivery: how long a message refused for the time being is retried."""
+    give_up_hours = _env_int("LMS_OUTBOX_GIVE_UP_AFTER_HOURS", 48)
+    if give_up_hours < 1:
+        raise ConfigError("LMS_OUTBOX_GIVE_UP_AFTER_HOURS must be at least 1")
+    return {
+        # Temporary refusals (4xx, the server down) are retried with back-off until this
+        # long after the first one; a permanent refusal (5xx) fails the message at once.
+        "OUTBOX_GIVE_UP_AFTER": timedelta(hours=give_up_hours),
+    }
+
+
+def _retention_settings() -> dict:
+    """How long personal data is kept (`flask lms tick` applies it: lms/retention.py)."""
+    periods = {
+        # Sent mail: long enough to answer "did I get the email?"; the body may hold a name.
+        "RETENTION_SENT_MAIL_DAYS": ("LMS_RETENTION_SENT_MAIL_DAYS", 30),
+        # Failed mail: long enough to notice, requeue and investigate a mail outage.
+        "RETENTION_FAILED_MAIL_DAYS": ("LMS_RETENTION_FAILED_MAIL_DAYS", 90),
+        # Used or expired password links, after their use or expiry (the latest
+        # invitation of each person is kept: the people pages show it).
+        "RETENTION_PASSWORD_TOKEN_DAYS": ("LMS_RETENTION_PASSWORD_TOKEN_DAYS", 30),
+        # IP addresses, recorded on security events only, for investigating them.
+        "RETENTION_AUDIT_IP_DAYS": ("LMS_RETENTION_AUDIT_IP_DAYS", 90),
+        # Register notes, after their session ended: an appeal or the yearly CPD
+        # accreditation review is over by then; the attendance mark itself is kept.
+        "RETENTION_REGISTER_NOTE_DAYS": ("LMS_RETENTION_REGISTER_NOTE_DAYS", 365),
+        # Where self check-ins came from (keyed digests of the device and address), after
+        # the session ended: long enough to look into a relayed code, no longer.
+        "RETENTION_CHECK_IN_SOURCE_DAYS": ("LMS_RETENTION_CHECK_IN_SOURCE_DAYS", 30),
+        # Rows removed or blanked of each kind per tick (the outbox purge aside), so a
+        # backlog never makes one tick long; the rest follow at the next ticks.
+        "RETENTION_BATCH_SIZE": ("LMS_RETENTION_BATCH_SIZE", 5000),
+    }
+    settings = {key: _env_int(name, default) for key, (name, default) in periods.items()}
+    for key, (name, _) in periods.items():
+        least = 1 if key == "RETENTION_BATCH_SIZE" else 0
+        if settings[key] < least:
+            raise ConfigError(f"{name} must be a whole number, {least} or more")
+    return settings
 
 
 def from_environment(instance_path: Path, overrides: dict | None = None) -> dict:
@@ -180,11 +264,6 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "RATELIMIT_STORAGE_URI": rate_storage,
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
-            "LMS_LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
-        ),
-        "LOGIN_LIMIT_PER_IP": os.environ.get("LMS_LOGIN_LIMIT_PER_IP", "50 per 15 minutes"),
-        "RESET_LIMIT_PER_IP": os.environ.get("LMS_RESET_LIMIT_PER_IP", "10 per hour"),
         "PASSWORD_RESET_TTL": timedelta(minutes=_env_int("LMS_PASSWORD_RESET_TTL_MINUTES", 60)),
         "INVITATION_TTL": timedelta(hours=_env_int("LMS_INVITATION_TTL_HOURS", 72)),
         "MAIL_TRANSPORT": mail_transport,  # "log" or "smtp"
@@ -198,7 +277,6 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         # Embedded mode drains the outbox in-process after each commit; production
         # runs `flask lms worker` instead.
         "OUTBOX_INLINE": _env_bool("LMS_OUTBOX_INLINE", not production),
-        "OUTBOX_MAX_ATTEMPTS": _env_int("LMS_OUTBOX_MAX_ATTEMPTS", 8),
         "NHSUK_FRONTEND_DIR": Path(
             os.environ.get(
                 "LMS_NHSUK_FRONTEND_DIR",
@@ -210,4 +288,9 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "NHS_FONT_HOST": _font_host(),
         "ADMIN_PAGE_SIZE": 25,
         **_attendance_settings(),
+        **_people_settings(),
+        **_throttle_settings(),
+        **_session_settings(),
+        **_retention_settings(),
+        **_outbox_settings(),
     }

@@ -7,21 +7,30 @@ import logging
 import re
 import smtplib
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
+
+from lms.core.tokens import fill_placeholders
 
 log = logging.getLogger("lms.mail")
 
 
 def build_email(message, sender: str) -> EmailMessage:
-    """Turns an OutboxMessage row into a MIME message."""
+    """Turns an OutboxMessage row into a MIME message, secret links and all.
+
+    The row holds a placeholder where a password link's token goes (lms.core.tokens);
+    the token is put in here, so the link exists only in the message that is sent.
+    """
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = header_text(message.subject)
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
-    email.set_content(message.body_text)
+    # Named after the sender's domain, not this host's (which would also cost a DNS
+    # lookup per message).
+    domain = parseaddr(sender)[1].rpartition("@")[2] or None
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    email.set_content(fill_placeholders(message.body_text))
     if message.body_html:
-        email.add_alternative(message.body_html, subtype="html")
+        email.add_alternative(fill_placeholders(message.body_html), subtype="html")
     for attachment in message.attachments or []:
         maintype, _, subtype = attachment["content_type"].partition("/")
         email.add_attachment(
@@ -90,10 +99,14 @@ class SmtpTransport:
         self.connection = smtplib.SMTP(
             config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]
         )
-        if config["MAIL_USE_TLS"]:
-            self.connection.starttls()
-        if config["MAIL_USERNAME"]:
-            self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        try:
+            if config["MAIL_USE_TLS"]:
+                self.connection.starttls()
+            if config["MAIL_USERNAME"]:
+                self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        except BaseException:
+            self.connection.close()  # __exit__ is not called when __enter__ fails
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -107,6 +120,19 @@ class SmtpTransport:
     def send(self, email: EmailMessage) -> None:
         assert self.connection is not None, "use the transport as a context manager"
         self.connection.send_message(email)
+
+
+def is_permanent(error: Exception) -> bool:
+    """True when the mail server refused a message for good (a 5xx reply), so trying it
+    again cannot help; 4xx replies (greylisting, a full mailbox, a busy server), lost
+    connections and timeouts are temporary."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600
+    # The server cannot take this message as written (an address it cannot carry).
+    return isinstance(error, smtplib.SMTPNotSupportedError)
 
 
 def transport_for(config):

@@ -6,7 +6,18 @@ server is down. Delivery happens after commit: in-process in embedded mode, or b
 UPDATE ... RETURNING, committed before anything is sent, so however many threads,
 processes or hosts deliver at once (on SQLite as on PostgreSQL), each message goes
 to exactly one of them. A claim is a lease: a sender that dies mid-batch leaves its
-unsent claims to be taken again once the lease runs out.
+unsent claims to be taken again once the lease runs out. Each message's outcome is
+committed as soon as the server answers, and no transaction is open while the mail
+server is being talked to, so no row is locked during SMTP.
+
+A refusal for the time being (a 4xx reply such as greylisting, a lost connection, a
+timeout, the server down) is tried again with back-off until OUTBOX_GIVE_UP_AFTER has
+passed since the first one; a refusal for good (5xx) fails the message at once. Failed
+messages keep their error, are counted on /readyz and the admin "Mail" page, and can
+be put back in the queue (`flask lms outbox requeue`).
+
+A row never holds a password link: the message holds a placeholder for the token,
+which `build_email` fills in as it sends (see lms.core.tokens).
 """
 
 from __future__ import annotations
@@ -17,21 +28,24 @@ import smtplib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic
 
 from flask import current_app, render_template
-from sqlalchemy import JSON, Index, String, Text, event, insert, select, update
+from sqlalchemy import JSON, Index, String, Text, delete, event, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms.core.db import Base, utcnow
 from lms.core.extensions import db
-from lms.core.mailer import build_email, header_text, transport_for
+from lms.core.mailer import build_email, header_text, is_permanent, transport_for
 
 log = logging.getLogger("lms.outbox")
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+STATUSES = (PENDING, SENDING, SENT, FAILED)
 # How long a claim holds a message: far longer than a batch takes to send.
 CLAIM_LEASE = timedelta(minutes=10)
 BATCH_SIZE = 50
+MAX_BACKOFF = timedelta(hours=1)
 SUBJECT_LENGTH = 250
 _QUEUED = "outbox_queued"
 _COMMITTED = "outbox_committed"
@@ -40,8 +54,10 @@ _COMMITTED = "outbox_committed"
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
     # Senders look for the unsent: the status first, so the sent history is never read.
+    # Purging the sent history finds it by when each was sent.
     __table_args__ = (
         Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_message_status_sent_at", "status", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +72,10 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    # The first of the current run of temporary refusals: the message fails for good
+    # OUTBOX_GIVE_UP_AFTER later. None until it is refused (and again once it is sent).
+    failing_since: Mapped[datetime | None]
 
 
 @dataclass(frozen=True)
@@ -148,8 +168,9 @@ def committed_mail_waiting() -> bool:
 
 
 def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, ... capped at 6 hours."""
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
+    """30 s, 1 min, 2 min, ... capped at an hour, so mail held up by an outage goes within
+    the hour of the server coming back."""
+    return min(timedelta(seconds=30 * 2 ** min(attempts - 1, 20)), MAX_BACKOFF)
 
 
 def claim_due(
@@ -213,7 +234,7 @@ def deliver_all_due(*, now: datetime | None = None) -> int:
 class Batch:
     claimed: int = 0
     sent: int = 0
-    unreachable: bool = False  # the mail server could not be reached at all
+    unreachable: bool = False  # the mail server could not be reached, or was lost
 
 
 def lease_for(limit: int, config) -> timedelta:
@@ -222,90 +243,294 @@ def lease_for(limit: int, config) -> timedelta:
     return max(CLAIM_LEASE, timedelta(seconds=limit * config["MAIL_TIMEOUT"]) + CLAIM_LEASE)
 
 
+# What a sender reads of a claimed message: enough to build it and to record its outcome.
+_TO_SEND = (
+    OutboxMessage.id,
+    OutboxMessage.recipient,
+    OutboxMessage.subject,
+    OutboxMessage.body_text,
+    OutboxMessage.body_html,
+    OutboxMessage.attachments,
+    OutboxMessage.attempts,
+    OutboxMessage.failing_since,
+)
+
+
+def _connection_lost(error: Exception) -> bool:
+    """The connection to the mail server is gone (dropped, timed out, reset): nothing
+    more can be sent on it. (Every SMTP error is an OSError; only these are about the
+    connection rather than the message.)"""
+    return isinstance(error, smtplib.SMTPServerDisconnected) or (
+        isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+    )
+
+
 def _deliver_batch(*, limit: int, due_by: datetime, now: datetime) -> Batch:
     """Claims the messages due by `due_by` and sends them, leasing and stamping by `now`."""
     config = current_app.config
-    lease_until = now + lease_for(limit, config)
+    lease = lease_for(limit, config)
+    lease_until = now + lease
     ids = claim_due(db.session, limit=limit, now=due_by, lease_until=lease_until)
     if not ids:
         return Batch()
-    claimed = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    claimed = db.session.execute(
+        select(*_TO_SEND).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     ).all()
+    db.session.commit()  # no transaction stays open while the mail server is talked to
+    with db.engine.connect() as connection:
+        # Each outcome is one UPDATE that commits by itself, the moment it is known.
+        outcomes = connection.execution_options(isolation_level="AUTOCOMMIT")
+        return _send_batch(outcomes, claimed, config, now, lease_until, lease)
+
+
+def _send_batch(outcomes, claimed, config, now, lease_until, lease) -> Batch:
+    """Sends the claimed messages on one SMTP connection, recording each outcome on
+    `outcomes`. If the server cannot be reached (or is lost), every message not yet sent
+    has a failed try; messages the lease would not cover are handed back untried."""
+    # Past this point another sender could take over the rest once the lease runs out.
+    stop_at = monotonic() + (lease - CLAIM_LEASE).total_seconds()
     sent = 0
+    unsent, error = claimed, None
     try:
         with transport_for(config) as transport:
-            for message in claimed:
-                if _send_one(transport, message, config, now):
-                    sent += 1
-                db.session.commit()
-    except (smtplib.SMTPException, OSError) as exc:  # could not reach the server at all
-        for message in claimed:
-            if message.status == SENDING:
-                _failed_attempt(message, exc, config, now)
-        db.session.commit()
-        return Batch(len(ids), sent, unreachable=True)
-    return Batch(len(ids), sent)
+            for index, message in enumerate(claimed):
+                if monotonic() >= stop_at:
+                    unsent = claimed[index:]
+                    break
+                try:
+                    sent += _send_one(transport, outcomes, message, config, now, lease_until)
+                except OSError as exc:  # only a lost connection gets this far
+                    unsent, error = claimed[index:], exc
+                    break
+            else:
+                unsent = []
+    except OSError as exc:  # could not connect or log in (SMTP errors are OSErrors too)
+        unsent, error = claimed, exc
+    if error is not None:
+        log.warning("the mail server could not be reached: %s", _describe(error))
+        for message in unsent:
+            outcome = _temporary_failure(message, error, config, now)
+            _record(outcomes, message, lease_until, outcome)
+        return Batch(len(claimed), sent, unreachable=True)
+    if unsent:  # the lease is running out: the rest are due again for any sender
+        outcomes.execute(
+            _claimed_by(lease_until, [message.id for message in unsent]).values(
+                status=PENDING, next_attempt_at=now
+            )
+        )
+    return Batch(len(claimed), sent)
 
 
-def _send_one(transport, message: OutboxMessage, config, now: datetime) -> bool:
+def _send_one(transport, outcomes, message, config, now: datetime, lease_until: datetime) -> int:
+    """Sends one claimed message and records what became of it; 1 if it was sent.
+
+    A lost connection is left to the caller: the rest of the batch cannot go either.
+    """
     try:
         email = build_email(message, config["MAIL_FROM"])
     except (ValueError, TypeError, KeyError) as exc:  # a malformed row never holds up others
-        message.attempts += 1
-        message.status = FAILED
-        message.last_error = f"could not build the message: {exc}"[:2000]
         log.error("outbox message %s cannot be built: %s", message.id, exc)
-        return False
-    try:
-        transport.send(email)
-    except smtplib.SMTPRecipientsRefused as exc:
-        message.attempts += 1
-        message.status = FAILED
-        message.last_error = str(exc)[:2000]
-        log.warning("outbox message %s refused by the server: %s", message.id, exc)
-        return False
-    except (smtplib.SMTPException, OSError) as exc:
-        _failed_attempt(message, exc, config, now)
-        return False
-    except Exception as exc:  # anything unforeseen counts as a failed try, never blocks the rest
-        log.exception("outbox message %s could not be sent", message.id)
-        _failed_attempt(message, exc, config, now)
-        return False
-    message.status = SENT
-    message.sent_at = now
-    message.attempts += 1
-    return True
-
-
-def _failed_attempt(message: OutboxMessage, exc: Exception, config, now: datetime) -> None:
-    message.attempts += 1
-    message.last_error = str(exc)[:2000] or type(exc).__name__
-    if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
-        message.status = FAILED
-        log.error("outbox message %s failed for good: %s", message.id, exc)
+        outcome = _permanent_failure(message, f"could not build the message: {exc}", now)
     else:
-        message.status = PENDING
-        message.next_attempt_at = now + backoff(message.attempts)
-        log.warning("outbox message %s will be retried: %s", message.id, exc)
+        try:
+            transport.send(email)
+        except Exception as exc:
+            if _connection_lost(exc):
+                raise
+            if is_permanent(exc):
+                log.warning("outbox message %s refused for good: %s", message.id, exc)
+                outcome = _permanent_failure(message, _describe(exc), now)
+            else:
+                if not isinstance(exc, smtplib.SMTPException):  # unforeseen: a failed try
+                    log.exception("outbox message %s could not be sent", message.id)
+                outcome = _temporary_failure(message, exc, config, now)
+        else:
+            outcome = {
+                "status": SENT,
+                "sent_at": now,
+                "last_attempt_at": now,
+                "attempts": message.attempts + 1,
+                "failing_since": None,
+            }
+    _record(outcomes, message, lease_until, outcome)
+    return 1 if outcome["status"] == SENT else 0
 
 
-def run_worker(*, interval: float = 5.0, once: bool = False, should_stop=lambda: False) -> int:
-    """Delivers mail until stopped; returns how many messages were sent."""
+def _claimed_by(lease_until: datetime, ids: list[int]):
+    """An UPDATE of these messages for as long as this sender's claim on them holds."""
+    return (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.status == SENDING,
+            OutboxMessage.next_attempt_at == lease_until,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _record(outcomes, message, lease_until: datetime, outcome: dict) -> None:
+    """Writes what became of a claimed message (on a connection that commits each
+    statement), unless its claim was lost (the lease ran out and another sender took
+    it): that sender's outcome is the one that stands."""
+    if not outcomes.execute(_claimed_by(lease_until, [message.id]).values(**outcome)).rowcount:
+        log.warning(
+            "outbox message %s: its claim ran out before its outcome was recorded", message.id
+        )
+
+
+def _permanent_failure(message, reason: str, now: datetime) -> dict:
+    return {
+        "status": FAILED,
+        "attempts": message.attempts + 1,
+        "last_attempt_at": now,
+        "last_error": reason[:2000],
+    }
+
+
+def _temporary_failure(message, error: BaseException, config, now: datetime) -> dict:
+    """Tried again after a back-off, until OUTBOX_GIVE_UP_AFTER since the first refusal."""
+    attempts = message.attempts + 1
+    failing_since = message.failing_since or now
+    give_up_at = failing_since + config["OUTBOX_GIVE_UP_AFTER"]
+    outcome = {
+        "attempts": attempts,
+        "last_attempt_at": now,
+        "last_error": _describe(error),
+        "failing_since": failing_since,
+    }
+    if now >= give_up_at:
+        log.error("outbox message %s failed for good, refused since %s", message.id, failing_since)
+        return {**outcome, "status": FAILED}
+    log.warning("outbox message %s will be tried again: %s", message.id, error)
+    return {
+        **outcome,
+        "status": PENDING,
+        "next_attempt_at": min(now + backoff(attempts), give_up_at),
+    }
+
+
+def _describe(error: BaseException) -> str:
+    """The error as an operator reads it: the server's reply code and text where it gave one."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(
+            f"{recipient}: {code} {_reply(reply)}"
+            for recipient, (code, reply) in error.recipients.items()
+        )
+    elif isinstance(error, smtplib.SMTPResponseException):
+        text = f"{error.smtp_code} {_reply(error.smtp_error)}"
+    else:
+        text = str(error)
+    return (text or type(error).__name__)[:2000]
+
+
+def _reply(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def run_worker(
+    *,
+    interval: float = 5.0,
+    once: bool = False,
+    until_empty: bool = False,
+    should_stop=lambda: False,
+) -> int:
+    """Delivers mail until stopped; returns how many messages were sent.
+
+    `once` sends one batch and stops; `until_empty` stops as soon as nothing is due (or
+    the mail server cannot be reached).
+    """
     total = 0
     while not should_stop():
         try:
-            sent = deliver_due()
+            now = utcnow()
+            batch = _deliver_batch(limit=BATCH_SIZE, due_by=now, now=now)
         except Exception:  # e.g. the database restarting: log, wait, carry on
             db.session.rollback()
             log.exception("mail delivery failed; retrying in %s s", interval)
-            if once:
+            if once or until_empty:
                 raise
             time.sleep(interval)
             continue
-        total += sent
-        if once:
+        total += batch.sent
+        idle = batch.claimed == 0 or batch.unreachable
+        if once or (until_empty and idle):
             break
-        if sent == 0:
+        if idle:
             time.sleep(interval)
     return total
+
+
+# --- what operators see and do ------------------------------------------------------------
+
+
+def counts() -> dict[str, int]:
+    """How many messages are in each state, every state listed (0 when none)."""
+    found = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    return {status: found.get(status, 0) for status in STATUSES}
+
+
+def failed_count() -> int:
+    """How many messages have failed for good (and wait for someone to requeue them)."""
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == FAILED)
+    )
+
+
+def latest_failed(limit: int = 20):
+    """The failed messages that failed last, newest first: who to, what, and why (never
+    the body)."""
+    return (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.recipient,
+            OutboxMessage.subject,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+            func.coalesce(OutboxMessage.last_attempt_at, OutboxMessage.created_at).label(
+                "failed_at"
+            ),
+        )
+        .where(OutboxMessage.status == FAILED)
+        .order_by(OutboxMessage.last_attempt_at.desc().nulls_last(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
+
+
+def requeue_failed(*, message_id: int | None = None, now: datetime | None = None) -> int:
+    """Puts the failed messages (or the one failed message `message_id`) back in the
+    queue, due now and with a fresh OUTBOX_GIVE_UP_AFTER; returns how many. The last
+    error is kept until the next try. Like `queue`, they go once the caller commits."""
+    query = update(OutboxMessage).where(OutboxMessage.status == FAILED)
+    if message_id is not None:
+        query = query.where(OutboxMessage.id == message_id)
+    requeued = db.session.execute(
+        query.values(
+            status=PENDING, next_attempt_at=now or utcnow(), attempts=0, failing_since=None
+        ).execution_options(synchronize_session=False)
+    ).rowcount
+    if requeued:
+        db.session.info[_QUEUED] = True  # embedded mode sends them after the commit
+    return requeued
+
+
+def purge_finished(*, sent_before: datetime, failed_before: datetime) -> int:
+    """Deletes messages sent before `sent_before` and messages that failed (were last
+    tried) before `failed_before`; returns how many. Pending and sending ones are kept
+    whatever their age. The caller commits."""
+    sent = db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.status == SENT, OutboxMessage.sent_at < sent_before)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    failed_at = func.coalesce(OutboxMessage.last_attempt_at, OutboxMessage.created_at)
+    failed = db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.status == FAILED, failed_at < failed_before)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return sent + failed

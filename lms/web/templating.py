@@ -44,6 +44,7 @@ def navigation() -> tuple[tuple[str, str, bool, bool], ...]:
             NavItem("Course admin", "course_admin.index", "/admin/courses"),
             NavItem("People", "people.index", "/admin/users"),
             NavItem("Audit log", "audit.index", "/admin/audit"),
+            NavItem("Mail", "mail.index", "/admin/mail"),
         ]
     items.append(NavItem("Account", "auth.change_password", "/account"))
     path = request.path

@@ -25,6 +25,7 @@ from courses.models import (
 from lms.audit.audit import AuditEvent
 from lms.auth.models import User
 from lms.core.extensions import db
+from tests.helpers import sign_in
 
 LEARNERS = 200
 SEATS = 20
@@ -147,9 +148,7 @@ def test_concurrent_enrolments_with_in_process_mail_send_each_learner_one_placem
 
     def enrol_over_http(identity: tuple[str, str]) -> int:
         client = inline.test_client()
-        with client.session_transaction() as session:  # logged in, without 60 password checks
-            session["_user_id"] = identity[1]
-            session["_fresh"] = True
+        sign_in(client, identity[1])  # logged in, without 60 password checks
         return client.post(f"/cohorts/{cohort_id}/enrol").status_code
 
     with ThreadPoolExecutor(max_workers=16) as pool:

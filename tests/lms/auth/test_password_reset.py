@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 from lms.audit.audit import AuditEvent
 from lms.auth import accounts
 from lms.auth.models import PasswordToken, User
-from lms.core import outbox
+from lms.core import outbox, tokens
 from lms.core.db import utcnow
 from lms.core.extensions import db
+from lms.models import metadata
 from tests.helpers import PASSWORD, links_in, log_in
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -167,3 +169,85 @@ def test_a_link_used_twice_at_once_sets_the_password_once(app, learner, monkeypa
         accounts.reset_password(raw, "a-new-long-passphrase", "a-new-long-passphrase")
     db.session.rollback()
     assert db.session.get(User, learner_id).password_hash == before
+
+
+# --- no secret at rest ---------------------------------------------------------------------
+
+
+def stored_anywhere(secret: str) -> list[str]:
+    """Every table.column of the database holding `secret` in any row."""
+    found = []
+    for table in metadata.sorted_tables:
+        for row in db.session.execute(select(table)).mappings():
+            found += [
+                f"{table.name}.{column}"
+                for column, value in row.items()
+                if value is not None and secret in str(value)
+            ]
+    return found
+
+
+def token_from(message) -> tuple[str, str]:
+    """The token and the path of the password link in a mail as received."""
+    link = next(link for link in links_in(message) if "/account/reset/" in link)
+    path = urlsplit(link).path
+    token = path.rsplit("/", 1)[1]
+    assert f'/account/reset/{token}"' in message.get_body(("html",)).get_content()
+    return token, path
+
+
+def test_after_a_reset_request_no_table_holds_the_token_and_the_mailed_link_works(
+    app, client, learner, smtp_server
+):
+    """A copy of the database (a backup, the outbox's sent history) cannot take over an
+    account: the token is only in the mail as sent."""
+    sink = request_reset_by_mail(client, learner.email, smtp_server, app)
+    token, path = token_from(sink.messages[0])
+
+    assert stored_anywhere(token) == []
+    # the scan does read the rows: it finds what is stored in place of the token
+    assert stored_anywhere(tokens.digest(token)) == ["password_token.token_hash"]
+
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert log_in(client, learner.email, NEW_PASSWORD).status_code == 302
+
+
+def test_after_an_invitation_no_table_holds_the_token_and_the_mailed_link_works(
+    app, client, admin, make_newcomer, smtp
+):
+    person = make_newcomer("nia.roberts@example.nhs.uk")
+    accounts.send_invitations([person.id], by=admin)
+    db.session.commit()
+    outbox.deliver_due()
+    [message] = smtp
+    token, path = token_from(message)
+
+    assert stored_anywhere(token) == []
+    assert stored_anywhere(tokens.digest(token)) == ["password_token.token_hash"]
+
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert log_in(client, person.email, NEW_PASSWORD).status_code == 302
+
+
+def test_a_link_mailed_before_links_had_references_still_works(app, client, learner):
+    """Rows made before the migration that added references keep only the SHA-256 of a
+    random token; the link mailed with it works until it expires."""
+    raw = "an-old-random-token-from-before-references-0123"
+    now = utcnow()
+    db.session.add(
+        PasswordToken(
+            user_id=learner.id,
+            purpose=accounts.RESET,
+            reference=None,
+            token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+            created_at=now,
+            expires_at=now + timedelta(minutes=30),
+        )
+    )
+    db.session.commit()
+    path = f"/account/reset/{raw}"
+    assert client.get(path).status_code == 200
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    assert response.status_code == 302

@@ -24,7 +24,7 @@ from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.web.forms import CLASH, service_call
-from tests.helpers import ROOT, is_views, modules_under
+from tests.helpers import ROOT, is_views, modules_under, sign_in
 
 
 def commits_in_views(root: Path) -> list[str]:
@@ -110,8 +110,7 @@ def _people(email: str) -> int:
 @pytest.fixture
 def signed_in(routes, learner):
     client = routes.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = learner.get_id()
+    sign_in(client, learner.get_id())
     return client
 
 
