@@ -1,7 +1,10 @@
 """Password hashing and the password rules (NCSC guidance, OWASP ASVS V2.1).
 
-At least 10 characters and at most 128; no composition rules; refused when on a
-list of common passwords or when it contains the person's email name.
+At least 10 characters and at most 128; no composition rules; refused when it contains
+the person's email name, or when it is common: one of the passwords, names and words of
+the frequency lists that zxcvbn ships (30,000 leaked passwords, 64,000 English words,
+names and surnames; some 94,000 in all), alone or with digits and symbols around it
+("Password2025!", "welcome123").
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 import re
 from contextlib import suppress
 from functools import cache
-from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -45,14 +49,35 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
+# One list per line in zxcvbn's frequency_lists.py: `"passwords": "123456,password,...".split(",")`
+_FREQUENCY_LIST = re.compile(r'^\s*"(\w+)": "([^"]*)"\.split\(","\)', re.MULTILINE)
+# Digits, symbols and spaces around a word: "Password2025!" is "password" to a guesser.
+_AROUND_THE_WORD = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+
+
 @cache
 def common_passwords() -> frozenset[str]:
-    text = resources.files("lms.auth").joinpath("data/common-passwords.txt").read_text("utf-8")
-    return frozenset(
-        line.strip().lower()
-        for line in text.splitlines()
-        if line.strip() and not line.startswith("#")
-    )
+    """zxcvbn's frequency lists, lower-case, read at first use and kept.
+
+    Read as data rather than imported: importing zxcvbn builds its own ranked copies of
+    every list, which the check here does not need.
+    """
+    spec = find_spec("zxcvbn")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the zxcvbn package, which holds the common-password lists, is missing")
+    source = Path(spec.submodule_search_locations[0], "frequency_lists.py").read_text("utf-8")
+    words: set[str] = set()
+    for match in _FREQUENCY_LIST.finditer(source):
+        words.update(word.lower() for word in match[2].split(","))
+    words.discard("")  # else every password of only digits and symbols would be "common"
+    return frozenset(words)
+
+
+def is_common(password: str) -> bool:
+    """On the lists as it is, or once the digits and symbols around it are taken off."""
+    lowered = password.lower()
+    common = common_passwords()
+    return lowered in common or _AROUND_THE_WORD.sub("", lowered) in common
 
 
 def password_problems(password: str, *, email: str | None = None) -> list[str]:
@@ -62,7 +87,7 @@ def password_problems(password: str, *, email: str | None = None) -> list[str]:
     if len(password) > MAX_LENGTH:
         return [f"Password must be {MAX_LENGTH} characters or fewer"]
     lowered = password.lower()
-    if lowered in common_passwords():
+    if is_common(password):
         return ["Password is too common. Choose one that would be hard to guess"]
     if email:
         for part in _email_name_parts(email):

@@ -3,8 +3,8 @@
 something to do for (the limiter's pass alone cost more than a whole bare Flask
 request; tests/lms/web/test_request_cost.py).
 
-Two of these depend on private names of Flask-Limiter (`_meta_limits`,
-`_blueprint_limits`, the request attribute below) and one on Flask-Login's
+Some of these depend on private names of Flask-Limiter (`_meta_limits`,
+`_blueprint_limits`, `_key_prefix`, the request attribute below) and one on Flask-Login's
 `_update_remember_cookie`: check them when upgrading either.
 """
 
@@ -26,6 +26,10 @@ def init_request_extensions(app: Flask) -> None:
     """Initialises Flask-WTF's CSRF, Flask-Limiter and Flask-Login with lean hooks."""
     csrf_hooks = _hooks_added_by(app, csrf.init_app)
     _replace_hooks(app.before_request_funcs, csrf_hooks["before"], _only_for_csrf_methods)
+    # The one `limiter` serves every app made in this process (tests make many) and keeps
+    # the first one's key prefix (`self._key_prefix or config[...]`): without this, an
+    # app would count its limits under another app's prefix.
+    limiter._key_prefix = ""
     limiter_hooks = _hooks_added_by(app, limiter.init_app)
     if not _app_wide_limits():
         _replace_hooks(app.before_request_funcs, limiter_hooks["before"], None)

@@ -1,17 +1,23 @@
-"""Security headers, the CSP nonce and caching rules applied to every response."""
+"""Security headers, the CSP nonce and caching rules applied to every response; how long a
+session lasts; and which proxies are believed about the client's address."""
 
 from __future__ import annotations
 
 import secrets
-from functools import cache
+import time
+from collections.abc import Callable
+from functools import cache, wraps
 
 from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 _NONCE_MARK = "\x00nonce\x00"
+LOGIN_AT = "_login_at"  # in the session: when its login happened (seconds since the epoch)
+_NOT_EXTENDED = "lms.session_not_extended"
 _NOT_PERSONAL = frozenset({"static", "assets.asset", "assets.frontend"})
 _SET_HERE = frozenset(
     {
@@ -102,21 +108,69 @@ def _is_personal(response: Response) -> bool:
     return cookie in request.cookies and current_user.is_authenticated
 
 
+def start_login_clock(session) -> None:
+    """Notes in a freshly logged-in session when the login happened (see SESSION_MAX_AGE)."""
+    session[LOGIN_AT] = int(time.time())
+
+
+def _outlived(session, max_age: float) -> bool:
+    """A logged-in session older than the absolute lifetime, however active it has been.
+
+    A login session without the time (issued before the rule) counts as outlived too.
+    """
+    if "_user_id" not in session:
+        return False
+    started = session.get(LOGIN_AT)
+    return not isinstance(started, int) or time.time() - started > max_age
+
+
+def does_not_extend_session(view: Callable) -> Callable:
+    """For a view a page calls by itself in the background (polling): its answer does not
+    re-send the session cookie, so a screen left open never keeps an idle session alive.
+
+    The idle timeout is the cookie's signed timestamp, renewed by each answer that sends
+    the cookie; this view's answers leave the browser's cookie, and its time, as it was.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        request.environ[_NOT_EXTENDED] = True
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer built once per key
-    instead of twice per request (it is stateless, so sharing it is safe)."""
+    instead of twice per request (it is stateless, so sharing it is safe).
+
+    Two clocks end a login: the idle timeout (PERMANENT_SESSION_LIFETIME, checked by the
+    cookie's signed timestamp) and the absolute lifetime (SESSION_MAX_AGE, from the time
+    of login kept in the session). Both are checked here, as the cookie is opened, so no
+    page, and nothing a page calls, ever sees an ended session.
+    """
 
     _serializer: tuple[tuple, URLSafeTimedSerializer | None] = ((), None)
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.secret_key and "HTTP_COOKIE" not in request.environ:
             return self.session_class()  # no cookie to parse: a new, empty session
-        return super().open_session(app, request)
+        session = super().open_session(app, request)
+        if session and _outlived(session, app.config["SESSION_MAX_AGE"].total_seconds()):
+            ended = self.session_class()
+            ended.modified = True  # so the answer deletes the cookie
+            return ended
+        return session
 
     def save_session(self, app: Flask, session, response: Response) -> None:
-        # Nothing to write and nothing to vary on: skip the seven cookie settings.
-        if session or session.modified or session.accessed:
-            super().save_session(app, session, response)
+        if not session.modified and (
+            # Nothing to write and nothing to vary on: skip the seven cookie settings.
+            not (session or session.accessed)
+            # Nor is an unchanged session re-sent by a view that must not extend it.
+            or request.environ.get(_NOT_EXTENDED)
+        ):
+            return
+        super().save_session(app, session, response)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
@@ -127,7 +181,18 @@ class SessionInterface(SecureCookieSessionInterface):
         return serializer
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT proxies, the client's address and scheme are those the proxies
+    saw (X-Forwarded-For, X-Forwarded-Proto); with none, those headers are ignored, since
+    anyone can send them. The host is never taken from X-Forwarded-Host: links come from
+    BASE_URL and requests for other hosts are refused (TRUSTED_HOSTS)."""
+    count = app.config.get("PROXY_COUNT", 0)
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=0)
+
+
 def init_app(app: Flask) -> None:
+    trust_proxies(app)
     app.session_interface = SessionInterface()
     app.after_request(add_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

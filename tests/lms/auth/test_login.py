@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lms.audit.audit import AuditEvent
 from lms.core.extensions import db
-from tests.helpers import PASSWORD, log_in
+from tests.helpers import PASSWORD, events, log_in
 
 
 def audit_actions():
@@ -65,6 +65,18 @@ def test_unknown_email_and_wrong_password_look_the_same(client, learner):
     assert "Your email address or password is wrong" in wrong.get_data(as_text=True)
     assert wrong.headers.get("Set-Cookie") is None and unknown.headers.get("Set-Cookie") is None
     assert audit_actions().count("login.failed") == 2
+
+
+def test_a_password_typed_into_the_email_box_never_reaches_the_audit_log(client, learner):
+    typed = "Tr0ub4dor&3-horse"
+    assert log_in(client, typed, "anything-at-all").status_code == 401
+    assert log_in(client, "Nobody@Example.NHS.uk", "anything-at-all").status_code == 401
+    failed = events("login.failed")
+    assert [event.after for event in failed] == [None, {"email": "nobody@example.nhs.uk"}]
+    everything = [
+        (event.actor_label, event.entity_id, event.before, event.after) for event in events()
+    ]
+    assert "tr0ub4dor" not in str(everything).lower()
 
 
 def test_deactivated_account_cannot_log_in(client, make_user):

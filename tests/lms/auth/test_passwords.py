@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from lms.auth.passwords import MAX_LENGTH, hash_password, password_problems, verify_password
+from lms.auth.passwords import (
+    MAX_LENGTH,
+    common_passwords,
+    hash_password,
+    password_problems,
+    verify_password,
+)
 
 
 def test_hashes_are_argon2id_and_salted():
@@ -42,3 +48,31 @@ def test_refused_passwords_say_why(password, problem):
 )
 def test_long_passwords_need_no_particular_characters(password):
     assert password_problems(password, email="zoe.ashworth@example.nhs.uk") == []
+
+
+def test_the_common_password_lists_are_zxcvbns_and_complete():
+    common = common_passwords()
+    assert len(common) > 90_000  # 30,000 passwords, 30,000 words, names and surnames
+    assert {"123456", "password", "qwertyuiop", "1qaz2wsx3edc", "christopher"} <= common
+    assert "" not in common
+    assert common_passwords() is common  # read once
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "1qaz2wsx3edc",  # from the leaked-password list
+        "Basketball",  # one common word
+        "Christopher",  # one common name
+        "Password2025!",  # a common password with digits and symbols around it
+        "welcome1234",
+        "  sunshine!!!!  ",
+    ],
+)
+def test_common_passwords_are_refused(password):
+    problems = password_problems(password, email="zoe.ashworth@example.nhs.uk")
+    assert problems == ["Password is too common. Choose one that would be hard to guess"]
+
+
+def test_a_password_of_only_digits_and_symbols_is_not_common_for_that_alone():
+    assert password_problems("90210-!-44-17", email="zoe.ashworth@example.nhs.uk") == []

@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from flask import request
 
 from lms.audit.audit import AuditEvent
 from lms.auth.access import public
 from lms.core.config import ConfigError, from_environment
 from lms.core.extensions import db
-from tests.helpers import PASSWORD, app_routes, log_in, sample_url
+from tests.helpers import PASSWORD, app_routes, events, log_in, sample_url
 
 REQUIRED_CSP = ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"]
 
@@ -55,11 +56,18 @@ def test_static_assets_may_be_cached(client):
     assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
+def set_cookies(response) -> dict[str, str]:
+    """The cookies an answer sets, by name."""
+    return {cookie.split("=", 1)[0]: cookie for cookie in response.headers.getlist("Set-Cookie")}
+
+
 def test_session_cookie_is_httponly_and_lax(client, learner):
-    response = log_in(client, learner.email, PASSWORD)
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert "Secure" not in cookie  # development over plain http
+    cookies = set_cookies(log_in(client, learner.email, PASSWORD))
+    assert "HttpOnly" in cookies["lms_session"] and "SameSite=Lax" in cookies["lms_session"]
+    # The known-browser cookie (lms/auth/throttle.py) is only ever read by the login form.
+    known = cookies["lms_known_browser"]
+    assert "HttpOnly" in known and "SameSite=Strict" in known and "Path=/login" in known
+    assert not any("Secure" in cookie for cookie in cookies.values())  # plain http here
 
 
 def test_production_turns_on_secure_cookies_and_hsts(make_app, learner, monkeypatch):
@@ -75,7 +83,7 @@ def test_production_turns_on_secure_cookies_and_hsts(make_app, learner, monkeypa
     )
     client = app.test_client()
     response = log_in(client, learner.email, PASSWORD)
-    assert "Secure" in response.headers["Set-Cookie"]
+    assert all("Secure" in cookie for cookie in set_cookies(response).values())
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 
 
@@ -227,4 +235,52 @@ def test_the_font_host_setting_is_read_from_the_environment(tmp_path, monkeypatc
 def test_a_font_host_that_is_not_an_https_origin_is_refused(tmp_path, monkeypatch, value):
     monkeypatch.setenv("LMS_NHS_FONT_HOST", value)
     with pytest.raises(ConfigError, match="LMS_NHS_FONT_HOST"):
+        from_environment(tmp_path, {"SECRET_KEY": "k" * 40})
+
+
+# --- the proxies in front (LMS_PROXY_COUNT) --------------------------------------------------
+
+
+@pytest.mark.parametrize(("proxy_count", "client_address"), [(1, "203.0.113.9"), (0, "127.0.0.1")])
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_proxy(
+    make_app, learner, proxy_count, client_address
+):
+    app = make_app(PROXY_COUNT=proxy_count, LOGIN_LIMIT_PER_IP="2 per 15 minutes")
+    client = app.test_client()
+    for number in range(2):
+        response = client.post(
+            "/login",
+            data={"email": f"guess{number}@example.nhs.uk", "password": "wrong-password-here"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+        assert response.status_code == 401
+    assert {event.ip_address for event in events("login.failed")} == {client_address}
+    # The next person through the same proxy is someone else, unless the header is ignored.
+    response = client.post(
+        "/login",
+        data={"email": learner.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.4"},
+    )
+    assert response.status_code == (302 if proxy_count else 429)
+
+
+def test_behind_a_proxy_the_scheme_is_the_proxys_and_the_host_never_is(make_app):
+    app = make_app(PROXY_COUNT=1)
+
+    @app.get("/where", endpoint="where")
+    @public
+    def where():
+        return f"{request.scheme}://{request.host}", 200, {"Content-Type": "text/plain"}
+
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+    response = app.test_client().get("/where", headers=headers)
+    assert response.get_data(as_text=True) == "https://localhost"
+
+
+def test_the_proxy_count_is_read_from_the_environment(tmp_path, monkeypatch):
+    assert from_environment(tmp_path, {"SECRET_KEY": "k" * 40})["PROXY_COUNT"] == 0
+    monkeypatch.setenv("LMS_PROXY_COUNT", "2")
+    assert from_environment(tmp_path, {"SECRET_KEY": "k" * 40})["PROXY_COUNT"] == 2
+    monkeypatch.setenv("LMS_PROXY_COUNT", "-1")
+    with pytest.raises(ConfigError, match="LMS_PROXY_COUNT"):
         from_environment(tmp_path, {"SECRET_KEY": "k" * 40})
