@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hmac
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from lms.auth.models import User
+from lms.core import tokens
 from lms.core.db import Base, TimestampMixin
 
 
@@ -231,15 +233,33 @@ class Enrolment(TimestampMixin, Base):
 
 
 class CalendarFeed(Base):
-    """The secret address of a learner's personal calendar of confirmed sessions."""
+    """The secret address of a learner's personal calendar of confirmed sessions.
+
+    The address's token is never stored: it is derived from `reference` and SECRET_KEY
+    (`lms.core.tokens`), and only its digest is kept to recognise it. A feed made before
+    that has no reference: its old address still works (its digest was kept), but it
+    cannot be shown again. A new SECRET_KEY retires every derived address.
+    """
 
     __tablename__ = "calendar_feed"
+
+    PURPOSE = "calendar-feed"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), unique=True
     )
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    reference: Mapped[str | None] = mapped_column(String(32), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @property
+    def token(self) -> str | None:
+        """The address's secret token, derived again; None if there is none to show: the
+        feed was made before tokens were derived, or under another SECRET_KEY."""
+        if self.reference is None:
+            return None
+        token = tokens.derive(self.PURPOSE, self.reference)
+        return token if hmac.compare_digest(tokens.digest(token), self.token_hash) else None
 
 
 class AttendanceStatus(enum.StrEnum):
@@ -272,7 +292,13 @@ class AttendanceRecord(Base):
     """One learner's attendance at one session: one record per (session, enrolment)."""
 
     __tablename__ = "attendance_record"
-    __table_args__ = (UniqueConstraint("session_id", "enrolment_id"),)
+    # AUTOINCREMENT: SQLite never reuses the id of a deleted record (PostgreSQL's sequence
+    # never does), so a record's (id, version) names one state for good, even when a
+    # check-in is undone and made again (register.SeenRecord).
+    __table_args__ = (
+        UniqueConstraint("session_id", "enrolment_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("cohort_session.id", ondelete="CASCADE"))
@@ -286,7 +312,16 @@ class AttendanceRecord(Base):
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     marked_at: Mapped[datetime]
+    # Bumped by every change (the ORM does it here; bulk statements set it themselves), so
+    # a register saved from a page loaded before the change is refused, not applied.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Where a self check-in came from, as keyed digests (checkin.CheckInSource): the
+    # device's cookie and the client address. Equal digests mean the same device or address.
+    check_in_device: Mapped[str | None] = mapped_column(String(64))
+    check_in_address: Mapped[str | None] = mapped_column(String(64))
 
     session: Mapped[Session] = relationship()
     enrolment: Mapped[Enrolment] = relationship()
     marked_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

@@ -8,6 +8,12 @@ refused when the code turns over while the learner is typing.
 
 Timing always comes from the `now` argument, and the settings from `CheckInRules`, so
 the services run (and are tested) without a request or a real clock.
+
+A code read off the screen can be passed on by message to someone who is not in the
+room. So each self check-in records where it came from (`CheckInSource`: the device and
+the network address, as keyed digests), the trainer's screen flags check-ins made on one
+device for several learners (`checked_in`), and the trainer can undo one
+(`undo_check_in`).
 """
 
 from __future__ import annotations
@@ -15,15 +21,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from courses.attendance.expected import expected_query, is_expected
+from courses.attendance.register import AttendanceError, check_may_mark
 from courses.models import (
     AttendanceMethod,
     AttendanceRecord,
@@ -113,6 +121,31 @@ class CheckInRules:
 
 
 DEFAULT_RULES = CheckInRules()
+
+
+@dataclass(frozen=True)
+class CheckInSource:
+    """Where a check-in came from: the device (its browser's device cookie) and the network
+    address, each as a keyed digest. Equal digests mean the same device or address, while
+    a copy of the database gives neither back (an address alone could be guessed from its
+    plain hash: there are only 2^32 IPv4 addresses)."""
+
+    device: str | None = None
+    address: str | None = None
+
+    @classmethod
+    def of(cls, *, device_id: str | None, address: str | None, key: str | bytes) -> CheckInSource:
+        """The source of a check-in from this device id and address, under `key` (the
+        application's SECRET_KEY)."""
+        return cls(_keyed_digest(key, "device", device_id), _keyed_digest(key, "address", address))
+
+
+def _keyed_digest(key: str | bytes, purpose: str, value: str | None) -> str | None:
+    if not value:
+        return None
+    key = key.encode() if isinstance(key, str) else key
+    message = f"check-in-{purpose}:{value}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 # --- codes -------------------------------------------------------------------------------
@@ -288,14 +321,20 @@ def _snapshot(record: AttendanceRecord) -> dict:
 
 
 def check_in(
-    code: str, learner: User, now: datetime, rules: CheckInRules = DEFAULT_RULES
+    code: str,
+    learner: User,
+    now: datetime,
+    rules: CheckInRules = DEFAULT_RULES,
+    source: CheckInSource | None = None,
 ) -> AttendanceRecord:
     """Marks the learner present (or late, after the grace period) at the session the code
     belongs to, if its check-in window is open and they hold a confirmed place.
 
     Never overrides the trainer's register: an existing record is only changed when it
-    is an absence marked automatically. Checking in twice changes nothing.
+    is an absence marked automatically. Checking in twice changes nothing. The record
+    keeps the check-in's `source`, so the trainer's screen can flag a shared device.
     """
+    source = source or CheckInSource()
     session = find_session(code, now, rules)
     if session.cohort.status not in TAKING_CHECK_INS:
         raise CohortNotRunning()
@@ -306,7 +345,7 @@ def check_in(
         if now > session.starts_at + rules.late_after
         else AttendanceStatus.PRESENT
     )
-    if _insert_once(session, enrolment, status, learner, now):
+    if _insert_once(session, enrolment, status, learner, now, source):
         record = _existing(session, enrolment)
         audit.record(learner, "attendance.self_check_in", record, None, _snapshot(record))
         return record
@@ -325,6 +364,9 @@ def check_in(
             method=AttendanceMethod.SELF_CHECK_IN,
             marked_by_id=learner.id,
             marked_at=now,
+            check_in_device=source.device,
+            check_in_address=source.address,
+            version=AttendanceRecord.version + 1,
         )
         .returning(AttendanceRecord.id)
         .execution_options(synchronize_session=False)
@@ -337,7 +379,12 @@ def check_in(
 
 
 def _insert_once(
-    session: Session, enrolment: Enrolment, status: AttendanceStatus, learner: User, now: datetime
+    session: Session,
+    enrolment: Enrolment,
+    status: AttendanceStatus,
+    learner: User,
+    now: datetime,
+    source: CheckInSource,
 ) -> bool:
     """Inserts the record unless one exists; True if this call inserted it.
 
@@ -355,6 +402,8 @@ def _insert_once(
             method=AttendanceMethod.SELF_CHECK_IN,
             marked_by_id=learner.id,
             marked_at=now,
+            check_in_device=source.device,
+            check_in_address=source.address,
         )
         .on_conflict_do_nothing(index_elements=["session_id", "enrolment_id"])
         .returning(AttendanceRecord.id)  # no row back when the record already existed
@@ -374,20 +423,120 @@ def _existing(session: Session, enrolment: Enrolment) -> AttendanceRecord | None
 # --- the trainer's screen ----------------------------------------------------------------
 
 
-def checked_in_names(session: Session) -> list[str]:
-    """Who has checked themselves in to the session, in the order they did."""
-    return list(
-        db.session.scalars(
-            select(User.full_name)
-            .join(Enrolment, Enrolment.learner_id == User.id)
-            .join(AttendanceRecord, AttendanceRecord.enrolment_id == Enrolment.id)
-            .where(
-                AttendanceRecord.session_id == session.id,
-                AttendanceRecord.method == AttendanceMethod.SELF_CHECK_IN,
-            )
-            .order_by(AttendanceRecord.marked_at, User.full_name)
+@dataclass(frozen=True)
+class CheckedIn:
+    """A learner who checked themselves in, as the trainer's screen lists them.
+
+    `same_device` names the other learners checked in on the same device: a strong sign
+    that one person checked in for another. `same_address` names others on the same
+    network address, only where that address is not the one most of the room shares
+    (a trust's Wi-Fi puts everyone behind one address) and not already named by device.
+    """
+
+    record_id: int
+    name: str
+    marked_at: datetime
+    same_device: tuple[str, ...] = ()
+    same_address: tuple[str, ...] = ()
+
+
+def checked_in(session: Session) -> list[CheckedIn]:
+    """Who has checked themselves in to the session, in the order they did, each with the
+    others who checked in from their device or (where telling) their address. One query."""
+    rows = db.session.execute(
+        select(
+            AttendanceRecord.id,
+            User.full_name,
+            AttendanceRecord.marked_at,
+            AttendanceRecord.check_in_device,
+            AttendanceRecord.check_in_address,
         )
+        .join(Enrolment, Enrolment.learner_id == User.id)
+        .join(AttendanceRecord, AttendanceRecord.enrolment_id == Enrolment.id)
+        .where(
+            AttendanceRecord.session_id == session.id,
+            AttendanceRecord.method == AttendanceMethod.SELF_CHECK_IN,
+        )
+        .order_by(AttendanceRecord.marked_at, User.full_name)
+    ).all()
+    by_device, by_address = defaultdict(list), defaultdict(list)
+    for row in rows:
+        if row.check_in_device:
+            by_device[row.check_in_device].append(row.full_name)
+        if row.check_in_address:
+            by_address[row.check_in_address].append(row.full_name)
+    result = []
+    for record_id, name, marked_at, device, address in rows:
+        same_device = _others(by_device.get(device, ()), name)
+        same_address = ()
+        # An address most check-ins share is the room's own network: no sign of anything.
+        if address and 2 * len(by_address[address]) < len(rows):
+            same_address = tuple(
+                other for other in _others(by_address[address], name) if other not in same_device
+            )
+        result.append(CheckedIn(record_id, name, marked_at, same_device, same_address))
+    return result
+
+
+def _others(names, name: str) -> tuple[str, ...]:
+    """The names but one occurrence of `name` (two learners may share a name)."""
+    others = list(names)
+    if name in others:
+        others.remove(name)
+    return tuple(others)
+
+
+class CheckInNotUndone(AttendanceError):
+    pass
+
+
+def undo_check_in(session: Session, record_id: int, *, by: User) -> AttendanceRecord:
+    """Removes a self check-in, so the learner is not marked at the session again (and may
+    check in again if they are in the room); returns the removed record, learner loaded.
+
+    For a trainer who doubts a check-in (a code passed on to someone not there). Whoever
+    may change the register may undo (register.check_may_mark). Only a record still as the
+    learner's check-in made it is removed: one the register changed since stays as it is.
+    Audited as attendance.check_in_undone with the record before and unmarked after.
+    """
+    check_may_mark(session, by)
+    record = db.session.scalar(
+        select(AttendanceRecord)
+        .where(AttendanceRecord.id == record_id, AttendanceRecord.session_id == session.id)
+        .options(joinedload(AttendanceRecord.enrolment).joinedload(Enrolment.learner))
     )
+    if record is None:
+        raise CheckInNotUndone("That check-in has already been undone")
+    name = record.enrolment.learner.full_name
+    if record.method != AttendanceMethod.SELF_CHECK_IN:
+        raise CheckInNotUndone(
+            f"{name}'s attendance was changed on the register after they checked in, so "
+            "their check-in cannot be undone here. Change it on the register"
+        )
+    removed = db.session.execute(
+        delete(AttendanceRecord)
+        .where(
+            AttendanceRecord.id == record.id,
+            AttendanceRecord.version == record.version,
+        )
+        .returning(AttendanceRecord.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if removed is None:  # changed by someone else since it was read
+        raise CheckInNotUndone(
+            f"{name}'s attendance changed just now, so their check-in was not undone. "
+            "Check the register"
+        )
+    before = {
+        "session_id": record.session_id,
+        "enrolment_id": record.enrolment_id,
+        "status": record.status,
+        "method": record.method,
+        "marked_at": record.marked_at,
+    }
+    audit.record(by, "attendance.check_in_undone", record, before, {"status": None})
+    db.session.expunge(record)
+    return record
 
 
 def expected_count(session: Session) -> int:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
+import secrets
 
 import segno
 from flask import (
     Blueprint,
     abort,
+    after_this_request,
     current_app,
     flash,
     jsonify,
@@ -21,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from courses.attendance import checkin
-from courses.attendance.forms import CheckInForm
+from courses.attendance.forms import CheckInForm, UndoCheckInForm
 from courses.cohorts.access import cohort_manager
 from courses.models import AttendanceMethod, AttendanceRecord, Cohort, Session
 from lms.auth.access import login_required
@@ -30,11 +33,18 @@ from lms.core.extensions import db, limiter
 from lms.core.timezones import format_local
 from lms.web.errors import render_error
 from lms.web.forms import INVALID, safe_next, service_call
+from lms.web.security import does_not_extend_session
 from lms.web.urls import external_url
 
 bp = Blueprint("checkin", __name__, template_folder="templates")
 
 POLL_SECONDS = 3  # how often the trainer's screen asks for the current code and list
+
+# A random id each browser keeps for the check-in page, so the trainer's screen can tell
+# when one device checked in several learners. Only its keyed digest is stored.
+DEVICE_COOKIE = "lms_device"
+DEVICE_COOKIE_DAYS = 400  # the longest browsers keep a cookie
+_DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 def _rules() -> checkin.CheckInRules:
@@ -67,9 +77,12 @@ def check_in():
     page's form posts here too, with `next` to return to."""
     form = CheckInForm(data={"code": request.args.get("code", "")[:20]})
     back_to = safe_next(request.form.get("next"), "") or None
+    source = checkin.CheckInSource.of(
+        device_id=_device_id(), address=request.remote_addr, key=current_app.secret_key
+    )
     if form.validate_on_submit():
         with service_call(form) as call:
-            record = checkin.check_in(form.code.data, current_user, utcnow(), _rules())
+            record = checkin.check_in(form.code.data, current_user, utcnow(), _rules(), source)
         if call.ok:
             session = _load(record.session_id)
             if back_to is None:
@@ -81,6 +94,30 @@ def check_in():
             return redirect(back_to)
     status = INVALID if form.is_submitted() else 200
     return render_template("attendance/checkin/form.html", form=form, back_to=back_to), status
+
+
+def _device_id() -> str:
+    """This browser's device id, from its cookie; a new one if it has none (or a malformed
+    one). The response (re)sets the cookie: long-lived, sent only to the check-in page,
+    never readable by scripts."""
+    device_id = request.cookies.get(DEVICE_COOKIE, "")
+    if not _DEVICE_ID.fullmatch(device_id):
+        device_id = secrets.token_urlsafe(24)
+
+    @after_this_request
+    def keep(response):
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device_id,
+            max_age=DEVICE_COOKIE_DAYS * 24 * 60 * 60,
+            path=url_for("checkin.check_in"),
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+    return device_id
 
 
 def _banner(record: AttendanceRecord, session: Session) -> tuple[str, str]:
@@ -129,7 +166,7 @@ def _screen(session: Session) -> dict:
     rules, now = _rules(), utcnow()
     code = checkin.code_at(session, now, rules.rotation_seconds)
     url = external_url("checkin.check_in", code=code)
-    names = checkin.checked_in_names(session)
+    checked_in = [_checked_in(session, learner) for learner in checkin.checked_in(session)]
     return {
         "cancelled": False,
         "started": True,
@@ -139,9 +176,29 @@ def _screen(session: Session) -> dict:
         "expires_in": checkin.seconds_left(now, rules.rotation_seconds),
         "rotation_seconds": rules.rotation_seconds,
         "open": checkin.is_open(session, now, rules),
-        "checked_in": names,
+        "checked_in": checked_in,
         "expected": checkin.expected_count(session),
+        "undo_url": url_for("checkin.undo", session_id=session.id),
     }
+
+
+def _checked_in(session: Session, learner: checkin.CheckedIn) -> dict:
+    """One learner on the screen's list, with its flags in words and its undo address."""
+    return {
+        "id": learner.record_id,
+        "name": learner.name,
+        "at": format_local(learner.marked_at, "%H:%M"),
+        "same_device": _names("Same device as", learner.same_device),
+        "same_address": _names("Same network address as", learner.same_address),
+    }
+
+
+def _names(saying: str, names: tuple[str, ...]) -> str | None:
+    """ "Same device as Ann Lee and Bo Chan", or None for nobody."""
+    if not names:
+        return None
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{saying} {listed}"
 
 
 @bp.route("/teach/sessions/<int:session_id>/check-in", methods=["GET", "POST"])
@@ -164,7 +221,24 @@ def screen(session_id: int, session: Session):
     )
 
 
+@bp.post("/teach/sessions/<int:session_id>/check-in/undo")
+@cohort_manager(load="session_id")
+def undo(session_id: int, session: Session):
+    """Undoes one learner's self check-in from the trainer's screen: they are not marked."""
+    form = UndoCheckInForm()
+    if not form.validate_on_submit():
+        flash("That check-in could not be found. Check the list and try again", "error")
+        return redirect(url_for("checkin.screen", session_id=session_id))
+    with service_call() as call:
+        record = checkin.undo_check_in(session, form.record_id.data, by=current_user)
+    if call.ok:
+        name = record.enrolment.learner.full_name
+        flash(f"{name}'s check-in has been undone. They are not marked on the register.", "success")
+    return redirect(url_for("checkin.screen", session_id=session_id))
+
+
 @bp.get("/teach/sessions/<int:session_id>/check-in.json")
+@does_not_extend_session  # the screen polls it: an unattended screen must not stay logged in
 @cohort_manager(load="session_id")
 def screen_json(session_id: int, session: Session):
     return jsonify(_screen(session))

@@ -2,18 +2,32 @@
 
 The register has one status and one note per expected learner, named by enrolment id
 (`status_12`, `note_12`), so a row always means the same learner even if the list
-changed between showing the page and saving it. Forms check shape only; the attendance
-service decides who may be marked and when.
+changed between showing the page and saving it. A hidden `version_12` says which record
+the page showed for the learner ("<record id>.<version>", or "new" for none yet), so the
+service can refuse a save made from a page that did not show a later change. Forms check
+shape only; the attendance service decides who may be marked and when.
 """
 
 from __future__ import annotations
 
-from wtforms import RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+import re
 
-from courses.attendance import NOTE_LENGTH, RegisterRow
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from courses.attendance import NOTE_LENGTH, RegisterRow, SeenRecord
 from courses.models import AttendanceStatus
 from lms.web.forms import Form
+
+NO_RECORD = "new"
+_VERSION = re.compile(r"([0-9]{1,18})\.([0-9]{1,9})")
 
 STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in AttendanceStatus]
 *_others, _last = [status.label.lower() for status in AttendanceStatus]
@@ -51,6 +65,9 @@ class RegisterForm(Form):
     def note_field(self, row: RegisterRow) -> StringField:
         return self[f"note_{row.enrolment.id}"]
 
+    def version_field(self, row: RegisterRow) -> HiddenField:
+        return self[f"version_{row.enrolment.id}"]
+
     @property
     def filling_in(self) -> bool:
         """The "Mark everyone present" button was pressed: fill the form, save nothing."""
@@ -73,6 +90,26 @@ class RegisterForm(Form):
             for row in self.rows
             if self.status_field(row).data
         }
+
+    def seen(self) -> dict[int, SeenRecord | None]:
+        """{enrolment id: the record the page showed} for every row with a status chosen
+        whose version reads as one; the service refuses a row left out (RegisterOutOfDate)."""
+        seen = {}
+        for row in self.rows:
+            record = _seen(self.version_field(row).data)
+            if self.status_field(row).data and record is not False:
+                seen[row.enrolment.id] = record
+        return seen
+
+    def show_current(self, changed: frozenset[int]) -> None:
+        """After a save refused because marks changed: every row now carries the record as
+        it is, and the changed rows (and rows left blank that have a record now) show it,
+        so saving again saves what the person has now seen. Other rows keep their input."""
+        for row in self.rows:
+            self.version_field(row).data = _version(row)
+            if row.enrolment.id in changed or not self.status_field(row).data:
+                self.status_field(row).data = row.record.status.value if row.record else None
+                self.note_field(row).data = (row.record.note or "") if row.record else ""
 
     def reason_text(self) -> str | None:
         return self.reason.data if "reason" in self else None
@@ -111,6 +148,8 @@ def register_form(rows: list[RegisterRow], *, with_reason: bool, submitted: bool
                 ],
             ),
         )
+        setattr(Form, f"version_{row.enrolment.id}", HiddenField())
+        data[f"version_{row.enrolment.id}"] = _version(row)
         if row.record is not None:
             data[f"status_{row.enrolment.id}"] = row.record.status.value
             data[f"note_{row.enrolment.id}"] = row.record.note or ""
@@ -119,6 +158,19 @@ def register_form(rows: list[RegisterRow], *, with_reason: bool, submitted: bool
     if not with_reason:
         del form.reason
     return form
+
+
+def _version(row: RegisterRow) -> str:
+    """What the page carries for the row's record: "<id>.<version>", or "new" for none."""
+    return NO_RECORD if row.record is None else f"{row.record.id}.{row.record.version}"
+
+
+def _seen(value: str | None) -> SeenRecord | bool | None:
+    """The record a page carried (None: no record yet); False if it carried no such thing."""
+    if value == NO_RECORD:
+        return None
+    match = _VERSION.fullmatch(value or "")
+    return SeenRecord(int(match[1]), int(match[2])) if match else False
 
 
 class CheckInForm(Form):
@@ -130,3 +182,10 @@ class CheckInForm(Form):
             Length(max=20, message="That code is not right. Check the screen and try again"),
         ],
     )
+
+
+class UndoCheckInForm(Form):
+    """The Undo button beside one learner on the trainer's check-in screen."""
+
+    # Record ids are positive 32-bit integers (PostgreSQL's INTEGER).
+    record_id = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=2**31 - 1)])

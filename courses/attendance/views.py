@@ -85,7 +85,12 @@ def register(session_id: int, session: Session):
         return _register_page(session, form, filled=form.fill_unmarked())
     with service_call(form) as call:
         attendance.mark_register(
-            session, form.marks(), by=current_user, now=utcnow(), reason=form.reason_text()
+            session,
+            form.marks(),
+            by=current_user,
+            now=utcnow(),
+            reason=form.reason_text(),
+            seen=form.seen(),
         )
     if call.ok:
         flash("The register has been saved.", "success")
@@ -94,6 +99,8 @@ def register(session_id: int, session: Session):
     form = _register_form(session)
     form.validate()
     show_error(form, call.error)
+    if isinstance(call.error, attendance.RegisterChanged):
+        form.show_current(call.error.enrolment_ids)  # review the new marks, then save again
     return _register_page(session, form, status=INVALID)
 
 

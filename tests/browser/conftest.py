@@ -53,6 +53,8 @@ def live_server(app, make_app) -> Iterator[str]:
     # No font host: a test machine (like a locked-down trust network) cannot reach it.
     server_app = make_app(WTF_CSRF_ENABLED=True, NHS_FONT_HOST="")
     server = make_server("127.0.0.1", 0, server_app, threaded=True, request_handler=_QuietHandler)
+    # Links the pages show (calendar feeds, the check-in QR code) point at this server.
+    server_app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

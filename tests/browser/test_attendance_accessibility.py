@@ -50,6 +50,21 @@ def test_register_and_grid(
     page.get_by_role("button", name="Save register").click()
     expect(page.get_by_text("The register has been saved.")).to_be_visible()
     assert_accessible(page)
+
+    # Someone else changes Bo's mark while this page is open: the save is refused, says so
+    # beside Bo's row, shows Bo's mark as it is now, and saving again goes through.
+    bo = enrolments[1]
+    mark_register(session, {bo.id: (AttendanceStatus.EXCUSED, "Rang in")}, by=trainer, now=now)
+    db.session.commit()
+    page.locator(f"#status_{bo.id}-2").check()  # late
+    page.get_by_role("button", name="Save register").click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("Nothing has been saved, because Bo Chan's mark changed")
+    expect(page.locator(f"#status_{bo.id}-error")).to_contain_text("It is now excused")
+    expect(page.locator(f"#status_{bo.id}-5")).to_be_checked()  # excused, as it is now
+    assert_accessible(page)
+    page.get_by_role("button", name="Save register").click()
+    expect(page.get_by_text("The register has been saved.")).to_be_visible()
     page.goto(f"{live_server}/teach/cohorts/{cohort.id}/attendance")
     assert_accessible(page)
     page.goto(f"{live_server}/teach/")

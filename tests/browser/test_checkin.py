@@ -147,3 +147,54 @@ def test_the_check_in_pages_are_accessible(
     learner_page.get_by_role("button", name="Check in").click()
     expect(learner_page.get_by_role("heading", level=1)).to_contain_text("You are checked in")
     assert_accessible(learner_page)
+
+
+def test_the_screen_flags_a_shared_device_keeps_focus_and_undoes_a_check_in(
+    page, live_server, log_in, trainer, learner, session, learner_page, make_user, make_enrolment
+):
+    """Two learners check in on one phone: the trainer's screen flags both by itself; a
+    third check-in arriving while the trainer is on an Undo button leaves them on it; the
+    button undoes the check-in."""
+    friend = make_user("friend@example.nhs.uk", full_name="Bo Chan")
+    third = make_user("third@example.nhs.uk", full_name="Cal Dee")
+    for person in (friend, third):
+        make_enrolment(session.cohort, person, requested_at=session.starts_at - timedelta(days=7))
+    log_in(trainer)
+    page.goto(f"{live_server}/teach/sessions/{session.id}/check-in")
+    page.get_by_role("button", name="Start self check-in").click()
+    code = page.locator("#check-in-code")
+    expect(code).to_have_text(CODE)
+    page.evaluate("window.notReloaded = true")
+
+    def check_in_on(phone: Page, person) -> None:
+        log_in_through_form(phone, live_server, person)
+        phone.get_by_label("Check-in code").fill(code.inner_text())
+        phone.get_by_role("button", name="Check in", exact=True).click()
+        expect(phone.locator(".nhsuk-notification-banner--success")).to_be_visible()
+        phone.get_by_role("button", name="Log out").click()
+
+    check_in_on(learner_page, learner)
+    check_in_on(learner_page, friend)  # the same phone, passed to Bo
+    listed = page.locator("#check-in-list")
+    expect(listed.get_by_text("Same device as Bo Chan")).to_be_visible(timeout=10_000)
+    expect(listed.get_by_text("Same device as Zoë Ashworth")).to_be_visible()
+    undo_bo = page.get_by_role("button", name="Undo check-in for Bo Chan")
+    undo_bo.focus()
+
+    other_phone = learner_page.context.browser.new_context().new_page()
+    keep_to_the_app(other_phone)
+    check_in_on(other_phone, third)
+    expect(listed).to_contain_text("Cal Dee", timeout=10_000)
+    expect(page.get_by_text("3 of 3 expected learners")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+    expect(undo_bo).to_be_focused()
+    assert_accessible(page)
+
+    page.keyboard.press("Enter")
+    expect(page.locator(".nhsuk-notification-banner--success")).to_contain_text(
+        "Bo Chan's check-in has been undone"
+    )
+    expect(listed).not_to_contain_text("Bo Chan")
+    expect(listed.get_by_text("Same device as")).to_have_count(0)
+    expect(page.get_by_text("2 of 3 expected learners")).to_be_visible()
+    other_phone.context.close()

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from courses import attendance
 from courses.attendance import (
@@ -19,6 +19,7 @@ from courses.attendance import (
     mark_unmarked_absent,
     send_attendance_warnings,
 )
+from courses.attendance import register as register_module
 from courses.models import (
     AttendanceMethod,
     AttendanceRecord,
@@ -177,8 +178,10 @@ def test_an_edit_updates_the_record_and_audits_before_and_after(cohort, enrol, t
     edit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.changed"))
     assert edit.entity_type == "AttendanceRecord" and edit.entity_id == str(saved[two.id].id)
     assert edit.actor_id == admin.id
-    assert edit.before == {"status": "present", "note": None}
-    assert edit.after == {"status": "excused", "note": "Clinic cover"}
+    assert edit.before == {"status": "present", "has_note": False}
+    # that a note was written, never what it says (it may be about someone's health)
+    assert edit.after == {"status": "excused", "has_note": True, "note_changed": True}
+    assert "Clinic cover" not in str(edit.after)
 
 
 def test_a_learner_not_expected_at_the_session_is_refused(cohort, enrol, trainer):
@@ -197,6 +200,177 @@ def test_a_learner_not_expected_at_the_session_is_refused(cohort, enrol, trainer
         )
     db.session.rollback()
     assert records() == []
+
+
+# --- never losing a mark: record versions ----------------------------------------------
+
+
+def seen(*enrolments) -> dict:
+    """What a register page loaded now would carry for these learners."""
+    saved = {record.enrolment_id: record for record in records()}
+    return {e.id: attendance.SeenRecord.of(saved.get(e.id)) for e in enrolments}
+
+
+def test_every_change_to_a_record_gives_it_a_new_version(cohort, enrol, trainer):
+    session = cohort.sessions[0]
+    one = enrol()
+    mark_register(session, {one.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    assert records(session)[0].version == 1
+    mark_register(session, {one.id: (AttendanceStatus.LATE, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    assert records(session)[0].version == 2
+    mark_register(session, {one.id: (AttendanceStatus.LATE, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    assert records(session)[0].version == 2  # nothing changed, nothing written
+    record = records(session)[0]
+    record.note = "Changed through the ORM"
+    db.session.commit()
+    assert records(session)[0].version == 3
+
+
+def test_a_save_from_before_someone_elses_change_is_refused_whole_naming_them(
+    cohort, enrol, make_user, trainer, other_trainer
+):
+    session = cohort.sessions[0]
+    cohort.trainers.append(other_trainer)
+    ann = enrol(learner=make_user(full_name="Ann Lee"))
+    bo = enrol(learner=make_user(full_name="Bo Chan"))
+    cal = enrol(learner=make_user(full_name="Cal Dee"))
+    mark_register(session, {ann.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    what_i_saw = seen(ann, bo, cal)
+    # Another trainer changes Ann's mark and marks Bo, after my page was loaded.
+    mark_register(
+        session,
+        {ann.id: (AttendanceStatus.LATE, "Bus"), bo.id: (AttendanceStatus.ABSENT, None)},
+        by=other_trainer,
+        now=NOW,
+    )
+    db.session.commit()
+    events = count(AuditEvent)
+    with pytest.raises(attendance.RegisterChanged) as refused:
+        mark_register(
+            session,
+            {
+                ann.id: (AttendanceStatus.PRESENT, None),
+                bo.id: (AttendanceStatus.EXCUSED, None),
+                cal.id: (AttendanceStatus.PRESENT, None),
+            },
+            by=trainer,
+            now=NOW,
+            seen=what_i_saw,
+        )
+    db.session.rollback()
+    error = refused.value
+    assert error.enrolment_ids == {ann.id, bo.id}
+    assert str(error).startswith(
+        "Nothing has been saved, because the marks of Ann Lee and Bo Chan changed after you "
+        "opened the register."
+    )
+    beside = {problem.field: problem.message for problem in error.problems}
+    assert beside[f"status_{ann.id}"] == (
+        "Ann Lee's mark changed after you opened the register. It is now late (marked by Olu Bello)"
+    )
+    assert beside[f"status_{bo.id}"].endswith("It is now absent (marked by Olu Bello)")
+    assert f"status_{cal.id}" not in beside
+    # Nothing of the refused save was written, not even Cal's unclashing row.
+    saved = {r.enrolment_id: (r.status, r.note) for r in records(session)}
+    assert saved == {
+        ann.id: (AttendanceStatus.LATE, "Bus"),
+        bo.id: (AttendanceStatus.ABSENT, None),
+    }
+    assert count(AuditEvent) == events
+    # Having seen the new marks, the same save goes through.
+    assert (
+        mark_register(
+            session,
+            {ann.id: (AttendanceStatus.PRESENT, None), cal.id: (AttendanceStatus.PRESENT, None)},
+            by=trainer,
+            now=NOW,
+            seen=seen(ann, cal),
+        )
+        == 2
+    )
+
+
+def test_a_record_changed_to_what_the_save_says_anyway_is_no_clash(cohort, enrol, trainer):
+    session = cohort.sessions[0]
+    one = enrol()
+    what_i_saw = seen(one)
+    mark_register(session, {one.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    changed = mark_register(
+        session, {one.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW, seen=what_i_saw
+    )
+    assert changed == 0 and records(session)[0].version == 1
+
+
+def test_a_record_removed_since_the_page_was_loaded_is_a_clash(cohort, enrol, trainer):
+    """The page showed a record (say a check-in) that has since been undone and made
+    again: same version number, another record, so it is not what the trainer saw."""
+    session = cohort.sessions[0]
+    one = enrol()
+    mark_register(session, {one.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    what_i_saw = seen(one)
+    db.session.delete(records(session)[0])
+    mark_register(session, {one.id: (AttendanceStatus.LATE, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    assert records(session)[0].version == 1
+    with pytest.raises(attendance.RegisterChanged):
+        mark_register(
+            session, {one.id: (AttendanceStatus.ABSENT, None)}, by=trainer, now=NOW, seen=what_i_saw
+        )
+
+
+def test_a_page_that_does_not_say_what_it_showed_is_refused(cohort, enrol, trainer):
+    session = cohort.sessions[0]
+    one, two = enrol(), enrol()
+    with pytest.raises(attendance.RegisterOutOfDate):
+        mark_register(
+            session,
+            {one.id: (AttendanceStatus.PRESENT, None), two.id: (AttendanceStatus.PRESENT, None)},
+            by=trainer,
+            now=NOW,
+            seen={one.id: None},
+        )
+    db.session.rollback()
+    assert records() == []
+
+
+def test_a_change_made_while_the_save_runs_is_never_overwritten(
+    cohort, enrol, trainer, other_trainer, monkeypatch
+):
+    """Someone else's change is committed, on another connection, between the service
+    reading the records and writing them: the conditional upsert leaves that row alone
+    and the whole save is refused."""
+    session = cohort.sessions[0]
+    one, two = enrol(), enrol()
+    mark_register(session, {one.id: (AttendanceStatus.PRESENT, None)}, by=trainer, now=NOW)
+    db.session.commit()
+    read = register_module._current_marks
+
+    def read_then_someone_else_saves(*args):
+        found = read(*args)
+        with db.engine.begin() as someone_else:
+            someone_else.execute(
+                update(AttendanceRecord)
+                .where(AttendanceRecord.enrolment_id == one.id)
+                .values(status=AttendanceStatus.EXCUSED, version=AttendanceRecord.version + 1)
+            )
+        return found
+
+    monkeypatch.setattr(register_module, "_current_marks", read_then_someone_else_saves)
+    with pytest.raises(attendance.RegisterChanged) as refused:
+        mark_register(
+            session,
+            {one.id: (AttendanceStatus.ABSENT, None), two.id: (AttendanceStatus.ABSENT, None)},
+            by=trainer,
+            now=NOW,
+        )
+    assert refused.value.enrolment_ids == {one.id}
+    assert "It is now excused" in refused.value.problems[1].message
 
 
 def test_only_the_cohorts_trainers_and_admins_may_mark(cohort, enrol, other_trainer, admin):
@@ -245,7 +419,7 @@ def test_after_the_cohort_closes_only_an_admin_with_a_reason_may_change_it(
     db.session.commit()
     assert records(session)[0].status == AttendanceStatus.PRESENT
     edit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.changed"))
-    assert edit.after == {"status": "present", "note": None, "reason": "Sign-in sheet found"}
+    assert edit.after == {"status": "present", "has_note": False, "reason": "Sign-in sheet found"}
 
 
 def test_saving_a_register_costs_the_same_for_5_and_100_learners(

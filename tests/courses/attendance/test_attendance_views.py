@@ -10,12 +10,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from courses.attendance import mark_register
-from courses.models import AttendanceRecord, AttendanceStatus, CohortStatus, EnrolmentStatus
+from courses.attendance import checkin, mark_register
+from courses.models import (
+    AttendanceMethod,
+    AttendanceRecord,
+    AttendanceStatus,
+    CohortStatus,
+    EnrolmentStatus,
+)
 from lms.audit.audit import AuditEvent
 from lms.auth.models import Role
 from lms.core.extensions import db
-from tests.helpers import MONTH_AGO, NOW, days, span, text_of
+from lms.core.timezones import format_local
+from tests.helpers import MONTH_AGO, NOW, count, days, field_error, log_in, span, text_of
 
 
 @pytest.fixture
@@ -61,6 +68,35 @@ def records() -> dict[int, AttendanceRecord]:
 
 def register_url(session) -> str:
     return f"/teach/sessions/{session.id}/register"
+
+
+def hidden_versions(page: str) -> dict[str, str]:
+    """The record versions a register page carries, as its form posts them."""
+    fields = {}
+    for tag in re.findall(r'<input[^>]*type="hidden"[^>]*>', page):
+        name = re.search(r'name="([^"]+)"', tag).group(1)
+        if name.startswith("version_"):
+            fields[name] = re.search(r'value="([^"]*)"', tag).group(1)
+    return fields
+
+
+def versions(client, session) -> dict[str, str]:
+    """Opens the register, as a trainer does before marking it; its versions to post."""
+    return hidden_versions(client.get(register_url(session)).get_data(as_text=True))
+
+
+def as_posted(page: str) -> dict[str, str]:
+    """Every value a register page would post as it stands: checked radios, notes and
+    versions, with the Save button."""
+    form = {"action": "save"} | hidden_versions(page)
+    for tag in re.findall(r'<input[^>]*type="radio"[^>]*>', page):
+        if re.search(r"\bchecked\b", tag):
+            form[re.search(r'name="([^"]+)"', tag).group(1)] = re.search(
+                r'value="([^"]*)"', tag
+            ).group(1)
+    for name, value in re.findall(r'<input[^>]*name="(note_\d+)"[^>]*value="([^"]*)"', page):
+        form[name] = value
+    return form
 
 
 # --- who may use the pages ---------------------------------------------------------------
@@ -159,6 +195,7 @@ def test_saving_the_register_saves_every_row_and_a_second_save_changes_nothing(
         f"status_{cal.id}": "excused",
     }
     login(trainer)
+    form |= versions(client, session)
     response = client.post(register_url(session), data=form)
     assert response.status_code == 302 and response.headers["Location"] == register_url(session)
     saved = records()
@@ -179,9 +216,8 @@ def test_saving_the_register_saves_every_row_and_a_second_save_changes_nothing(
 def test_a_status_that_is_not_offered_is_refused(client, login, cohort, trainer, enrol):
     ann = enrol("Ann Lee")
     login(trainer)
-    response = client.post(
-        register_url(cohort.sessions[0]), data={"action": "save", f"status_{ann.id}": "asleep"}
-    )
+    form = {"action": "save", f"status_{ann.id}": "asleep"} | versions(client, cohort.sessions[0])
+    response = client.post(register_url(cohort.sessions[0]), data=form)
     assert response.status_code == 422
     message = "Choose present, late, left early, absent or excused for Ann Lee"
     assert message in text_of(response) and "asleep" not in text_of(response)
@@ -201,7 +237,8 @@ def test_mark_everyone_present_fills_only_the_unmarked_rows_and_saves_nothing(
             "action": "everyone_present",
             f"status_{excused.id}": "excused",
             f"status_{chosen.id}": "absent",
-        },
+        }
+        | versions(client, session),
     )
     page = text_of(response)
     assert response.status_code == 200
@@ -229,6 +266,7 @@ def test_after_close_a_trainer_cannot_save_and_an_admin_must_give_a_reason(
     client.post("/logout")
     login(admin)
     page = text_of(client.get(register_url(session)))
+    form |= hidden_versions(page)
     assert "Reason for changing the register" in page
     response = client.post(register_url(session), data=form)
     assert response.status_code == 422
@@ -239,6 +277,113 @@ def test_after_close_a_trainer_cannot_save_and_an_admin_must_give_a_reason(
     assert records()[ann.id].status == AttendanceStatus.PRESENT
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.changed"))
     assert event.after["reason"] == "Sheet found later" and event.ip_address
+
+
+# --- two people at one register ---------------------------------------------------------
+
+
+def test_two_trainers_saving_one_register_never_lose_a_mark(
+    app, client, login, cohort, trainer, admin, enrol
+):
+    """Both open the register; the first saves; the second's save, made from a page that
+    did not show the first's marks, is refused whole, says whose marks changed and shows
+    them, and goes through once saved again."""
+    session = cohort.sessions[0]
+    ann, bo, cal = enrol("Ann Lee"), enrol("Bo Chan"), enrol("Cal Dee")
+    first, second = client, app.test_client()
+    login(trainer)
+    first_page = first.get(register_url(session)).get_data(as_text=True)
+    log_in(second, admin.email)
+    second_page = second.get(register_url(session)).get_data(as_text=True)
+
+    saved = first.post(
+        register_url(session),
+        data=as_posted(first_page) | {f"status_{ann.id}": "present", f"status_{bo.id}": "late"},
+    )
+    assert saved.status_code == 302
+    events = count(AuditEvent)
+
+    mine = as_posted(second_page) | {
+        f"status_{ann.id}": "absent",  # clashes with the first trainer's "present"
+        f"status_{bo.id}": "late",  # says what the first trainer saved: no clash
+        f"status_{cal.id}": "excused",
+        f"note_{cal.id}": "Annual leave",
+    }
+    refused = second.post(register_url(session), data=mine)
+    assert refused.status_code == 422
+    page = text_of(refused)
+    assert (
+        "Nothing has been saved, because Ann Lee's mark changed after you opened the register."
+    ) in page
+    assert field_error(page, f"status_{ann.id}") == (
+        "Ann Lee's mark changed after you opened the register. "
+        "It is now present (marked by Tomasz Nowak)"
+    )
+    assert field_error(page, f"status_{bo.id}") is None
+    # Ann's row shows her mark as it is now; the rest keep what was typed.
+    assert checked(page, ann) == "present" and checked(page, bo) == "late"
+    assert checked(page, cal) == "excused" and 'value="Annual leave"' in page
+    assert {e: r.status for e, r in records().items()} == {
+        ann.id: AttendanceStatus.PRESENT,
+        bo.id: AttendanceStatus.LATE,
+    }
+    assert count(AuditEvent) == events  # nothing half-saved, nothing audited
+
+    # Reviewed: saving the page as it now stands saves it, with Ann's mark kept.
+    again = second.post(register_url(session), data=as_posted(page) | {f"status_{ann.id}": "late"})
+    assert again.status_code == 302
+    assert {e: r.status for e, r in records().items()} == {
+        ann.id: AttendanceStatus.LATE,
+        bo.id: AttendanceStatus.LATE,
+        cal.id: AttendanceStatus.EXCUSED,
+    }
+
+
+def test_a_learner_checking_in_after_the_register_was_opened_keeps_their_check_in(
+    client, login, cohort, trainer, enrol
+):
+    session = cohort.sessions[0]
+    zoe, bo = enrol("Zoë Ashworth"), enrol("Bo Chan")
+    login(trainer)
+    page = client.get(register_url(session)).get_data(as_text=True)
+    # While the trainer marks the register, Zoë checks herself in.
+    checkin.open_check_in(session)
+    checkin.check_in(checkin.code_at(session, session.starts_at), zoe.learner, session.starts_at)
+    db.session.commit()
+
+    form = as_posted(page) | {f"status_{zoe.id}": "absent", f"status_{bo.id}": "present"}
+    refused = client.post(register_url(session), data=form)
+    assert refused.status_code == 422
+    at = format_local(session.starts_at, "%H:%M")
+    assert field_error(text_of(refused), f"status_{zoe.id}") == (
+        "Zoë Ashworth's mark changed after you opened the register. "
+        f"It is now present (checked in at {at})"
+    )
+    record = records()[zoe.id]
+    assert record.method == AttendanceMethod.SELF_CHECK_IN and bo.id not in records()
+
+    # Saving the page as it was with Zoë left unmarked never touches her check-in.
+    form = as_posted(page) | {f"status_{bo.id}": "present"}
+    assert client.post(register_url(session), data=form).status_code == 302
+    assert records()[zoe.id].method == AttendanceMethod.SELF_CHECK_IN
+    assert records()[bo.id].status == AttendanceStatus.PRESENT
+
+
+@pytest.mark.parametrize("version", ["", "garbage", "1.x", "-1.1", "1.2.3", "9" * 30 + ".1"])
+def test_a_tampered_or_missing_version_gets_a_plain_message(
+    client, login, cohort, trainer, enrol, version
+):
+    session = cohort.sessions[0]
+    ann = enrol("Ann Lee")
+    login(trainer)
+    form = {"action": "save", f"status_{ann.id}": "present", f"version_{ann.id}": version}
+    response = client.post(register_url(session), data=form)
+    assert response.status_code == 422
+    assert (
+        "The register could not be checked against what you saw, so nothing was saved. "
+        "Open the register again and mark it"
+    ) in text_of(response)
+    assert records() == {}
 
 
 def test_the_register_page_costs_the_same_for_5_and_100_learners(
@@ -254,8 +399,10 @@ def test_the_register_page_costs_the_same_for_5_and_100_learners(
         mark_register(session, {ids[0]: (AttendanceStatus.LATE, "Bus")}, by=trainer, now=NOW)
         url = register_url(session)
         with count_queries() as page:
-            assert client.get(url).status_code == 200
-        form = {"action": "save"} | {f"status_{i}": "present" for i in ids}
+            response = client.get(url)
+            assert response.status_code == 200
+        form = as_posted(response.get_data(as_text=True))
+        form |= {f"status_{i}": "present" for i in ids}
         with count_queries() as save:
             assert client.post(url, data=form).status_code == 302
         assert (

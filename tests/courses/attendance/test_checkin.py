@@ -6,16 +6,18 @@ on a fixed day, a whole number of rotations after the epoch.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from courses.attendance import checkin
+from courses.attendance import AttendanceError, RegisterClosed, checkin, mark_register
 from courses.attendance.checkin import (
     CheckInClosed,
     CheckInNotOpenYet,
     CheckInRules,
+    CheckInSource,
     CodeNotRecognised,
     EnrolledAfterSession,
     NoConfirmedPlace,
@@ -24,10 +26,12 @@ from courses.models import (
     AttendanceMethod,
     AttendanceRecord,
     AttendanceStatus,
+    CohortStatus,
     EnrolmentStatus,
     Session,
 )
 from lms.audit.audit import AuditEvent
+from lms.auth.models import Role
 from lms.core.extensions import db
 from tests.helpers import PASSWORD, log_in
 
@@ -321,6 +325,177 @@ def test_candidate_sessions_are_one_indexed_range_query(session, enrolment, lear
     session_queries = [s for s in counter.statements if "FROM cohort_session" in s]
     assert len(session_queries) == 1
     assert "cohort_session.starts_at BETWEEN" in session_queries[0]
+
+
+def test_replacing_an_automatic_absence_gives_the_record_a_new_version(session, enrolment, learner):
+    record = _register_mark(enrolment, AttendanceStatus.ABSENT, method=AttendanceMethod.AUTOMATIC)
+    assert record.version == 1
+    now = START + timedelta(minutes=5)
+    assert checkin.check_in(checkin.code_at(session, now), learner, now).version == 2
+
+
+# --- where a check-in came from ----------------------------------------------------------
+
+KEY = "test-secret-key-" + "x" * 32
+
+
+def source(device_id: str | None, address: str | None = "10.1.2.3") -> CheckInSource:
+    return CheckInSource.of(device_id=device_id, address=address, key=KEY)
+
+
+@pytest.fixture
+def enrol_named(session, make_enrolment, make_user):
+    def make(name: str):
+        return make_enrolment(
+            session.cohort, make_user(full_name=name), requested_at=WEEK_BEFORE
+        ).learner
+
+    return make
+
+
+def check_in_from(learner, where: CheckInSource, minutes: int = 0):
+    now = START + timedelta(minutes=minutes)
+    session = db.session.scalar(select(Session))
+    record = checkin.check_in(checkin.code_at(session, now), learner, now, source=where)
+    db.session.commit()
+    return record
+
+
+def test_a_check_in_keeps_keyed_digests_of_its_device_and_address(session, enrolment, learner):
+    record = check_in_from(learner, source("a-device-id", "10.1.2.3"))
+    assert len(record.check_in_device) == 64 and len(record.check_in_address) == 64
+    assert record.check_in_device == source("a-device-id").device
+    assert record.check_in_address == source("another-device", "10.1.2.3").address
+    assert record.check_in_device != source("another-device").device
+    # Not the plain hash of the address, which anyone could find from the 2^32 there are.
+    assert record.check_in_address != hashlib.sha256(b"10.1.2.3").hexdigest()
+    values = str([tuple(row) for row in db.session.execute(select(AttendanceRecord.__table__))])
+    assert "10.1.2.3" not in values and "a-device-id" not in values
+    assert CheckInSource.of(device_id="", address=None, key=KEY) == CheckInSource()
+
+
+def test_learners_checked_in_on_one_device_are_flagged_and_others_are_not(session, enrol_named):
+    zoe, bo, cal, dee = (enrol_named(n) for n in ("Zoë Ashworth", "Bo Chan", "Cal Dee", "Dee Fox"))
+    check_in_from(zoe, source("zoes-phone"), minutes=1)
+    check_in_from(bo, source("zoes-phone"), minutes=2)
+    check_in_from(cal, source("cals-phone"), minutes=3)
+    check_in_from(dee, source(None), minutes=4)  # a browser that kept no cookie
+    listed = {learner.name: learner for learner in checkin.checked_in(session)}
+    assert [learner.name for learner in checkin.checked_in(session)] == [
+        "Zoë Ashworth",
+        "Bo Chan",
+        "Cal Dee",
+        "Dee Fox",
+    ]
+    assert listed["Zoë Ashworth"].same_device == ("Bo Chan",)
+    assert listed["Bo Chan"].same_device == ("Zoë Ashworth",)
+    assert listed["Cal Dee"].same_device == () and listed["Dee Fox"].same_device == ()
+    # All four share the room's network address: that alone flags nobody.
+    assert all(learner.same_address == () for learner in listed.values())
+
+
+def test_a_shared_address_is_noted_only_where_the_rest_of_the_room_is_elsewhere(
+    session, enrol_named
+):
+    names = ["Ann Lee", "Bo Chan", "Cal Dee", "Dee Fox", "Eve Hart"]
+    ann, bo, cal, dee, eve = (enrol_named(name) for name in names)
+    for minute, person in enumerate((ann, bo, cal)):  # three on the trust's Wi-Fi
+        check_in_from(person, source(f"phone-{minute}", "10.0.0.1"), minutes=minute)
+    check_in_from(dee, source("dees-phone", "81.2.69.160"), minutes=4)  # two at one home
+    check_in_from(eve, source("eves-phone", "81.2.69.160"), minutes=5)
+    listed = {learner.name: learner for learner in checkin.checked_in(session)}
+    assert listed["Dee Fox"].same_address == ("Eve Hart",)
+    assert listed["Eve Hart"].same_address == ("Dee Fox",)
+    assert all(listed[name].same_address == () for name in ("Ann Lee", "Bo Chan", "Cal Dee"))
+    assert all(learner.same_device == () for learner in listed.values())
+
+
+def test_a_shared_device_is_not_noted_again_as_a_shared_address(session, enrol_named):
+    ann, bo, cal, dee, eve = (enrol_named(n) for n in ("A", "B", "C", "D", "E"))
+    for minute, person in enumerate((ann, bo, cal)):
+        check_in_from(person, source(f"phone-{minute}", "10.0.0.1"), minutes=minute)
+    check_in_from(dee, source("one-phone", "81.2.69.160"), minutes=4)
+    check_in_from(eve, source("one-phone", "81.2.69.160"), minutes=5)
+    listed = {learner.name: learner for learner in checkin.checked_in(session)}
+    assert listed["D"].same_device == ("E",) and listed["D"].same_address == ()
+
+
+# --- undoing a check-in ------------------------------------------------------------------
+
+
+@pytest.fixture
+def running(session):
+    session.cohort.status = CohortStatus.RUNNING
+    db.session.commit()
+    return session
+
+
+def test_undoing_a_check_in_removes_it_and_audits_before_and_after(
+    running, enrolment, learner, trainer
+):
+    running.cohort.trainers.append(trainer)
+    record = check_in_from(learner, source("a-phone"))
+    undone = checkin.undo_check_in(running, record.id, by=trainer)
+    db.session.commit()
+    assert undone.enrolment.learner.full_name == "Zoë Ashworth"
+    assert records() == [] and checkin.checked_in(running) == []
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "attendance.check_in_undone")
+    )
+    assert event.actor_id == trainer.id and event.entity_id == str(record.id)
+    assert event.before == {
+        "session_id": running.id,
+        "enrolment_id": enrolment.id,
+        "status": "present",
+        "method": "self_check_in",
+        "marked_at": START.isoformat(),
+    }
+    assert event.after == {"status": None}
+    # If they really are in the room, they can check in again.
+    later = START + timedelta(minutes=3)
+    again = checkin.check_in(checkin.code_at(running, later), learner, later)
+    assert again.id != record.id
+
+
+def test_a_check_in_the_register_changed_since_is_not_undone(running, enrolment, learner, trainer):
+    running.cohort.trainers.append(trainer)
+    record = check_in_from(learner, source("a-phone"))
+    mark_register(running, {enrolment.id: (AttendanceStatus.EXCUSED, None)}, by=trainer, now=START)
+    db.session.commit()
+    with pytest.raises(checkin.CheckInNotUndone, match="changed on the register"):
+        checkin.undo_check_in(running, record.id, by=trainer)
+    db.session.rollback()
+    assert records()[0].status == AttendanceStatus.EXCUSED
+
+
+def test_undo_refuses_a_record_of_another_session_or_one_already_undone(
+    running, enrolment, learner, trainer, make_cohort
+):
+    running.cohort.trainers.append(trainer)
+    other = make_cohort(
+        running.cohort.course, trainers=[trainer], sessions=[(START, START + timedelta(hours=1))]
+    )
+    record = check_in_from(learner, source("a-phone"))
+    with pytest.raises(checkin.CheckInNotUndone, match="already been undone"):
+        checkin.undo_check_in(other.sessions[0], record.id, by=trainer)
+    assert len(records()) == 1
+    checkin.undo_check_in(running, record.id, by=trainer)
+    with pytest.raises(checkin.CheckInNotUndone, match="already been undone"):
+        checkin.undo_check_in(running, record.id, by=trainer)
+
+
+def test_only_those_who_may_mark_the_register_may_undo(
+    running, enrolment, learner, trainer, make_user, admin
+):
+    record = check_in_from(learner, source("a-phone"))
+    stranger = make_user(roles=[Role.TRAINER])
+    for person in (stranger, learner):
+        with pytest.raises(RegisterClosed, match="Only the cohort's trainers"):
+            checkin.undo_check_in(running, record.id, by=person)
+    running.cohort.status = CohortStatus.CLOSED
+    with pytest.raises(AttendanceError, match="closed"):
+        checkin.undo_check_in(running, record.id, by=admin)
+    assert len(records()) == 1
 
 
 # --- rate limiting -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from lms.auth.models import Role
 from lms.core.extensions import db
 from lms.home import views as home
 from tests.helpers import PASSWORD, log_in
+from tests.helpers import events as all_events
 
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 NOW = START - timedelta(minutes=5)
@@ -135,11 +136,20 @@ def test_the_json_feed_gives_the_code_qr_expiry_and_names(client, trainer, sessi
     assert data["checked_in"] == [] and data["expected"] == 1
     assert response.headers["Cache-Control"] == "no-store"
 
-    checkin.check_in(code, enrolled.learner, NOW)
+    record = checkin.check_in(code, enrolled.learner, NOW)
     db.session.commit()
-    assert client.get(f"{screen_url(session)}.json").get_json()["checked_in"] == ["Zoë Ashworth"]
+    assert client.get(f"{screen_url(session)}.json").get_json()["checked_in"] == [
+        {
+            "id": record.id,
+            "name": "Zoë Ashworth",
+            "at": "08:55",
+            "same_device": None,
+            "same_address": None,
+        }
+    ]
     page = client.get(screen_url(session)).get_data(as_text=True)
-    assert "<li>Zoë Ashworth</li>" in page and "1 of 1 expected learners" in page
+    assert re.search(rf'<li data-record-id="{record.id}">\s*Zoë Ashworth', page)
+    assert "1 of 1 expected learners" in page
 
 
 def test_the_code_follows_the_clock(client, trainer, session, monkeypatch):
@@ -210,6 +220,212 @@ def test_anonymous_visitors_are_sent_to_log_in_and_back(client, session):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
     assert client.get(screen_url(session)).status_code == 302
+
+
+# --- where check-ins came from, and undoing one -----------------------------------------
+
+
+@pytest.fixture
+def open_session(session):
+    checkin.open_check_in(session)
+    db.session.commit()
+    return session
+
+
+@pytest.fixture
+def enrol_named(cohort, make_enrolment, make_user):
+    def make(name: str):
+        return make_enrolment(
+            cohort, make_user(full_name=name), requested_at=START - timedelta(days=7)
+        ).learner
+
+    return make
+
+
+def check_in_on(browser, learner, session) -> None:
+    """The learner logs in on `browser` and checks in with the code on the screen."""
+    log_in(browser, learner.email, PASSWORD)
+    response = browser.post("/check-in", data={"code": checkin.code_at(session, NOW)})
+    assert "You are checked in" in response.get_data(as_text=True)
+    browser.post("/logout")
+
+
+def test_the_check_in_page_gives_the_browser_a_lasting_device_cookie(client, learner):
+    log_in(client, learner.email, PASSWORD)
+    response = client.get("/check-in")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("lms_device=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/check-in" in cookie
+    assert "Max-Age=34560000" in cookie
+    device_id = client.get_cookie("lms_device", path="/check-in").value
+    client.get("/check-in")
+    assert client.get_cookie("lms_device", path="/check-in").value == device_id  # kept
+    client.set_cookie("lms_device", "<script>", path="/check-in")
+    client.get("/check-in")
+    assert client.get_cookie("lms_device", path="/check-in").value not in ("<script>", device_id)
+
+
+def test_learners_checking_in_on_one_device_are_flagged_on_the_screen(
+    app, client, trainer, open_session, enrol_named
+):
+    zoe, bo, cal = (enrol_named(n) for n in ("Zoë Ashworth", "Bo Chan", "Cal Dee"))
+    phone, other_phone = app.test_client(), app.test_client()
+    check_in_on(phone, zoe, open_session)
+    check_in_on(phone, bo, open_session)  # Zoë's phone, with Bo logged in
+    check_in_on(other_phone, cal, open_session)
+    log_in(client, trainer.email, PASSWORD)
+    listed = {
+        item["name"]: item
+        for item in client.get(f"{screen_url(open_session)}.json").get_json()["checked_in"]
+    }
+    assert listed["Zoë Ashworth"]["same_device"] == "Same device as Bo Chan"
+    assert listed["Bo Chan"]["same_device"] == "Same device as Zoë Ashworth"
+    assert listed["Cal Dee"]["same_device"] is None
+    # The test client is one address for everyone, like a trust's Wi-Fi: no flag for that.
+    assert all(item["same_address"] is None for item in listed.values())
+    page = client.get(screen_url(open_session)).get_data(as_text=True)
+    assert '<strong class="nhsuk-u-display-block">Same device as Bo Chan</strong>' in page
+    assert "A shared network address is weaker evidence" in page
+
+
+def test_a_small_group_sharing_an_address_is_noted_more_quietly(
+    app, client, trainer, open_session, enrol_named
+):
+    people = [
+        enrol_named(name) for name in ("Ann Lee", "Bo Chan", "Cal Dee", "Dee Fox", "Eve Hart")
+    ]
+    addresses = ["10.0.0.1", "10.0.0.1", "10.0.0.1", "81.2.69.160", "81.2.69.160"]
+    for person, address in zip(people, addresses, strict=True):
+        phone = app.test_client()
+        phone.environ_base["REMOTE_ADDR"] = address
+        check_in_on(phone, person, open_session)
+    log_in(client, trainer.email, PASSWORD)
+    listed = {
+        item["name"]: item
+        for item in client.get(f"{screen_url(open_session)}.json").get_json()["checked_in"]
+    }
+    assert listed["Dee Fox"]["same_address"] == "Same network address as Eve Hart"
+    assert listed["Ann Lee"]["same_address"] is None
+    assert all(item["same_device"] is None for item in listed.values())
+
+
+def undo(client, session, record_id):
+    """Presses the Undo button beside the learner whose record this is."""
+    url = f"/teach/sessions/{session.id}/check-in/undo"
+    return client.post(url, data={"record_id": str(record_id)})
+
+
+def test_the_trainer_undoes_a_check_in_from_the_screen(
+    client, trainer, open_session, enrolled, learner
+):
+    check_in_on(client, learner, open_session)
+    record_id = db.session.scalar(select(AttendanceRecord.id))
+    log_in(client, trainer.email, PASSWORD)
+    page = client.get(screen_url(open_session)).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="([^"]+)" novalidate>(.*?)</form>', page, re.S)
+    assert form.group(1) == f"/teach/sessions/{open_session.id}/check-in/undo"
+    assert f'name="record_id" value="{record_id}"' in form.group(2)
+    assert "Undo check-in" in form.group(2) and "for Zoë Ashworth</span>" in form.group(2)
+    response = undo(client, open_session, record_id)
+    assert response.status_code == 302
+    assert response.headers["Location"] == screen_url(open_session)
+    assert db.session.scalar(select(AttendanceRecord)) is None
+    events = [e for e in all_events() if e.action == "attendance.check_in_undone"]
+    assert len(events) == 1 and events[0].actor_id == trainer.id
+    assert events[0].before["method"] == "self_check_in" and events[0].after == {"status": None}
+    page = client.get(screen_url(open_session)).get_data(as_text=True)
+    assert "Zoë Ashworth&#39;s check-in has been undone" in page
+    assert "Nobody has checked in yet." in page and "0 of 1 expected learners" in page
+    # Pressed twice (a second tab): said plainly, nothing else happens.
+    undo(client, open_session, record_id)
+    page = client.get(screen_url(open_session)).get_data(as_text=True)
+    assert "That check-in has already been undone" in page
+
+
+@pytest.mark.parametrize("record_id", ["", "abc", "-4", "0", "9" * 40])
+def test_a_garbled_undo_is_refused_plainly(
+    client, trainer, open_session, enrolled, learner, record_id
+):
+    check_in_on(client, learner, open_session)
+    log_in(client, trainer.email, PASSWORD)
+    response = undo(client, open_session, record_id)
+    assert response.status_code == 302
+    page = client.get(screen_url(open_session)).get_data(as_text=True)
+    assert "That check-in could not be found. Check the list and try again" in page
+    assert db.session.scalar(select(AttendanceRecord)) is not None
+
+
+@pytest.mark.parametrize("who", ["other trainer", "learner", "anonymous"])
+def test_only_the_sessions_trainers_and_admins_may_undo(
+    client, make_user, open_session, enrolled, learner, who
+):
+    check_in_on(client, learner, open_session)
+    record_id = db.session.scalar(select(AttendanceRecord.id))
+    if who == "other trainer":
+        log_in(client, make_user(roles=[Role.TRAINER]).email, PASSWORD)
+    elif who == "learner":
+        log_in(client, learner.email, PASSWORD)
+    response = undo(client, open_session, record_id)
+    if who == "anonymous":
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    else:
+        assert response.status_code == 404
+    assert db.session.scalar(select(AttendanceRecord)) is not None
+    assert not [e for e in all_events() if e.action == "attendance.check_in_undone"]
+
+
+def test_an_admin_may_undo_a_check_in(client, admin, open_session, enrolled, learner):
+    check_in_on(client, learner, open_session)
+    record_id = db.session.scalar(select(AttendanceRecord.id))
+    log_in(client, admin.email, PASSWORD)
+    assert undo(client, open_session, record_id).status_code == 302
+    assert db.session.scalar(select(AttendanceRecord)) is None
+
+
+def test_undo_asks_for_the_csrf_token(make_app, trainer, open_session, enrolled, learner):
+    record = checkin.check_in(checkin.code_at(open_session, NOW), learner, NOW)
+    db.session.commit()
+    browser = make_app(WTF_CSRF_ENABLED=True).test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    form = {"email": trainer.email, "password": PASSWORD, "csrf_token": token}
+    assert browser.post("/login", data=form).status_code == 302
+    assert undo(browser, open_session, record.id).status_code == 400
+    assert db.session.scalar(select(AttendanceRecord)) is not None
+    screen = browser.get(screen_url(open_session)).get_data(as_text=True)
+    token = re.search(
+        r'novalidate>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', screen
+    )
+    url = f"/teach/sessions/{open_session.id}/check-in/undo"
+    sent = {"csrf_token": token.group(1), "record_id": str(record.id)}
+    assert browser.post(url, data=sent).status_code == 302
+    assert db.session.scalar(select(AttendanceRecord)) is None
+
+
+def test_the_screens_json_costs_the_same_for_few_and_many_check_ins(
+    app, client, trainer, open_session, enrol_named, count_queries
+):
+    """However many checked in, flagged or not, the feed's statements stay the same."""
+    phone = app.test_client()
+    log_in(client, trainer.email, PASSWORD)
+    url = f"{screen_url(open_session)}.json"
+
+    def measure() -> int:
+        client.get(url)  # warm-up
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    for number in range(2):
+        check_in_on(phone, enrol_named(f"Few {number}"), open_session)
+    few = measure()
+    for number in range(12):
+        check_in_on(
+            app.test_client() if number % 2 else phone, enrol_named(f"More {number}"), open_session
+        )
+    data = client.get(url).get_json()
+    assert len(data["checked_in"]) == 14 and data["checked_in"][0]["same_device"]
+    assert measure() == few
 
 
 # --- the learner's side ------------------------------------------------------------------

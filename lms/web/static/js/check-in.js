@@ -9,17 +9,83 @@ function qrSource(svg) {
   return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
 }
 
-function showList(names, expected) {
+// One learner on the list, as screen.html's checked_in_item macro renders it.
+function listItem(learner) {
+  const item = document.createElement("li");
+  item.dataset.recordId = String(learner.id);
+  const time = document.createElement("span");
+  time.className = "nhsuk-u-font-size-16 nhsuk-u-secondary-text-colour";
+  time.textContent = `at ${learner.at}`;
+  item.append(`${learner.name} `, time);
+  if (learner.same_device) {
+    const flag = document.createElement("strong");
+    flag.className = "nhsuk-u-display-block";
+    flag.textContent = learner.same_device;
+    item.append(flag);
+  }
+  if (learner.same_address) {
+    const flag = document.createElement("span");
+    flag.className = "nhsuk-u-display-block nhsuk-u-font-size-16 nhsuk-u-secondary-text-colour";
+    flag.textContent = learner.same_address;
+    item.append(flag);
+  }
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = screen.dataset.undoUrl;
+  form.noValidate = true;
+  const token = document.createElement("input");
+  token.type = "hidden";
+  token.name = "csrf_token";
+  token.value = screen.dataset.csrfToken;
+  const record = document.createElement("input");
+  record.type = "hidden";
+  record.name = "record_id";
+  record.value = String(learner.id);
+  const button = document.createElement("button");
+  button.className =
+    "nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-2";
+  button.type = "submit";
+  const who = document.createElement("span");
+  who.className = "nhsuk-u-visually-hidden";
+  who.textContent = ` for ${learner.name}`;
+  button.append("Undo check-in", who);
+  form.append(token, record, button);
+  item.append(form);
+  return item;
+}
+
+// What an item says, to tell whether it needs replacing (its record id is its key).
+function signature(item) {
+  return item.textContent.replace(/\s+/g, "");
+}
+
+// Updates the list in place: items that have not changed stay as they are, so a trainer
+// about to press an Undo button does not lose it (or its keyboard focus) to a refresh.
+function showList(learners, expected) {
   const list = document.getElementById("check-in-list");
-  const items = names.map((name) => {
-    const item = document.createElement("li");
-    item.textContent = name;
-    return item;
-  });
-  list.replaceChildren(...items);
-  document.getElementById("check-in-empty").hidden = names.length > 0;
+  const items = new Map(learners.map((learner) => [String(learner.id), listItem(learner)]));
+  for (const item of [...list.children]) {
+    const fresh = items.get(item.dataset.recordId);
+    if (!fresh) {
+      item.remove();
+    } else if (signature(item) === signature(fresh)) {
+      items.set(item.dataset.recordId, item); // keep the one on the page
+    } else {
+      item.replaceWith(fresh);
+    }
+  }
+  let next = list.firstElementChild;
+  for (const learner of learners) {
+    const item = items.get(String(learner.id));
+    if (item === next) {
+      next = next.nextElementSibling;
+    } else {
+      list.insertBefore(item, next);
+    }
+  }
+  document.getElementById("check-in-empty").hidden = learners.length > 0;
   document.getElementById("check-in-count").textContent =
-    `${names.length} of ${expected} expected learners`;
+    `${learners.length} of ${expected} expected learners`;
 }
 
 function show(data) {
