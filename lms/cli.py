@@ -12,13 +12,14 @@ from flask.cli import with_appcontext
 
 from courses.attendance import mark_unmarked_absent, send_attendance_warnings
 from courses.enrolment.reminders import send_due_reminders
-from lms import demo, scale
+from lms import demo, mail, scale
 from lms.core import outbox
 from lms.core.db import refresh_planner_statistics, utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.timezones import to_local
 from lms.people import directory, importing
+from lms.retention import apply_retention
 
 
 @click.group("lms")
@@ -119,10 +120,13 @@ def seed_scale(factor: float, seed_: int, today):
 
 
 @lms_cli.command("worker")
-@click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
+@click.option("--once", is_flag=True, help="Deliver one batch of what is due, then stop.")
+@click.option(
+    "--until-empty", is_flag=True, help="Deliver until nothing is due any more, then stop."
+)
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between empty polls.")
 @with_appcontext
-def worker(once: bool, interval: float):
+def worker(once: bool, until_empty: bool, interval: float):
     """Delivers queued mail through SMTP, retrying with back-off."""
     stopping = {"now": False}
 
@@ -131,8 +135,42 @@ def worker(once: bool, interval: float):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    sent = outbox.run_worker(interval=interval, once=once, should_stop=lambda: stopping["now"])
+    sent = outbox.run_worker(
+        interval=interval,
+        once=once,
+        until_empty=until_empty,
+        should_stop=lambda: stopping["now"],
+    )
     click.echo(f"Sent {sent} message(s).")
+
+
+@lms_cli.group("outbox")
+def outbox_cli():
+    """The mail queue: what is in it, and sending failed mail again."""
+
+
+@outbox_cli.command("status")
+@with_appcontext
+def outbox_status():
+    """Counts the messages in each state: pending, sending, sent and failed."""
+    for state, count in outbox.counts().items():
+        click.echo(f"{state + ':':<9} {count:>9,}")
+
+
+@outbox_cli.command("requeue")
+@click.option("--id", "message_id", type=int, default=None, help="Only this failed message.")
+@with_appcontext
+def outbox_requeue(message_id: int | None):
+    """Puts failed messages back in the queue, to be tried again (audited)."""
+    try:
+        requeued = mail.requeue_failed(by=None, message_id=message_id)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    if requeued and current_app.config["OUTBOX_INLINE"]:
+        outbox.deliver_all_due()
+    click.echo(f"Requeued {requeued} failed message(s).")
 
 
 @lms_cli.command("tick")
@@ -143,11 +181,13 @@ def tick():
     Sends reminders two days before each learner's first session, marks learners still
     unmarked absent once AUTO_ABSENT_AFTER_HOURS have passed since a session ended, and
     warns learners whose attendance has fallen below their course's minimum; running it
-    twice does nothing twice. On SQLite it also refreshes the query planner's statistics.
+    twice does nothing twice. It applies the retention schedule (lms/retention.py). On
+    SQLite it also refreshes the query planner's statistics.
     """
     reminders = send_due_reminders(utcnow())
     absent = mark_unmarked_absent(utcnow())
     warnings = send_attendance_warnings(None, utcnow())
+    retained = apply_retention(utcnow())
     refresh_planner_statistics(db.session)
     db.session.commit()
     if current_app.config["OUTBOX_INLINE"]:
@@ -155,6 +195,11 @@ def tick():
     click.echo(f"Queued {reminders} reminder(s).")
     click.echo(f"Marked {absent} unmarked learner(s) absent.")
     click.echo(f"Queued {warnings} attendance warning(s).")
+    click.echo(f"Removed {retained['mail']} sent or failed message(s) past their retention.")
+    click.echo(f"Removed {retained['spent_links']} used or expired password link(s).")
+    click.echo(f"Blanked {retained['audit_ip_addresses']} IP address(es) in the audit log.")
+    click.echo(f"Blanked {retained['register_notes']} register note(s).")
+    click.echo(f"Blanked where {retained['check_in_sources']} self check-in(s) came from.")
 
 
 @lms_cli.command("import-staff")
@@ -184,7 +229,7 @@ def import_staff(file: Path, invite: bool):
         db.session.rollback()
         raise click.ClickException(f"{error}. Nothing was imported.") from error
     db.session.commit()
-    if report.invited and current_app.config["OUTBOX_INLINE"]:
+    if (report.invited or report.told_of_new_email) and current_app.config["OUTBOX_INLINE"]:
         outbox.deliver_all_due()
     click.echo(f"Created: {report.created}")
     click.echo(f"Updated: {report.updated}")
@@ -193,6 +238,8 @@ def import_staff(file: Path, invite: bool):
     click.echo(f"Warnings (saved without a manager): {report.warnings}")
     if report.invited is not None:
         click.echo(f"Sent an invitation: {report.invited}")
+    if report.told_of_new_email:
+        click.echo(f"Told of a new login email (at the old address): {report.told_of_new_email}")
     if report.problems:
         click.echo("\nProblems:")
         for problem in report.problems:

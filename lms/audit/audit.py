@@ -10,7 +10,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import JSON, ForeignKey, Select, String, event, func, insert, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lms.core.db import Base, utcnow
@@ -20,9 +32,43 @@ from lms.core.timezones import start_of_local_day
 # Keys whose values must never reach the audit log, whatever a caller passes.
 _SECRET_KEYS = ("password", "token", "secret", "hash")
 
+# Security events: signing in and out, passwords, who may do what, the credentials that
+# open a calendar, and changes to a register already marked (they decide certificates).
+# Only these keep the address they came from, and only for RETENTION_AUDIT_IP_DAYS
+# (lms/retention.py); an address says where a person was, so other events record none.
+SECURITY_ACTION_PREFIXES = ("login.", "password.")
+SECURITY_ACTIONS = frozenset(
+    {
+        "logout",
+        "user.admin_created",
+        "user.roles_changed",
+        "user.deactivated",
+        "user.reactivated",
+        "calendar_feed.created",
+        "calendar_feed.regenerated",
+        "attendance.changed",
+        "attendance.check_in_undone",
+    }
+)
+_WITH_IP_ADDRESS = text("ip_address IS NOT NULL")
+
+
+def is_security_action(action: str) -> bool:
+    return action in SECURITY_ACTIONS or action.startswith(SECURITY_ACTION_PREFIXES)
+
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
+    # The few events still carrying an address, by age: retention finds those past
+    # their time without reading the rest of the log.
+    __table_args__ = (
+        Index(
+            "ix_audit_event_occurred_at_with_ip_address",
+            "occurred_at",
+            postgresql_where=_WITH_IP_ADDRESS,
+            sqlite_where=_WITH_IP_ADDRESS,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -42,7 +88,8 @@ class AuditEvent(Base):
 
 
 class AppendOnlyViolation(RuntimeError):
-    pass
+    """Raised by the application; the database refuses too (triggers made by migration
+    3c4d5e6f7a82), so neither the ORM, `text()` nor a database client can rewrite history."""
 
 
 @event.listens_for(Session, "before_flush")
@@ -114,7 +161,9 @@ def build(
         entity_id=entity_id,
         before=_clean(before),
         after=_clean(after),
-        ip_address=request.remote_addr if has_request_context() else None,
+        ip_address=(
+            request.remote_addr if has_request_context() and is_security_action(action) else None
+        ),
     )
 
 
@@ -143,6 +192,22 @@ def record_many(events: list[AuditEvent]) -> None:
     rows = [{key: getattr(event, key) for key in columns} for event in events]
     if rows:
         db.session.execute(insert(AuditEvent), rows)
+
+
+def blank_ip_addresses(*, occurred_before: datetime, limit: int) -> int:
+    """Blanks the IP address of up to `limit` events that happened before the given time;
+    returns how many. The one change to an event the database allows (a Core statement,
+    so the ORM guards above, which refuse any change, are not asked)."""
+    table = AuditEvent.__table__
+    ids = db.session.scalars(
+        select(table.c.id)
+        .where(table.c.ip_address.is_not(None), table.c.occurred_at < occurred_before)
+        .limit(limit)
+    ).all()
+    if not ids:
+        return 0
+    blanked = db.session.execute(update(table).where(table.c.id.in_(ids)).values(ip_address=None))
+    return blanked.rowcount
 
 
 def record_changes(actor, action: str, entity, before: dict, after: dict) -> AuditEvent | None:

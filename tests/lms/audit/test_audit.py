@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from lms.audit import audit
 from lms.audit.audit import AppendOnlyViolation, AuditEvent
@@ -93,6 +94,94 @@ def test_bulk_statements_cannot_change_events_either(admin, statement):
     with pytest.raises(AppendOnlyViolation):
         db.session.execute(statement)
     db.session.rollback()
+
+
+def record_from(address: str | None, action: str = "login.succeeded", actor=None) -> AuditEvent:
+    event = audit.record(actor, action, None, entity_type="User")
+    event.ip_address = address
+    db.session.commit()
+    return event
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET action = 'x'",
+        "UPDATE audit_event SET ip_address = '198.51.100.9'",
+        "UPDATE audit_event SET ip_address = NULL, actor_label = 'someone else'",
+        "UPDATE audit_event SET occurred_at = occurred_at",
+        "DELETE FROM audit_event",
+    ],
+    ids=["action", "another-address", "blank-and-more", "unchanged-value", "delete"],
+)
+def test_the_database_refuses_to_rewrite_history(admin, statement):
+    """Past the application too: text(), or a database client, meets a trigger."""
+    record_from("192.0.2.1", actor=admin)
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+    [event] = all_events()
+    assert (event.action, event.ip_address, event.actor_label) == (
+        "login.succeeded",
+        "192.0.2.1",
+        "admin@example.nhs.uk",
+    )
+
+
+def test_the_database_lets_an_ip_address_be_blanked_and_nothing_else(admin):
+    """Retention's one change: an address blanked, every other column as it was."""
+    record_from("192.0.2.1", actor=admin)
+    db.session.execute(text("UPDATE audit_event SET ip_address = NULL"))
+    db.session.commit()
+    [event] = all_events()
+    assert event.ip_address is None
+    assert (event.action, event.actor_id) == ("login.succeeded", admin.id)
+
+
+def test_the_database_refuses_to_truncate_the_log(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    record_from("192.0.2.1")
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text("TRUNCATE audit_event"))
+    db.session.rollback()
+    assert event_count() == 1
+
+
+def test_only_security_events_record_the_address_they_came_from(app, admin):
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.7"}):
+        audit.record(admin, "login.succeeded", admin)
+        audit.record(admin, "password.changed", admin)
+        audit.record(admin, "user.roles_changed", admin)
+        audit.record(admin, "course.created", None, entity_type="Course")
+        audit.record(admin, "session.created", None, entity_type="Session")
+        audit.record_many([audit.build(admin, "attendance.marked", None, entity_type="X")])
+        db.session.commit()
+    addresses = {event.action: event.ip_address for event in all_events()}
+    assert addresses == {
+        "login.succeeded": "192.0.2.7",
+        "password.changed": "192.0.2.7",
+        "user.roles_changed": "192.0.2.7",
+        "course.created": None,
+        "session.created": None,
+        "attendance.marked": None,
+    }
+
+
+def test_blank_ip_addresses_blanks_only_those_before_the_time_up_to_the_limit(admin):
+    moment = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    for minutes in (-3, -2, -1, 0, 1):
+        event = audit.record(admin, "login.failed", None, entity_type="User")
+        event.ip_address, event.occurred_at = "192.0.2.1", moment + timedelta(minutes=minutes)
+    db.session.commit()
+    assert audit.blank_ip_addresses(occurred_before=moment, limit=2) == 2
+    assert audit.blank_ip_addresses(occurred_before=moment, limit=2) == 1
+    assert audit.blank_ip_addresses(occurred_before=moment, limit=2) == 0
+    db.session.commit()
+    kept = db.session.scalars(
+        select(AuditEvent.occurred_at).where(AuditEvent.ip_address.is_not(None))
+    ).all()
+    assert sorted(kept) == [moment, moment + timedelta(minutes=1)]
 
 
 def test_secret_values_are_never_stored(admin):
