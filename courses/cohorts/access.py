@@ -6,7 +6,7 @@
 
 `cohort_manager` logs the visitor in, loads the cohort (`load="cohort_id"`) or the
 session with its cohort (`load="session_id"`), and lets in only those
-`cohorts.may_manage` allows: admins, and people holding the trainer role who teach
+`may_manage` allows: admins, and people holding the trainer role who teach
 this cohort. Everyone else, like a missing id, gets 404, so a cohort's existence is
 not revealed. The loaded object reaches the view as the keyword `cohort=` or
 `session=`, so a view never loads or checks it itself. The rule is declared as data
@@ -27,12 +27,42 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from courses.cohorts.cohorts import may_manage
-from courses.models import Cohort, Session
+from courses.models import Cohort, EnrolmentStatus, Session
 from lms.auth.access import ObjectRule, declare_object_rule, login_required
+from lms.auth.models import User
 from lms.core.extensions import db
 
 MANAGER = "admin, or trainer of this cohort"
+JOINING_LINK_WITHHELD = "The joining link is shown to confirmed learners"
+
+
+def may_manage(user: User, cohort: Cohort) -> bool:
+    """The one cohort access rule: admins manage every cohort; someone who holds the
+    trainer role manages the cohorts they teach. Someone whose trainer role was removed
+    may stay on a cohort's trainer list, but manages nothing.
+    """
+    if user.is_admin:
+        return True
+    return user.is_trainer and any(trainer.id == user.id for trainer in cohort.trainers)
+
+
+def may_see_joining_link(user: User, cohort: Cohort, place: EnrolmentStatus | None) -> bool:
+    """The online meeting link is for the people in the meeting: the cohort's confirmed
+    learners (`place` is the status of the person's own enrolment on it, if any), its
+    trainers and admins (`may_manage`). A waitlisted learner, one waiting for approval
+    and anyone else are told JOINING_LINK_WITHHELD instead, on the page and in calendars.
+    """
+    return place == EnrolmentStatus.CONFIRMED or may_manage(user, cohort)
+
+
+def joining_link_shown(user: User, cohort: Cohort, place: EnrolmentStatus | None) -> str | None:
+    """What the person reads where the online meeting link goes: the link, or
+    JOINING_LINK_WITHHELD (see `may_see_joining_link`); None if the cohort has none."""
+    if not cohort.online_link:
+        return None
+    if may_see_joining_link(user, cohort, place):
+        return cohort.online_link
+    return JOINING_LINK_WITHHELD
 
 
 def _cohort_options():

@@ -361,7 +361,7 @@ def handle_enrol_many(cohort_id: int):
     form = BulkEnrolForm()
     if not form.validate_on_submit():
         return _page(cohort, bulk_form=form, status=INVALID)
-    with service_call(form) as call:
+    with service_call(form, field=form.list_field) as call:
         report = enrol_many(cohort, form.emails_text(), by=current_user)
     if not call.ok:
         return _page(managed_cohort(cohort_id), bulk_form=form, status=INVALID)

@@ -9,6 +9,9 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import case, false, func, null, select
 from sqlalchemy.orm import selectinload
 
+# The access rules live in access.py, which enrolment's mail can import without this
+# module (which stands on enrolment); callers keep importing may_manage from here too.
+from courses.cohorts.access import may_manage as may_manage
 from courses.cohorts.sessions import is_held, session_dates
 from courses.enrolment.enrolment import (
     ACTIVE,
@@ -52,16 +55,6 @@ def london_to_utc(day: date, clock: time, *, field_name: str) -> datetime:
             field=field_name,
         )
     return instant
-
-
-def may_manage(user: User, cohort: Cohort) -> bool:
-    """The one cohort access rule: admins manage every cohort; someone who holds the
-    trainer role manages the cohorts they teach. Someone whose trainer role was removed
-    may stay on a cohort's trainer list, but manages nothing.
-    """
-    if user.is_admin:
-        return True
-    return user.is_trainer and any(trainer.id == user.id for trainer in cohort.trainers)
 
 
 def teaching_trainers(cohort: Cohort) -> list[User]:

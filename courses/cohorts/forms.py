@@ -218,7 +218,7 @@ class BulkEnrolForm(Form):
 
     emails = TextAreaField(
         "Email addresses",
-        description="One a line, or separated by commas or semicolons.",
+        description="One a line, or separated by commas, semicolons or spaces.",
         validators=[
             Optional(),
             Length(max=200_000, message="Paste at most 200,000 characters at a time"),
@@ -250,24 +250,18 @@ class BulkEnrolForm(Form):
             if self._file_text is None:
                 self.file.errors.append("The selected file must be a text file of email addresses")
                 return False
-        entries = sum(1 for line in self.emails_text().splitlines() if line.strip())
-        if entries > MAX_BULK_LINES:
-            field = self.file if upload else self.emails
-            field.errors.append(
-                f"Enrol at most {MAX_BULK_LINES:,} people at a time; this list has {entries:,}"
-            )
-            return False
         return True
+
+    @property
+    def list_field(self) -> str:
+        """The field the list came from, where a refusal of the whole list is shown."""
+        return "file" if self._file_text is not None else "emails"
 
     def emails_text(self) -> str:
         """The addresses as text, one entry a line; line numbers match the file's lines."""
         if self._file_text is not None:
             return _email_column(self._file_text)
         return self.emails.data or ""
-
-
-# Each line takes the cohort's lock and queues mail, so one request stays short.
-MAX_BULK_LINES = 1000
 
 
 def _read_upload(data: bytes) -> str | None:

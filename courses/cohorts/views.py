@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from courses.cohorts import calendars
-from courses.cohorts.cohorts import may_manage, teaching_trainers
+from courses.cohorts.access import joining_link_shown, may_manage, may_see_joining_link
+from courses.cohorts.cohorts import teaching_trainers
 from courses.enrolment import cancel, enrol, seats_left
 from courses.enrolment.places import your_place
 from courses.models import Cohort, CourseStatus, Enrolment, EnrolmentStatus
@@ -55,12 +56,15 @@ def _own_enrolment(cohort_id: int) -> Enrolment | None:
 def show(cohort_id: int):
     cohort = _load_cohort(cohort_id)
     places_left = seats_left([cohort.id])[cohort.id]
+    place = your_place(cohort, current_user, utcnow(), seats_left=places_left)
+    mine = place.enrolment.status if place.enrolment else None
     return render_template(
         "cohorts/cohort.html",
         cohort=cohort,
         seats_left=places_left,
         trainers=teaching_trainers(cohort),
-        place=your_place(cohort, current_user, utcnow(), seats_left=places_left),
+        place=place,
+        online_link=joining_link_shown(current_user, cohort, mine),
     )
 
 
@@ -107,7 +111,10 @@ def _calendar_response(body: bytes, filename: str) -> Response:
 @login_required
 def calendar(cohort_id: int):
     cohort = _load_cohort(cohort_id)
-    return _calendar_response(calendars.cohort_calendar(cohort), f"{cohort.code}.ics")
+    mine = _own_enrolment(cohort.id)
+    joining_link = may_see_joining_link(current_user, cohort, mine.status if mine else None)
+    body = calendars.cohort_calendar(cohort, joining_link=joining_link)
+    return _calendar_response(body, f"{cohort.code}.ics")
 
 
 @bp.get("/calendar/<token>.ics")
@@ -133,5 +140,7 @@ def feed_settings():
     feed = calendars.find_feed(current_user)
     return render_template(
         "cohorts/calendar_feed.html",
-        feed_url=external_url("cohorts.feed", token=feed.token) if feed else None,
+        has_feed=feed is not None,
+        feed_url=external_url("cohorts.feed", token=feed.token) if feed and feed.token else None,
+        old_address_works=feed is not None and feed.reference is None,
     )

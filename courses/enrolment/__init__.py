@@ -6,6 +6,7 @@ Callers import the services from here: `from courses.enrolment import enrol, can
 from courses.enrolment.enrolment import (
     ACTIVE,
     ENDED,
+    MAX_BULK_ADDRESSES,
     AlreadyEnrolled,
     BulkReport,
     CohortCancelled,
@@ -16,6 +17,7 @@ from courses.enrolment.enrolment import (
     NoLineManager,
     NotAllowed,
     PrerequisiteMissing,
+    TooManyAddresses,
     awaiting_decision,
     can_cancel,
     cancel,
@@ -35,6 +37,7 @@ from courses.enrolment.reminders import send_due_reminders
 __all__ = [
     "ACTIVE",
     "ENDED",
+    "MAX_BULK_ADDRESSES",
     "AlreadyEnrolled",
     "BulkReport",
     "CohortCancelled",
@@ -45,6 +48,7 @@ __all__ = [
     "NoLineManager",
     "NotAllowed",
     "PrerequisiteMissing",
+    "TooManyAddresses",
     "awaiting_decision",
     "can_cancel",
     "cancel",

@@ -9,6 +9,7 @@ stored: a position is the rank by request time, so it has no gaps by constructio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -409,6 +410,16 @@ def promote_from_waitlist(
 
 # --- admin bulk enrolment --------------------------------------------------------------
 
+# Each address takes the cohort's lock and queues mail, so one request stays short.
+MAX_BULK_ADDRESSES = 1000
+_BETWEEN_ADDRESSES = re.compile(r"[,;\s]+")
+
+
+class TooManyAddresses(DomainError):
+    """A bulk enrolment lists more different addresses than one request may enrol."""
+
+    field = "emails"
+
 
 @dataclass
 class BulkLine:
@@ -426,16 +437,28 @@ class BulkReport:
         return sum(1 for line in self.lines if line.outcome == outcome)
 
 
-def enrol_many(cohort: Cohort, emails_text: str, *, by: User) -> BulkReport:
-    """Enrols each listed email (one per line, or separated by commas or semicolons)."""
-    report = BulkReport()
-    entries = [
-        (number, email.strip())
+def bulk_entries(emails_text: str) -> list[tuple[int, str]]:
+    """Each address listed, with its line number; addresses are separated by line breaks,
+    commas, semicolons or spaces."""
+    return [
+        (number, email)
         for number, line in enumerate(emails_text.splitlines(), start=1)
-        for email in line.replace(";", ",").split(",")
-        if email.strip()
+        for email in _BETWEEN_ADDRESSES.split(line)
+        if email
     ]
+
+
+def enrol_many(cohort: Cohort, emails_text: str, *, by: User) -> BulkReport:
+    """Enrols each listed address (`bulk_entries`). A list of more than
+    MAX_BULK_ADDRESSES different addresses, however they are laid out, is refused whole."""
+    report = BulkReport()
+    entries = bulk_entries(emails_text)
     lowered = {email.lower() for _, email in entries}
+    if len(lowered) > MAX_BULK_ADDRESSES:
+        raise TooManyAddresses(
+            f"Enrol at most {MAX_BULK_ADDRESSES:,} people at a time; "
+            f"this list has {len(lowered):,} different addresses"
+        )
     people = {
         user.email.lower(): user
         for user in db.session.scalars(select(User).where(func.lower(User.email).in_(lowered)))

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from courses.cohorts import calendars
 from courses.cohorts.sessions import held_sessions
-from courses.models import Cohort, Enrolment, EnrolmentStatus
+from courses.models import Enrolment, EnrolmentStatus
 from lms.core.outbox import Attachment, queue_mail
 from lms.web.urls import external_url
 
 
-def _calendar_attachment(cohort: Cohort) -> Attachment:
+def _calendar_attachment(enrolment: Enrolment) -> Attachment:
     return Attachment(
-        filename=f"{cohort.code}.ics",
+        filename=f"{enrolment.cohort.code}.ics",
         content_type="text/calendar",
-        data=calendars.cohort_calendar(cohort),
+        data=calendars.enrolment_calendar(enrolment),
     )
 
 
@@ -29,7 +29,7 @@ def _send(enrolment: Enrolment, subject: str, template: str, *, with_calendar=Fa
         course=cohort.course,
         sessions=held_sessions(cohort),
         cohort_link=external_url("cohorts.show", cohort_id=cohort.id),
-        attachments=[_calendar_attachment(cohort)] if with_calendar else None,
+        attachments=[_calendar_attachment(enrolment)] if with_calendar else None,
         **context,
     )
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.audit import audit
 from lms.auth import accounts
 from lms.auth.models import PasswordToken, Role, User, UserRole
+from lms.core import outbox
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.locks import lock_rows
@@ -232,7 +234,25 @@ def update_person(user: User, details: PersonDetails, *, by: User) -> None:
     _apply(user, details, manager)
     after = _snapshot(user)
     audit.record_changes(by, "user.updated", user, before, after)
+    if before["email"].lower() != after["email"].lower():
+        _tell_old_address(user, before["email"])
     _set_roles(user, details.roles, by=by)
+
+
+def _tell_old_address(user: User, old_email: str) -> None:
+    """Mails the old address that the login email changed, so that someone who did not
+    expect it can say so (the staff import does the same for many people at once)."""
+    service_name = current_app.config["SERVICE_NAME"]
+    outbox.queue_mail(
+        old_email,
+        f"Your login email for {service_name} has changed",
+        "people/mail/login_email_changed",
+        full_name=user.full_name,
+        old_email=old_email,
+        new_email=user.email,
+        support_contact=current_app.config["SUPPORT_CONTACT"],
+        from_staff_records=False,
+    )
 
 
 def _set_roles(user: User, roles: set[Role], *, by: User | None) -> None:

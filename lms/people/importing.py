@@ -5,6 +5,10 @@ managers once everyone is known (a manager may appear later in the file), and th
 changes are written in bulk: existing people, departments and service groups are
 loaded in a few queries, new people are inserted in batches, and nothing is flushed
 per row. The caller commits once, so an import is saved whole or not at all.
+
+Each existing person the import changes gets one `user.updated` audit event with the
+fields that changed, before and after, as the people pages write it; someone whose
+login email changed is told so at their old address.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import lazyload
 
@@ -26,6 +31,7 @@ from lms.auth import accounts
 from lms.auth.models import User
 from lms.core.domain import DomainError
 from lms.core.extensions import db
+from lms.core.outbox import queue_many_mail
 from lms.people.models import Department, ServiceGroup
 from lms.web.forms import one_line
 
@@ -76,6 +82,7 @@ class ImportReport:
     unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     invited: int | None = None  # None when invitations were not asked for
+    told_of_new_email: int = 0  # people mailed at their old address about their new one
 
     @property
     def rejected(self) -> int:
@@ -237,11 +244,18 @@ def import_staff(
             progress(done, total)
 
     report.problems.extend(_resolve_managers(people, state))
-    created_ids = _save(people, state, report)
+    emails_before = {user.id: user.email for user in state.users_by_id.values()}
+    before = _snapshots(people, state)
+    created = _save(people, state, report)
+    after = _snapshots(people, state)
+    emails_after = emails_before | _emails(people) | created
+    changes = _changes(people, (before, emails_before), (after, emails_after))
+    audit.record_many([audit.build(by, "user.updated", *change) for change in changes])
+    report.told_of_new_email = _tell_old_addresses(changes)
     report.problems.sort(key=lambda problem: problem.line)
     counts = report.counts()
     if invite:
-        report.invited = counts["invited"] = accounts.send_invitations(created_ids, by=by)
+        report.invited = counts["invited"] = accounts.send_invitations(list(created), by=by)
     audit.record(by, "people.imported", None, None, counts, entity_type="User")
     return report
 
@@ -431,10 +445,10 @@ def _nodes_on_loops(graph: dict[int, int | None]) -> set[int]:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _save(people: list[_Person], state: _Directory, report: ImportReport) -> list[int]:
+def _save(people: list[_Person], state: _Directory, report: ImportReport) -> dict[int, str]:
     """Inserts new people and updates changed ones in a few batched statements.
 
-    Returns the ids of the people created.
+    Returns the id and email of each person created.
     """
     session = db.session
     if state.new_places:
@@ -489,7 +503,7 @@ def _save(people: list[_Person], state: _Directory, report: ImportReport) -> lis
     report.created = len(new_rows)
     report.updated = len(changed)
     report.unchanged = len(people) - report.created - report.updated
-    return list(new_ids.values())
+    return {new_ids[-(index + 1)]: p.email for index, p in enumerate(people) if p.user is None}
 
 
 def _assign(user: User, values: dict[str, Any]) -> bool:
@@ -500,3 +514,82 @@ def _assign(user: User, values: dict[str, Any]) -> bool:
             setattr(user, name, value)
             changed = True
     return changed
+
+
+# --- auditing and telling ------------------------------------------------------------------
+
+_Change = tuple[User, dict[str, Any], dict[str, Any]]  # the person, before, after
+
+
+def _emails(people: list[_Person]) -> dict[int, str]:
+    """The email each existing person in the file has after the import, by id."""
+    return {person.user.id: person.email for person in people if person.user is not None}
+
+
+def _snapshots(people: list[_Person], state: _Directory) -> dict[int, dict[str, Any]]:
+    """Each existing person in the file as the audit log describes them (as
+    lms.people.directory does: names, not ids; the line manager's id until `_changes`
+    names them), by position in `people`. Read from columns and the loaded directory,
+    so it costs no statement."""
+    departments = {d.id: d.name for d in state.departments.values() if d.id is not None}
+    service_groups = {g.id: g.name for g in state.service_groups.values() if g.id is not None}
+    return {
+        index: {
+            "email": user.email,
+            "full_name": user.full_name,
+            "job_title": user.job_title,
+            "staff_number": user.staff_number,
+            "department": departments.get(user.department_id),
+            "service_group": service_groups.get(user.service_group_id),
+            "line_manager": user.line_manager_id,
+        }
+        for index, person in enumerate(people)
+        if (user := person.user) is not None
+    }
+
+
+def _changes(
+    people: list[_Person],
+    before: tuple[dict[int, dict], dict[int, str]],
+    after: tuple[dict[int, dict], dict[int, str]],
+) -> list[_Change]:
+    """For each existing person the import changed: the fields that changed, before and
+    after (each a pair of `_snapshots` and everyone's email by id, which names managers:
+    a manager whose own email changed is still the same manager)."""
+    (was_all, emails_was), (now_all, emails_now) = before, after
+    changes = []
+    for index, was in was_all.items():
+        now = now_all[index]
+        changed = [key for key in was if was[key] != now[key]]
+        if changed:
+            was = {key: was[key] for key in changed}
+            now = {key: now[key] for key in changed}
+            if "line_manager" in was:
+                was["line_manager"] = emails_was.get(was["line_manager"])
+                now["line_manager"] = emails_now.get(now["line_manager"])
+            changes.append((people[index].user, was, now))
+    return changes
+
+
+def _tell_old_addresses(changes: list[_Change]) -> int:
+    """Mails each person whose login email changed at their old address (in one INSERT
+    into the outbox), so someone who did not expect it can say so. Returns how many."""
+    service_name = current_app.config["SERVICE_NAME"]
+    return queue_many_mail(
+        "people/mail/login_email_changed",
+        [
+            (
+                was["email"],
+                f"Your login email for {service_name} has changed",
+                {
+                    "full_name": user.full_name,
+                    "old_email": was["email"],
+                    "new_email": now["email"],
+                    "support_contact": current_app.config["SUPPORT_CONTACT"],
+                    "from_staff_records": True,
+                },
+            )
+            for user, was, now in changes
+            if "email" in was
+        ],
+    )

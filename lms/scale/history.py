@@ -7,9 +7,10 @@ import hashlib
 from datetime import datetime, timedelta
 
 from courses.models import CalendarFeed
-from lms.audit.audit import AuditEvent
+from lms.audit.audit import AuditEvent, is_security_action
 from lms.auth.accounts import INVITATION
 from lms.auth.models import PasswordToken
+from lms.core import tokens
 from lms.core.outbox import FAILED, SENT, OutboxMessage
 from lms.scale.world import LEARNER, World
 
@@ -37,7 +38,7 @@ def audit_row(
         "entity_id": str(entity_id),
         "before": before,
         "after": after,
-        "ip_address": "10.20.30.40" if actor_id else None,
+        "ip_address": "10.20.30.40" if actor_id and is_security_action(action) else None,
     }
 
 
@@ -130,10 +131,21 @@ def _calendar_feeds(world: World) -> None:
     world.writer.insert(
         CalendarFeed.__table__,
         (
-            {"id": id_, "user_id": user_id, "token": _made_up_secret(world, user_id)[:43]}
+            _calendar_feed_row(id_, _made_up_secret(world, user_id)[:32], user_id)
             for id_, user_id in zip(ids, subscribers, strict=True)
         ),
     )
+
+
+def _calendar_feed_row(id_: int, reference: str, user_id: int) -> dict:
+    """A feed as `calendars.issue_feed` makes it: its address derives from the reference."""
+    token = tokens.derive(CalendarFeed.PURPOSE, reference)
+    return {
+        "id": id_,
+        "user_id": user_id,
+        "reference": reference,
+        "token_hash": tokens.digest(token),
+    }
 
 
 def _made_up_secret(world: World, user_id: int) -> str:

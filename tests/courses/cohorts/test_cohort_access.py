@@ -1,4 +1,4 @@
-"""One cohort access rule (courses.cohorts.cohorts.may_manage, enforced for views by
+"""One cohort access rule (courses.cohorts.access.may_manage, enforced for views by
 courses.cohorts.access.cohort_manager): admins, and people holding the trainer role who
 teach the cohort. A former trainer (role removed, still on the trainer list) is refused
 everywhere, at once, and answered 404 like anyone else.

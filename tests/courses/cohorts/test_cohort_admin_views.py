@@ -582,6 +582,32 @@ def test_bulk_enrolment_of_too_many_lines_is_refused_plainly(client, as_admin, m
     assert "Enrol at most 1,000 people at a time; this list has 1,001" in text_of(response)
 
 
+def test_bulk_enrolment_counts_addresses_not_lines(client, as_admin, make_cohort, course):
+    cohort = make_cohort(course, capacity=5)
+    one_line = ", ".join(f"person{n}@example.nhs.uk" for n in range(1001))
+    response = client.post(f"/admin/cohorts/{cohort.id}/enrol", data={"emails": one_line})
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "emails") == (
+        "Enrol at most 1,000 people at a time; this list has 1,001 different addresses"
+    )
+    assert count(Enrolment) == 0
+
+
+def test_an_uploaded_list_of_too_many_addresses_is_refused_beside_the_file(
+    client, as_admin, make_cohort, course
+):
+    cohort = make_cohort(course, capacity=5)
+    spaced = " ".join(f"person{n}@example.nhs.uk" for n in range(1001)).encode()
+    response = client.post(
+        f"/admin/cohorts/{cohort.id}/enrol",
+        data={"file": (io.BytesIO(spaced), "people.txt")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "1,001 different addresses" in field_error(response.get_data(as_text=True), "file")
+    assert count(Enrolment) == 0
+
+
 def test_saving_a_cohort_keeps_a_trainer_who_has_lost_the_role_until_the_admin_unticks_them(
     client, as_admin, course, make_cohort, make_user
 ):

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from courses.enrolment import (
+    MAX_BULK_ADDRESSES,
     AlreadyEnrolled,
     CohortCancelled,
     CourseUnavailable,
@@ -22,6 +23,7 @@ from courses.enrolment import (
     NoLineManager,
     NotAllowed,
     PrerequisiteMissing,
+    TooManyAddresses,
     cancel,
     decide,
     enrol,
@@ -589,6 +591,52 @@ def test_bulk_enrolment_reports_each_line(course, make_cohort, make_user, admin)
     assert counts == {"enrolled": 2, "waitlisted": 2, "already enrolled": 1, "duplicate": 1}
     assert report.count("not found") == 2
     assert enrolment_count() == 5
+
+
+def test_bulk_addresses_may_be_separated_by_spaces_and_tabs_too(
+    admin, course, make_cohort, make_user
+):
+    cohort = make_cohort(course)
+    for name in ("ann", "bob", "cat"):
+        make_user(f"{name}@example.nhs.uk")
+
+    report = enrol_many(
+        cohort, "ann@example.nhs.uk bob@example.nhs.uk\tcat@example.nhs.uk", by=admin
+    )
+
+    assert [(line.line, line.email, line.outcome) for line in report.lines] == [
+        (1, "ann@example.nhs.uk", "enrolled"),
+        (1, "bob@example.nhs.uk", "enrolled"),
+        (1, "cat@example.nhs.uk", "enrolled"),
+    ]
+
+
+@pytest.mark.parametrize("separator", [",", ";", " ", "\n"])
+def test_bulk_enrolment_caps_the_different_addresses_however_they_are_laid_out(
+    admin, course, make_cohort, make_user, separator
+):
+    cohort = make_cohort(course)
+    make_user("person0@example.nhs.uk")
+    text = separator.join(f"person{n}@example.nhs.uk" for n in range(MAX_BULK_ADDRESSES + 1))
+
+    with pytest.raises(TooManyAddresses) as refused:
+        enrol_many(cohort, text, by=admin)
+
+    assert str(refused.value) == (
+        "Enrol at most 1,000 people at a time; this list has 1,001 different addresses"
+    )
+    assert enrolment_count() == 0 and db.session.scalar(select(OutboxMessage)) is None
+
+
+def test_bulk_enrolment_counts_an_address_listed_again_once(admin, course, make_cohort, make_user):
+    cohort = make_cohort(course)
+    for name in ("ann", "bob"):
+        make_user(f"{name}@example.nhs.uk")
+    text = "\n".join(["ann@example.nhs.uk, BOB@example.nhs.uk"] * (MAX_BULK_ADDRESSES + 1))
+
+    report = enrol_many(cohort, text, by=admin)
+
+    assert (report.count("enrolled"), report.count("duplicate")) == (2, 2 * MAX_BULK_ADDRESSES)
 
 
 def test_an_admin_listing_themself_is_enrolled_like_everyone_else(admin, make_course, make_cohort):

@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 
 from lms.auth import accounts
 from lms.auth.models import PasswordToken, Role, User
+from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
 from lms.people import directory
 from lms.people.directory import DirectoryError, PersonDetails
-from tests.helpers import events
+from tests.helpers import as_sent, events
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_create_person_queues_an_invitation_with_a_set_password_link(admin, in_r
     db.session.commit()
     message = db.session.scalars(select(OutboxMessage)).one()
     assert message.recipient == person.email
-    assert re.search(r"https?://\S+/account/reset/[\w-]{20,}", message.body_text)
+    assert re.search(r"https?://\S+/account/reset/[\w-]{20,}", as_sent(message.body_text))
 
 
 def test_create_person_is_audited_with_their_details(admin, in_request):
@@ -183,6 +184,28 @@ def test_update_may_keep_the_persons_own_email_and_staff_number(admin, make_user
         by=admin,
     )
     assert person.full_name == "Renamed"
+
+
+def test_a_changed_login_email_is_told_to_the_old_address(app, admin, make_user, smtp):
+    person = make_user("old.address@example.nhs.uk", full_name="Rhys Owen")
+    directory.update_person(
+        person, details(email="new.address@example.nhs.uk", full_name="Rhys Owen"), by=admin
+    )
+    db.session.commit()
+    outbox.deliver_due()
+    [message] = smtp
+    assert message["To"] == "old.address@example.nhs.uk"
+    body = message.get_body(("plain",)).get_content()
+    assert "has changed to new.address@example.nhs.uk" in body
+    assert "on the people pages" in body
+
+
+def test_a_change_of_case_alone_tells_nobody(admin, make_user):
+    person = make_user("case.only@example.nhs.uk")
+    directory.update_person(
+        person, details(email="Case.Only@example.nhs.uk", full_name=person.full_name), by=admin
+    )
+    assert db.session.query(OutboxMessage).count() == 0
 
 
 def test_update_refuses_an_email_another_person_has(admin, learner, make_user):
@@ -333,7 +356,8 @@ def test_each_bulk_invitation_carries_its_own_working_link(
     directory.invite_not_yet_invited(by=admin)
     db.session.commit()
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.recipient)).all()
-    links = [re.search(r"https?://\S+/account/reset/[\w-]{20,}", m.body_text) for m in messages]
+    bodies = [as_sent(m.body_text) for m in messages]
+    links = [re.search(r"https?://\S+/account/reset/[\w-]{20,}", body) for body in bodies]
     paths = {link.group(0).split("localhost", 1)[-1] for link in links if link}
     assert len(paths) == 3
     assert "Amara Okafor has given you an account" in messages[0].body_text

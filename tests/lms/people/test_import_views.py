@@ -290,3 +290,55 @@ def test_the_command_delivers_its_invitations_at_once_in_embedded_mode(app, runn
     db.session.rollback()
     statuses = db.session.scalars(select(OutboxMessage.status)).all()
     assert len(statuses) == 17 and set(statuses) == {outbox.SENT}
+
+
+# --- a changed login email -----------------------------------------------------------------
+
+HEADER = SAMPLE.decode("utf-8-sig").splitlines()[0]
+
+
+def staff_file(email: str) -> bytes:
+    return f"{HEADER}\r\n20001,Tom,Hughes,{email},Analyst,Data,Corporate,\r\n".encode()
+
+
+def test_an_upload_changing_a_login_email_tells_the_old_address_and_audits_it(
+    client, as_admin, smtp
+):
+    upload(client, staff_file("tom@example.nhs.uk"))
+
+    page = upload(client, staff_file("thomas.hughes@example.nhs.uk")).get_data(as_text=True)
+
+    assert summary(page)["Told of a new login email (at the old address)"] == "1"
+    assert outbox.deliver_due() == 1
+    [message] = smtp
+    assert message["To"] == "tom@example.nhs.uk"
+    assert message["Subject"] == "Your login email for Learning and CPD has changed"
+    body = message.get_body(("plain",)).get_content()
+    assert "has changed to thomas.hughes@example.nhs.uk" in body
+    assert "contact the Portfolio Management Office" in body
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.updated"))
+    assert (event.actor_id, event.before, event.after) == (
+        as_admin.id,
+        {"email": "tom@example.nhs.uk"},
+        {"email": "thomas.hughes@example.nhs.uk"},
+    )
+
+
+def test_an_upload_changing_no_email_tells_nobody(client, as_admin):
+    upload(client, staff_file("tom@example.nhs.uk"))
+    page = upload(client, staff_file("TOM@example.nhs.uk")).get_data(as_text=True)
+    assert "Told of a new login email (at the old address)" not in summary(page)
+    assert recipients() == []
+
+
+def test_the_command_tells_an_old_address_at_once_in_embedded_mode(app, runner, tmp_path, smtp):
+    app.config["OUTBOX_INLINE"] = True
+    path = tmp_path / "staff.csv"
+    path.write_bytes(staff_file("tom@example.nhs.uk"))
+    runner.invoke(args=["lms", "import-staff", str(path)])
+    path.write_bytes(staff_file("thomas.hughes@example.nhs.uk"))
+
+    result = runner.invoke(args=["lms", "import-staff", str(path)])
+
+    assert "Told of a new login email (at the old address): 1" in result.output
+    assert [message["To"] for message in smtp] == ["tom@example.nhs.uk"]

@@ -13,9 +13,10 @@ from sqlalchemy.orm import aliased
 from lms.audit.audit import AuditEvent
 from lms.auth.models import User
 from lms.core.extensions import db
+from lms.core.outbox import OutboxMessage
 from lms.people.importing import ImportFileError, ImportReport, RowOutcome, import_staff
 from lms.people.models import Department, ServiceGroup
-from tests.helpers import count
+from tests.helpers import count, events
 
 SAMPLE = (Path(__file__).parents[2] / "data" / "staff-sample.csv").read_bytes()
 HEADER = (
@@ -396,6 +397,151 @@ def test_roles_and_active_status_are_left_alone(app, make_user):
     db.session.refresh(admin)
     db.session.refresh(gone)
     assert admin.is_admin and not gone.is_active_account
+
+
+# --- auditing each person's changes --------------------------------------------------------
+
+TEAM = (
+    "1,Tom,Hughes,tom@example.nhs.uk,Analyst,Data,Corporate,",
+    "2,Ava,Turner,ava@example.nhs.uk,Nurse,Ward 5,Surgical Services,1",
+    "3,Jack,Morris,jack@example.nhs.uk,Porter,Estates,Corporate,1",
+)
+
+
+def changed_people() -> dict[str, tuple[dict, dict]]:
+    """user.updated events by the staff number of the person: (before, after)."""
+    numbers = dict(db.session.execute(select(User.id, User.staff_number)).all())
+    return {
+        numbers[int(event.entity_id)]: (event.before, event.after)
+        for event in events("user.updated")
+        if event.entity_type == "User"
+    }
+
+
+@pytest.fixture
+def team(app):
+    run(csv_file(*TEAM))
+    assert events("user.updated") == []  # creating people is counted, not audited per person
+
+
+def test_a_changed_login_email_line_manager_and_job_title_are_audited_per_person(team, admin):
+    import_staff(
+        csv_file(
+            "1,Tom,Hughes,thomas.hughes@example.nhs.uk,Analyst,Data,Corporate,",  # email
+            "2,Ava,Turner,ava@example.nhs.uk,Nurse,Ward 5,Surgical Services,3",  # manager
+            "3,Jack,Morris,jack@example.nhs.uk,Head Porter,Estates,Corporate,1",  # job title
+        ),
+        by=admin,
+    )
+    db.session.commit()
+
+    assert changed_people() == {
+        "1": ({"email": "tom@example.nhs.uk"}, {"email": "thomas.hughes@example.nhs.uk"}),
+        "2": ({"line_manager": "tom@example.nhs.uk"}, {"line_manager": "jack@example.nhs.uk"}),
+        "3": ({"job_title": "Porter"}, {"job_title": "Head Porter"}),
+    }
+    assert {event.actor_id for event in events("user.updated")} == {admin.id}
+
+
+def test_several_changes_to_one_person_make_one_event_and_an_unchanged_person_none(team):
+    run(
+        csv_file(
+            "1,Tom,Hughes,tom@example.nhs.uk,Analyst,Data,Corporate,",  # unchanged
+            "2,Ava,Turner,ava.turner@example.nhs.uk,Ward Sister,Ward 6,Surgical Services,3",
+            "3,Jack,Morris,JACK@example.nhs.uk,Porter,Estates,Corporate,1",  # only the case
+        )
+    )
+
+    assert changed_people() == {
+        "2": (
+            {
+                "email": "ava@example.nhs.uk",
+                "job_title": "Nurse",
+                "department": "Ward 5",
+                "line_manager": "tom@example.nhs.uk",
+            },
+            {
+                "email": "ava.turner@example.nhs.uk",
+                "job_title": "Ward Sister",
+                "department": "Ward 6",
+                "line_manager": "jack@example.nhs.uk",
+            },
+        )
+    }
+
+
+def test_a_manager_new_in_the_file_or_with_a_new_email_is_named_by_their_new_email(team):
+    run(
+        csv_file(
+            "1,Tom,Hughes,thomas@example.nhs.uk,Analyst,Data,Corporate,",
+            "2,Ava,Turner,ava@example.nhs.uk,Nurse,Ward 5,Surgical Services,4",
+            "3,Jack,Morris,jack@example.nhs.uk,Porter,Estates,Corporate,1",
+            "4,Mia,Clarke,mia@example.nhs.uk,Matron,Ward 5,Surgical Services,",
+        )
+    )
+
+    changes = changed_people()
+    assert changes["2"] == (
+        {"line_manager": "tom@example.nhs.uk"},
+        {"line_manager": "mia@example.nhs.uk"},
+    )
+    assert "3" not in changes  # their manager changed their email, not them
+
+
+def test_a_manager_dropped_for_a_loop_is_audited_as_removed(team):
+    report = run(
+        csv_file(
+            "1,Tom,Hughes,tom@example.nhs.uk,Analyst,Data,Corporate,2",
+            "2,Ava,Turner,ava@example.nhs.uk,Nurse,Ward 5,Surgical Services,1",
+            "3,Jack,Morris,jack@example.nhs.uk,Porter,Estates,Corporate,1",
+        )
+    )
+    assert report.warnings == 2
+    assert changed_people() == {
+        "2": ({"line_manager": "tom@example.nhs.uk"}, {"line_manager": None})
+    }
+
+
+def test_a_changed_login_email_is_told_to_the_old_address(team, app):
+    app.config["SUPPORT_CONTACT"] = "pmo@example.nhs.uk"
+    report = run(
+        csv_file(
+            "1,Tom,Hughes,thomas.hughes@example.nhs.uk,Analyst,Data,Corporate,",
+            "2,Ava,Turner,ava@example.nhs.uk,Ward Sister,Ward 5,Surgical Services,1",
+            *TEAM[2:],
+        )
+    )
+
+    assert report.told_of_new_email == 1
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    assert message.recipient == "tom@example.nhs.uk"
+    assert message.subject == "Your login email for Learning and CPD has changed"
+    assert "has changed to thomas.hughes@example.nhs.uk" in message.body_text
+    assert (
+        "If you did not\nexpect it, contact the Portfolio Management Office at pmo@example.nhs.uk"
+        in (message.body_text)
+    )
+
+
+def test_the_statements_of_an_import_of_changes_do_not_grow_with_the_rows(app, count_queries):
+    def rows(start: int, number: int, version: int) -> bytes:
+        return csv_file(
+            *(
+                f"{n},Person,{n},p{n}.v{version}@example.nhs.uk,Nurse {version},"
+                f"Ward {start},Group {start},{start + version}"
+                for n in range(start, start + number)
+            )
+        )
+
+    run(rows(1000, 5, 1))
+    run(rows(2000, 300, 1))
+    with count_queries() as small:
+        run(rows(1000, 5, 2))
+    with count_queries() as large:
+        run(rows(2000, 300, 2))
+    assert large.count == small.count
+    assert len(events("user.updated")) == 305
+    assert count(OutboxMessage) == 305
 
 
 # --- reading the file ----------------------------------------------------------------------
