@@ -118,35 +118,36 @@ def blank_register_notes(ended_before: datetime, *, limit: int) -> int:
     """Blanks the notes of up to `limit` attendance records of sessions that ended before
     the given time; returns how many. Each record's version moves on, as any change does,
     so a register page loaded before cannot write the note back."""
-    ids = db.session.scalars(
-        select(AttendanceRecord.id)
-        .join(Session, Session.id == AttendanceRecord.session_id)
-        .where(AttendanceRecord.note.is_not(None), Session.ends_at < ended_before)
-        .limit(limit)
-    ).all()
-    if not ids:
-        return 0
-    blanked = db.session.execute(
-        update(AttendanceRecord)
-        .where(AttendanceRecord.id.in_(ids))
-        .values(note=None, version=AttendanceRecord.version + 1)
-        .execution_options(synchronize_session=False)
+    return _blank_attendance_records(
+        AttendanceRecord.note.is_not(None),
+        {"note": None, "version": AttendanceRecord.version + 1},
+        ended_before,
+        limit,
     )
-    return blanked.rowcount
 
 
 def blank_check_in_sources(ended_before: datetime, *, limit: int) -> int:
     """Blanks where up to `limit` self check-ins came from (the digests of their device
     and address, kept to spot a relayed code) for sessions that ended before the given
     time; returns how many. Not a change of attendance: the version stays."""
-    has_source = or_(
-        AttendanceRecord.check_in_device.is_not(None),
-        AttendanceRecord.check_in_address.is_not(None),
+    return _blank_attendance_records(
+        or_(
+            AttendanceRecord.check_in_device.is_not(None),
+            AttendanceRecord.check_in_address.is_not(None),
+        ),
+        {"check_in_device": None, "check_in_address": None},
+        ended_before,
+        limit,
     )
+
+
+def _blank_attendance_records(holding, values: dict, ended_before: datetime, limit: int) -> int:
+    """Sets `values` on up to `limit` records `holding` something, of sessions that ended
+    before the given time (found with a read first, so a run with none writes nothing)."""
     ids = db.session.scalars(
         select(AttendanceRecord.id)
         .join(Session, Session.id == AttendanceRecord.session_id)
-        .where(has_source, Session.ends_at < ended_before)
+        .where(holding, Session.ends_at < ended_before)
         .limit(limit)
     ).all()
     if not ids:
@@ -154,7 +155,7 @@ def blank_check_in_sources(ended_before: datetime, *, limit: int) -> int:
     blanked = db.session.execute(
         update(AttendanceRecord)
         .where(AttendanceRecord.id.in_(ids))
-        .values(check_in_device=None, check_in_address=None)
+        .values(values)
         .execution_options(synchronize_session=False)
     )
     return blanked.rowcount
