@@ -61,10 +61,10 @@ def field_error(page: str, field: str) -> str | None:
 # --- mail ----------------------------------------------------------------------------------
 
 
-def as_sent(text: str) -> str:
+def as_sent(message: OutboxMessage) -> str:
     """A queued message's text as the mail sent carries it: with the secret tokens that
     its placeholders stand for (lms.core.tokens) put in."""
-    return tokens.fill_placeholders(text)
+    return tokens.fill_placeholders(message.body_text, message.recipient)
 
 
 def links_in(message) -> list[str]:

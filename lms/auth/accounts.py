@@ -142,10 +142,11 @@ def _new_token(user_id: int, purpose: str, now: datetime) -> tuple[dict, str]:
     return row, reference
 
 
-def _mailed_link(purpose: str, reference: str) -> str:
-    """The link as a queued mail holds it: a placeholder where the token goes, which the
-    outbox replaces with the token only as it sends the mail."""
-    return external_url("auth.reset_password", token=tokens.placeholder(purpose, reference))
+def _mailed_link(purpose: str, reference: str, recipient: str) -> str:
+    """The link as a queued mail to `recipient` holds it: a placeholder where the token
+    goes, which the outbox replaces with the token only as it sends that mail."""
+    token = tokens.placeholder(purpose, reference, recipient)
+    return external_url("auth.reset_password", token=token)
 
 
 def _issue(user: User, purpose: str) -> str:
@@ -187,7 +188,7 @@ def request_password_reset(email: str) -> None:
         "Reset your password",
         "auth/mail/password_reset",
         user=user,
-        link=_mailed_link(RESET, reference),
+        link=_mailed_link(RESET, reference, user.email),
         minutes=int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 60),
     )
 
@@ -240,7 +241,7 @@ def _invite_batch(ids: list[int], by: User | None) -> int:
     for person in people:
         row, reference = _new_token(person.id, INVITATION, now)
         links.append(row)
-        link = _mailed_link(INVITATION, reference)
+        link = _mailed_link(INVITATION, reference, person.email)
         context = {"user": person, "invited_by": by, "link": link, "hours": hours}
         mail.append((person.email, subject, context))
         events.append(audit.build(by, "user.invitation_sent", person, entity_type="User"))

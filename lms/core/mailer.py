@@ -28,9 +28,11 @@ def build_email(message, sender: str) -> EmailMessage:
     # lookup per message).
     domain = parseaddr(sender)[1].rpartition("@")[2] or None
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
-    email.set_content(fill_placeholders(message.body_text))
+    email.set_content(fill_placeholders(message.body_text, message.recipient))
     if message.body_html:
-        email.add_alternative(fill_placeholders(message.body_html), subtype="html")
+        email.add_alternative(
+            fill_placeholders(message.body_html, message.recipient), subtype="html"
+        )
     for attachment in message.attachments or []:
         maintype, _, subtype = attachment["content_type"].partition("/")
         email.add_attachment(

@@ -25,9 +25,10 @@ from flask import current_app
 
 _PURPOSE = r"[a-z][a-z-]{0,30}"
 _REFERENCE = r"[0-9a-f]{32}"
+_SEAL = r"[0-9a-f]{32}"
 # Letters, digits, dots and dashes only: a placeholder survives URL building and HTML
 # escaping unchanged, so it can stand where the token goes in any link.
-_PLACEHOLDER = re.compile(rf"lmsref\.({_PURPOSE})\.({_REFERENCE})\.end")
+_PLACEHOLDER = re.compile(rf"lmsref\.({_PURPOSE})\.({_REFERENCE})\.({_SEAL})\.end")
 
 
 def new_reference() -> str:
@@ -51,15 +52,44 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def placeholder(purpose: str, reference: str) -> str:
-    """Stands for `derive(purpose, reference)` in a queued message until it is sent."""
+def placeholder(
+    purpose: str, reference: str, recipient: str, key: str | bytes | None = None
+) -> str:
+    """Stands for `derive(purpose, reference)` in a message queued to `recipient` until
+    it is sent.
+
+    It is sealed for that recipient (an HMAC under SECRET_KEY): a mail's text also holds
+    what people typed (a name, a course title, a reason), and a placeholder typed there,
+    or copied from another queued message, must never be filled, or anyone who had a
+    copy of the database could have a link to someone else's account mailed to them.
+    """
     if not re.fullmatch(_PURPOSE, purpose) or not re.fullmatch(_REFERENCE, reference):
         raise ValueError("not a token purpose and reference")
-    return f"lmsref.{purpose}.{reference}.end"
+    return f"lmsref.{purpose}.{reference}.{_seal(purpose, reference, recipient, key)}.end"
 
 
-def fill_placeholders(text: str | None, key: str | bytes | None = None) -> str | None:
-    """The text with every placeholder replaced by its token (done at send time)."""
+def _seal(purpose: str, reference: str, recipient: str, key: str | bytes | None) -> str:
+    """A placeholder's seal: an HMAC under SECRET_KEY, apart from any token's."""
+    key = current_app.secret_key if key is None else key
+    if isinstance(key, str):
+        key = key.encode()
+    message = f"placeholder\x00{purpose}\x00{reference}\x00{recipient.strip().lower()}"
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def fill_placeholders(
+    text: str | None, recipient: str, key: str | bytes | None = None
+) -> str | None:
+    """The text of a message to `recipient` with every placeholder sealed for them
+    replaced by its token (done at send time); anything else that looks like a
+    placeholder is left as it is."""
     if not text or "lmsref." not in text:
         return text
-    return _PLACEHOLDER.sub(lambda match: derive(match[1], match[2], key), text)
+
+    def token(match: re.Match) -> str:
+        purpose, reference, seal = match[1], match[2], match[3]
+        if not hmac.compare_digest(seal, _seal(purpose, reference, recipient, key)):
+            return match[0]
+        return derive(purpose, reference, key)
+
+    return _PLACEHOLDER.sub(token, text)

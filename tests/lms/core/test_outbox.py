@@ -534,9 +534,9 @@ def test_a_batch_stops_taking_messages_before_its_lease_could_run_out(app, smtp,
 
 def test_a_placeholder_is_replaced_by_its_token_only_in_the_mail_sent(app, smtp):
     reference = tokens.new_reference()
-    placeholder = tokens.placeholder("reset", reference)
+    placeholder = tokens.placeholder("reset", reference, "zoe.ashworth@example.nhs.uk")
     message = outbox.queue(
-        "zoe.ashworth@example.nhs.uk",
+        "Zoe.Ashworth@example.nhs.uk",
         "Reset your password",
         f"Open http://localhost/account/reset/{placeholder} to choose a password.",
         f'<p><a href="http://localhost/account/reset/{placeholder}">Choose a password</a></p>',
@@ -554,6 +554,23 @@ def test_a_placeholder_is_replaced_by_its_token_only_in_the_mail_sent(app, smtp)
     db.session.refresh(message)
     assert token not in message.body_text + message.body_html
     assert placeholder in message.body_text
+
+
+def test_a_placeholder_typed_into_a_mail_or_copied_from_another_is_never_filled(app, smtp):
+    """Names, titles and reasons typed by people end up in mail: a placeholder among them,
+    made up or copied from another person's queued mail, stays as typed."""
+    reference = tokens.new_reference()
+    theirs = tokens.placeholder("reset", reference, "victim@example.nhs.uk")
+    made_up = f"lmsref.reset.{reference}.{'0' * 32}.end"
+    outbox.queue("attacker@example.nhs.uk", "Hello", f"Dear {theirs} and {made_up}")
+    db.session.commit()
+
+    assert outbox.deliver_due() == 1
+
+    [email] = smtp
+    body = email.get_body(("plain",)).get_content()
+    assert theirs in body and made_up in body
+    assert tokens.derive("reset", reference) not in body
 
 
 # --- requeue, counts and purge -----------------------------------------------------------
