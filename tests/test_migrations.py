@@ -8,8 +8,9 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import JSON, Integer, String, column, insert, inspect, select, table
 
+from lms.core.db import UTCDateTime, utcnow
 from lms.core.extensions import db
 from lms.models import metadata
 
@@ -61,3 +62,64 @@ def test_the_columns_tick_filters_by_are_indexed(app):
         tuple(index["column_names"]) for index in inspect(db.engine).get_indexes("enrolment")
     }
     assert {("reminder_sent_at",), ("attendance_warning_sent_at",)} <= indexed
+
+
+def test_closing_the_audit_log_first_forgets_typed_passwords_and_note_text(
+    make_app, fresh_database
+):
+    """Before the audit table became append-only, failed logins kept whatever was typed
+    in the email box and register events kept the note's text: the migration that closes
+    the table keeps only what the code now records."""
+    events = table(
+        "audit_event",
+        column("id", Integer),
+        column("occurred_at", UTCDateTime),
+        column("actor_label", String),
+        column("action", String),
+        column("entity_type", String),
+        column("before", JSON),
+        column("after", JSON),
+    )
+    old = [
+        ("login.failed", None, {"email": "correct horse battery staple"}),
+        ("login.failed", None, {"email": "zoe.ashworth@example.nhs.uk"}),
+        ("attendance.marked", None, {"status": "absent", "note": "At the GP: migraine"}),
+        (
+            "attendance.changed",
+            {"status": "absent", "note": None},
+            {"status": "excused", "note": "At the GP: migraine"},
+        ),
+    ]
+    with fresh_database() as url:
+        app = make_app(SQLALCHEMY_DATABASE_URI=url)
+        with app.app_context():
+            upgrade(revision="2b3c4d5e6f71")
+            db.session.execute(
+                insert(events),
+                [
+                    {
+                        "occurred_at": utcnow(),
+                        "actor_label": "system",
+                        "action": action,
+                        "entity_type": "User",
+                        "before": before,
+                        "after": after,
+                    }
+                    for action, before, after in old
+                ],
+            )
+            db.session.commit()
+            upgrade()
+            kept = db.session.execute(
+                select(events.c.before, events.c.after).order_by(events.c.id)
+            ).all()
+            db.engine.dispose()
+    assert [tuple(row) for row in kept] == [
+        (None, None),
+        (None, {"email": "zoe.ashworth@example.nhs.uk"}),
+        (None, {"status": "absent", "has_note": True}),
+        (
+            {"status": "absent", "has_note": False},
+            {"status": "excused", "has_note": True, "note_changed": True},
+        ),
+    ]

@@ -18,6 +18,7 @@ Create Date: 2026-12-03 00:00:00
 
 import sqlalchemy as sa
 from alembic import op
+from email_validator import EmailNotValidError, validate_email
 
 # revision identifiers, used by Alembic.
 revision = "3c4d5e6f7a82"
@@ -54,7 +55,57 @@ $$
 """
 
 
+def _forget_what_events_should_never_have_kept() -> None:
+    """Before the table is closed for good: failed logins kept whatever was typed in the
+    email box (sometimes a password), and register events kept the note's text (it may be
+    about someone's health). Keep the email only when it is an address, and only whether
+    a note was written, as the code now records them."""
+    events = sa.table(
+        "audit_event",
+        sa.column("id", sa.Integer),
+        sa.column("action", sa.String),
+        sa.column("before", sa.JSON),
+        sa.column("after", sa.JSON),
+    )
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.select(events.c.id, events.c.action, events.c.before, events.c.after).where(
+            events.c.action.in_(["login.failed", "attendance.marked", "attendance.changed"])
+        )
+    ).all()
+    for row in rows:
+        if row.action == "login.failed":
+            before, after = row.before, _well_formed_email(row.after)
+        else:
+            before, after = _without_note_text(row.before), _without_note_text(row.after)
+            if (row.before or {}).get("note") != (row.after or {}).get("note") and row.before:
+                after["note_changed"] = True
+        if (before, after) != (row.before, row.after):
+            bind.execute(
+                sa.update(events).where(events.c.id == row.id).values(before=before, after=after)
+            )
+
+
+def _well_formed_email(after: dict | None) -> dict | None:
+    typed = (after or {}).get("email")
+    if not isinstance(typed, str):
+        return None
+    try:
+        validate_email(typed, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return after
+
+
+def _without_note_text(values: dict | None) -> dict | None:
+    if not isinstance(values, dict) or "note" not in values:
+        return values
+    kept = {key: value for key, value in values.items() if key != "note"}
+    return kept | {"has_note": values["note"] is not None}
+
+
 def upgrade():
+    _forget_what_events_should_never_have_kept()
     op.execute(
         "UPDATE audit_event SET ip_address = NULL "  # noqa: S608 (constant)
         f"WHERE ip_address IS NOT NULL AND NOT ({SECURITY_EVENTS})"
@@ -77,6 +128,13 @@ def upgrade():
             "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()"
         )
     else:
+        # INSERT OR REPLACE deletes the old row without firing delete triggers (unless
+        # recursive_triggers is on): an insert may never reuse an event's id.
+        op.execute(
+            "CREATE TRIGGER audit_event_no_replace BEFORE INSERT ON audit_event "  # noqa: S608
+            "WHEN EXISTS (SELECT 1 FROM audit_event WHERE id = NEW.id) "
+            f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
+        )
         op.execute(
             "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
             f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
@@ -101,4 +159,5 @@ def downgrade():
         op.execute("DROP TRIGGER audit_event_ip_address_only_blanked")
         op.execute("DROP TRIGGER audit_event_no_update")
         op.execute("DROP TRIGGER audit_event_no_delete")
+        op.execute("DROP TRIGGER audit_event_no_replace")
     op.drop_index("ix_audit_event_occurred_at_with_ip_address", table_name="audit_event")

@@ -128,6 +128,26 @@ def test_the_database_refuses_to_rewrite_history(admin, statement):
     )
 
 
+def test_the_database_refuses_to_replace_an_event(admin):
+    """An insert that reuses an event's id (SQLite's INSERT OR REPLACE deletes without
+    firing delete triggers; an upsert updates) is refused too."""
+    record_from("192.0.2.1", actor=admin)
+    columns = "id, occurred_at, actor_label, action, entity_type"
+    rewritten = "SELECT id, occurred_at, 'someone else', 'x', entity_type FROM audit_event"
+    statements = [
+        f"INSERT INTO audit_event ({columns}) {rewritten} WHERE true "
+        "ON CONFLICT (id) DO UPDATE SET action = excluded.action"
+    ]
+    if db.engine.dialect.name == "sqlite":
+        statements.append(f"INSERT OR REPLACE INTO audit_event ({columns}) {rewritten}")
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    [event] = all_events()
+    assert (event.action, event.actor_label) == ("login.succeeded", "admin@example.nhs.uk")
+
+
 def test_the_database_lets_an_ip_address_be_blanked_and_nothing_else(admin):
     """Retention's one change: an address blanked, every other column as it was."""
     record_from("192.0.2.1", actor=admin)
