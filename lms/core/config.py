@@ -258,7 +258,9 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         # Every absolute link is built from this, never from a request's Host header.
         "BASE_URL": base_url,
-        "TRUSTED_HOSTS": _trusted_hosts(base_url, production),
+        # Checked by lms.web.security.HostCheck (Flask's TRUSTED_HOSTS would refuse the
+        # load balancer's health probes too).
+        "ALLOWED_HOSTS": _trusted_hosts(base_url, production),
         "HSTS": production,
         "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

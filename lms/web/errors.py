@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from flask import Flask, current_app, render_template, request, session
 from flask import Request as FlaskRequest
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.formparser import FormDataParser
 
 from lms.core.extensions import db
@@ -61,9 +61,6 @@ MESSAGES = {
 }
 
 
-_PLAIN = {"Content-Type": "text/plain; charset=utf-8"}
-
-
 def render_error(status: int, paragraphs: list[str] | None = None):
     title, default_paragraphs = MESSAGES.get(status, MESSAGES[500])
     return (
@@ -79,9 +76,6 @@ def render_error(status: int, paragraphs: list[str] | None = None):
 
 def handle_http_error(error: HTTPException):
     db.session.rollback()
-    if isinstance(error, SecurityError):
-        # A Host that is not ours (TRUSTED_HOSTS): no link can be built for it, so no page.
-        return "Bad request: this service does not answer to that address.", 400, _PLAIN
     return render_error(error.code or 500)
 
 

@@ -13,7 +13,9 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wsgi import get_host
 
 _NONCE_MARK = "\x00nonce\x00"
 LOGIN_AT = "_login_at"  # in the session: when its login happened (seconds since the epoch)
@@ -185,14 +187,47 @@ def trust_proxies(app: Flask) -> None:
     """Behind PROXY_COUNT proxies, the client's address and scheme are those the proxies
     saw (X-Forwarded-For, X-Forwarded-Proto); with none, those headers are ignored, since
     anyone can send them. The host is never taken from X-Forwarded-Host: links come from
-    BASE_URL and requests for other hosts are refused (TRUSTED_HOSTS)."""
+    BASE_URL and requests for other hosts are refused (HostCheck)."""
     count = app.config.get("PROXY_COUNT", 0)
     if count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=0)
 
 
+class HostCheck:
+    """WSGI middleware: a request addressed to a host that is not ours (ALLOWED_HOSTS,
+    from LMS_TRUSTED_HOSTS or LMS_BASE_URL) gets a plain 400 before the app sees it.
+
+    Links never come from the Host header anyway (lms.web.urls); this refuses the request
+    outright, so nothing is done for a page nobody should reach at that name. The health
+    probes answer whatever the host: a load balancer calls them by the backend's address.
+    Flask's own TRUSTED_HOSTS cannot exempt them, so it is left unset.
+    """
+
+    PROBES = frozenset({"/healthz", "/readyz"})
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+
+    def __call__(self, environ, start_response):
+        hosts = self.app.config["ALLOWED_HOSTS"]
+        if hosts and environ.get("PATH_INFO") not in self.PROBES:
+            try:
+                get_host(environ, trusted_hosts=hosts)
+            except SecurityError:
+                refusal = Response(
+                    "Bad request: this service does not answer to that address.\n",
+                    status=400,
+                    content_type="text/plain; charset=utf-8",
+                    headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+                )
+                return refusal(environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     trust_proxies(app)
+    app.wsgi_app = HostCheck(app)
     app.session_interface = SessionInterface()
     app.after_request(add_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -32,11 +32,11 @@ def test_a_request_for_a_foreign_host_is_refused_and_mails_nothing(app, client, 
 
 
 def test_reset_links_use_the_base_url_whatever_the_host_header(make_app, learner, smtp_server):
-    """Even with the host check turned off (TRUSTED_HOSTS unset), the link is ours."""
+    """Even with the host check turned off (LMS_TRUSTED_HOSTS empty), the link is ours."""
     sink, port = smtp_server
     app = make_app(
         BASE_URL="https://lms.example.nhs.uk/learning",
-        TRUSTED_HOSTS=None,
+        ALLOWED_HOSTS=None,
         MAIL_TRANSPORT="smtp",
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=port,
@@ -50,6 +50,13 @@ def test_reset_links_use_the_base_url_whatever_the_host_header(make_app, learner
     [link] = _reset_links(sink.messages)
     assert link.startswith("https://lms.example.nhs.uk/learning/account/reset/")
     assert "evil.example" not in sink.messages[0].as_string()
+
+
+def test_the_health_probes_answer_whatever_the_host(client):
+    """A load balancer calls them by the backend's own address."""
+    for probe in ("/healthz", "/readyz"):
+        assert client.get(probe, headers={"Host": "10.0.0.12:8000"}).status_code == 200
+    assert client.get("/login", headers={"Host": "10.0.0.12:8000"}).status_code == 400
 
 
 def test_external_url_ignores_the_request_host(app):
@@ -66,9 +73,9 @@ def test_the_trusted_hosts_come_from_the_base_url(tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_BASE_URL", "https://lms.example.nhs.uk:8443/")
     settings = from_environment(tmp_path)
     assert settings["BASE_URL"] == "https://lms.example.nhs.uk:8443"
-    assert settings["TRUSTED_HOSTS"] == ["lms.example.nhs.uk"]
+    assert settings["ALLOWED_HOSTS"] == ["lms.example.nhs.uk"]
     monkeypatch.setenv("LMS_TRUSTED_HOSTS", "lms.example.nhs.uk, learning.example.nhs.uk")
-    assert from_environment(tmp_path)["TRUSTED_HOSTS"] == [
+    assert from_environment(tmp_path)["ALLOWED_HOSTS"] == [
         "lms.example.nhs.uk",
         "learning.example.nhs.uk",
     ]
@@ -110,7 +117,7 @@ def test_development_answers_on_every_loopback_name(tmp_path, monkeypatch):
     monkeypatch.delenv("LMS_BASE_URL", raising=False)
     settings = from_environment(tmp_path)
     assert settings["BASE_URL"] == "http://127.0.0.1:5000"
-    assert set(settings["TRUSTED_HOSTS"]) == {"127.0.0.1", "localhost", "::1"}
+    assert set(settings["ALLOWED_HOSTS"]) == {"127.0.0.1", "localhost", "::1"}
 
 
 @pytest.mark.parametrize("command", ["seed-demo", "seed-scale"])
