@@ -17,6 +17,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
@@ -80,6 +81,31 @@ def is_common(password: str) -> bool:
     return lowered in common or _AROUND_THE_WORD.sub("", lowered) in common
 
 
+# Words a guesser tries first here (NCSC: block context-specific words), besides the
+# words of the service's and the organisation's names.
+_CONTEXT_WORDS = ("nhs", "trust", "hospital", "welcome", "password", "learning", "training")
+
+
+def _context_words() -> list[str]:
+    words = set(_CONTEXT_WORDS)
+    if has_app_context():
+        for setting in ("SERVICE_NAME", "ORGANISATION_NAME"):
+            words.update(re.findall(r"[a-z]{3,}", current_app.config[setting].lower()))
+    return sorted(words, key=len, reverse=True)
+
+
+def is_guessable_here(password: str) -> bool:
+    """Built from words of this place ("nhspassword", "Welcome2NHS!") with at most a
+    common word or a few letters besides, or one short run repeated ("qwertyqwerty")."""
+    letters = re.sub(r"[\W\d_]+", "", password.lower())
+    if re.fullmatch(r"(.{1,8}?)\1+", letters):
+        return True
+    rest = letters
+    for word in _context_words():
+        rest = rest.replace(word, "")
+    return rest != letters and (len(rest) < 4 or rest in common_passwords())
+
+
 def password_problems(password: str, *, email: str | None = None) -> list[str]:
     """Plain-English reasons the password is refused; empty when it is acceptable."""
     if len(password) < MIN_LENGTH:
@@ -87,7 +113,7 @@ def password_problems(password: str, *, email: str | None = None) -> list[str]:
     if len(password) > MAX_LENGTH:
         return [f"Password must be {MAX_LENGTH} characters or fewer"]
     lowered = password.lower()
-    if is_common(password):
+    if is_common(password) or is_guessable_here(password):
         return ["Password is too common. Choose one that would be hard to guess"]
     if email:
         for part in _email_name_parts(email):

@@ -42,11 +42,24 @@ def test_refused_passwords_say_why(password, problem):
     assert problems and problem in problems[0]
 
 
+LONGEST = (
+    "the quick brown fox jumps over the lazy dog while seven wards wait for tea and the "
+    "porters argue about the best biscuits in the whole town"
+)[:MAX_LENGTH]
+
+
 @pytest.mark.parametrize(
     "password",
-    ["plain lowercase words", "x" * MAX_LENGTH, "🦔 hedgehogs in autumn", "1234567890-ward-5-tea"],
+    [
+        "plain lowercase words",
+        LONGEST,
+        "🦔 hedgehogs in autumn",
+        "1234567890-ward-5-tea",
+        "my nhs training in zebra canyons",  # words of this place inside a passphrase
+    ],
 )
 def test_long_passwords_need_no_particular_characters(password):
+    """(And the longest allowed is allowed.)"""
     assert password_problems(password, email="zoe.ashworth@example.nhs.uk") == []
 
 
@@ -70,6 +83,23 @@ def test_the_common_password_lists_are_zxcvbns_and_complete():
     ],
 )
 def test_common_passwords_are_refused(password):
+    problems = password_problems(password, email="zoe.ashworth@example.nhs.uk")
+    assert problems == ["Password is too common. Choose one that would be hard to guess"]
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "nhspassword",
+        "Welcome2NHS!",
+        "NHS-trust-2026",
+        "qwertyqwerty",
+        "Xk9!Xk9!Xk9!",
+        "LearningAndCPD1",  # the service's own name
+        "PortfolioManagement9",  # the organisation's
+    ],
+)
+def test_passwords_made_of_this_places_words_or_a_repeated_run_are_refused(app, password):
     problems = password_problems(password, email="zoe.ashworth@example.nhs.uk")
     assert problems == ["Password is too common. Choose one that would be hard to guess"]
 
