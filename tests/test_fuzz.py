@@ -935,12 +935,12 @@ class Fuzzer:
 
 
 def _where(error: BaseException) -> str:
-    """The exception and the project's deepest frame, for a readable failure."""
+    """The exception and the deepest frame outside the libraries, for a readable failure."""
     frames = traceback.extract_tb(error.__traceback__)
     ours = [
         frame
         for frame in frames
-        if not any(part in frame.filename for part in ("/.venv/", "site-packages", "/tests/"))
+        if not any(part in frame.filename for part in ("/.venv/", "site-packages"))
     ]
     where = (ours or frames)[-1]
     return (
