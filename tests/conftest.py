@@ -122,28 +122,33 @@ def _schema(database_url, instance_path) -> None:
 
 
 def _empty_all_tables() -> None:
-    """Empties every table, the append-only audit table too (see `_audit_triggers_lifted`)."""
+    """Empties every table, the append-only audit table too (see `_audit_triggers_lifted`).
+
+    DELETE, not TRUNCATE, on PostgreSQL too: a test leaves a few rows, and TRUNCATE's new
+    files for 25 tables cost 190 ms a test against 10 ms. The sequences start again at 1,
+    as SQLite's ids do in an emptied table.
+    """
     tables = [table.name for table in reversed(metadata.sorted_tables)]
     with _audit_triggers_lifted():
+        for name in tables:
+            db.session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 (our own names)
         if db.engine.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{name}"' for name in tables)
-            db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                db.session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 (our own names)
+            db.session.execute(
+                text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'")
+            )
     db.session.commit()
 
 
 @contextmanager
 def _audit_triggers_lifted() -> Iterator[None]:
     """The database refuses to delete audit events (migration 3c4d5e6f7a82); between tests
-    the harness alone lifts that, inside its own transaction, as only the schema's owner
-    could: on PostgreSQL it disables the table's triggers; on SQLite, which cannot, it
-    drops them and makes them again from their own stored definitions."""
+    the harness alone lifts that, inside its own transaction, as only a superuser or the
+    schema's owner could: on PostgreSQL it turns triggers off for this transaction
+    (session_replication_role); on SQLite, which cannot, it drops the table's triggers and
+    makes them again from their own stored definitions."""
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
         yield
-        db.session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
         return
     triggers = db.session.execute(
         text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"),
