@@ -12,8 +12,9 @@ the services run (and are tested) without a request or a real clock.
 A code read off the screen can be passed on by message to someone who is not in the
 room. So each self check-in records where it came from (`CheckInSource`: the device and
 the network address, as keyed digests), the trainer's screen flags check-ins made on one
-device for several learners (`checked_in`), and the trainer can undo one
-(`undo_check_in`).
+device for several learners and, in a session held in a room, notes check-ins from a
+network other than the one most of the room used (`checked_in`), and the trainer can undo
+one (`undo_check_in`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from courses.models import (
     AttendanceStatus,
     Cohort,
     CohortStatus,
+    DeliveryMode,
     Enrolment,
     EnrolmentStatus,
     Session,
@@ -422,6 +424,11 @@ def _existing(session: Session, enrolment: Enrolment) -> AttendanceRecord | None
 
 # --- the trainer's screen ----------------------------------------------------------------
 
+# In a room, most check-ins come through one network (the trust's Wi-Fi). Once at least
+# this many learners have checked in, an address more than half of them share is taken to
+# be the room's, and check-ins from other addresses are noted.
+ROOM_NETWORK_MIN_CHECK_INS = 3
+
 
 @dataclass(frozen=True)
 class CheckedIn:
@@ -431,6 +438,9 @@ class CheckedIn:
     that one person checked in for another. `same_address` names others on the same
     network address, only where that address is not the one most of the room shares
     (a trust's Wi-Fi puts everyone behind one address) and not already named by device.
+    `different_network` is set, only in a session held in a room, for a check-in from
+    another address than the one most of the room used: someone told the code by message
+    checks in from there, but so does a phone on mobile data, so it is a weak sign.
     """
 
     record_id: int
@@ -438,11 +448,24 @@ class CheckedIn:
     marked_at: datetime
     same_device: tuple[str, ...] = ()
     same_address: tuple[str, ...] = ()
+    different_network: bool = False
+
+
+def held_in_a_room(session: Session) -> bool:
+    """Whether the session meets in a room: its course is not delivered online and the
+    session or its cohort names a place (a session without its own location is held at
+    the cohort's venue, and one with neither is shown as online). The session's cohort
+    and course must be loaded, or they are read here."""
+    cohort = session.cohort
+    return cohort.course.delivery_mode != DeliveryMode.ONLINE and bool(
+        session.location or cohort.venue
+    )
 
 
 def checked_in(session: Session) -> list[CheckedIn]:
     """Who has checked themselves in to the session, in the order they did, each with the
-    others who checked in from their device or (where telling) their address. One query."""
+    others who checked in from their device or (where telling) their address, and whether
+    they checked in away from the room's network (`CheckedIn`). One query."""
     rows = db.session.execute(
         select(
             AttendanceRecord.id,
@@ -465,6 +488,7 @@ def checked_in(session: Session) -> list[CheckedIn]:
             by_device[row.check_in_device].append(row.full_name)
         if row.check_in_address:
             by_address[row.check_in_address].append(row.full_name)
+    room_address = _room_address(by_address, len(rows)) if held_in_a_room(session) else None
     result = []
     for record_id, name, marked_at, device, address in rows:
         same_device = _others(by_device.get(device, ()), name)
@@ -474,8 +498,21 @@ def checked_in(session: Session) -> list[CheckedIn]:
             same_address = tuple(
                 other for other in _others(by_address[address], name) if other not in same_device
             )
-        result.append(CheckedIn(record_id, name, marked_at, same_device, same_address))
+        # No address recorded is no sign either way.
+        elsewhere = room_address is not None and address is not None and address != room_address
+        result.append(CheckedIn(record_id, name, marked_at, same_device, same_address, elsewhere))
     return result
+
+
+def _room_address(by_address: Mapping[str, list[str]], total: int) -> str | None:
+    """The address more than half of the `total` check-ins came from, once there are
+    enough of them to tell (ROOM_NETWORK_MIN_CHECK_INS); None if no address has most."""
+    if total < ROOM_NETWORK_MIN_CHECK_INS:
+        return None
+    for address, names in by_address.items():
+        if 2 * len(names) > total:
+            return address
+    return None
 
 
 def _others(names, name: str) -> tuple[str, ...]:

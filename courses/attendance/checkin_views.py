@@ -40,6 +40,10 @@ bp = Blueprint("checkin", __name__, template_folder="templates")
 
 POLL_SECONDS = 3  # how often the trainer's screen asks for the current code and list
 
+# Beside a check-in in a room from another network than most of the room's. Phones on
+# mobile data do this too, so it says what happened and accuses nobody.
+DIFFERENT_NETWORK = "Checked in from a different network to most of the room"
+
 # A random id each browser keeps for the check-in page, so the trainer's screen can tell
 # when one device checked in several learners. Only its keyed digest is stored.
 DEVICE_COOKIE = "lms_device"
@@ -190,6 +194,7 @@ def _checked_in(session: Session, learner: checkin.CheckedIn) -> dict:
         "at": format_local(learner.marked_at, "%H:%M"),
         "same_device": _names("Same device as", learner.same_device),
         "same_address": _names("Same network address as", learner.same_address),
+        "different_network": DIFFERENT_NETWORK if learner.different_network else None,
     }
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from courses.attendance import checkin
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from tests.browser.helpers import assert_accessible, keep_to_the_app, log_in_through_form
@@ -198,3 +199,41 @@ def test_the_screen_flags_a_shared_device_keeps_focus_and_undoes_a_check_in(
     expect(listed.get_by_text("Same device as")).to_have_count(0)
     expect(page.get_by_text("2 of 3 expected learners")).to_be_visible()
     other_phone.context.close()
+
+
+def test_the_screen_notes_a_check_in_from_another_network_in_a_room(
+    page, live_server, log_in, trainer, learner, session, make_user, make_enrolment
+):
+    """In a room, three check-ins through one network and one from elsewhere: the screen
+    notes the one by itself, as the page itself renders it after a reload."""
+    session.cohort.venue = "Education Centre, Room 2"
+    db.session.commit()
+    others = [
+        make_user(f"{name.split()[0].lower()}@example.nhs.uk", full_name=name)
+        for name in ("Bo Chan", "Cal Dee", "Dee Fox")
+    ]
+    for person in others:
+        make_enrolment(session.cohort, person, requested_at=session.starts_at - timedelta(days=7))
+    log_in(trainer)
+    page.goto(f"{live_server}/teach/sessions/{session.id}/check-in")
+    page.get_by_role("button", name="Start self check-in").click()
+    expect(page.locator("#check-in-code")).to_have_text(CODE)
+    page.evaluate("window.notReloaded = true")
+    db.session.refresh(session)
+    addresses = ["10.0.0.1", "10.0.0.1", "10.0.0.1", "81.2.69.160"]
+    for number, (person, address) in enumerate(zip([learner, *others], addresses, strict=True)):
+        now = utcnow()
+        where = checkin.CheckInSource.of(device_id=f"phone-{number}", address=address, key="k")
+        checkin.check_in(checkin.code_at(session, now), person, now, source=where)
+        db.session.commit()
+
+    listed = page.locator("#check-in-list")
+    note = listed.get_by_text("Checked in from a different network to most of the room")
+    expect(note).to_have_count(1, timeout=10_000)
+    expect(listed.locator("li").filter(has_text="different network")).to_contain_text("Dee Fox")
+    expect(page.get_by_text("4 of 4 expected learners")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+    built = re.sub(r"\s+", "", listed.inner_text())  # as check-in.js built the list
+    page.reload()
+    expect(note).to_have_count(1)
+    assert re.sub(r"\s+", "", listed.inner_text()) == built  # as screen.html renders it

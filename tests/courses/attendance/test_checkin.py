@@ -27,6 +27,7 @@ from courses.models import (
     AttendanceRecord,
     AttendanceStatus,
     CohortStatus,
+    DeliveryMode,
     EnrolmentStatus,
     Session,
 )
@@ -418,6 +419,75 @@ def test_a_shared_device_is_not_noted_again_as_a_shared_address(session, enrol_n
     check_in_from(eve, source("one-phone", "81.2.69.160"), minutes=5)
     listed = {learner.name: learner for learner in checkin.checked_in(session)}
     assert listed["D"].same_device == ("E",) and listed["D"].same_address == ()
+
+
+def held_in(session, *, mode=DeliveryMode.IN_PERSON, venue=None, location=None) -> None:
+    session.cohort.course.delivery_mode = mode
+    session.cohort.venue = venue
+    session.location = location
+    db.session.commit()
+
+
+def different_networks(session) -> dict[str, bool]:
+    return {learner.name: learner.different_network for learner in checkin.checked_in(session)}
+
+
+def test_in_a_room_a_check_in_from_another_network_than_most_is_noted(session, enrol_named):
+    held_in(session, venue="Education Centre, Room 2")
+    ann, bo, cal, dee = (enrol_named(n) for n in ("Ann Lee", "Bo Chan", "Cal Dee", "Dee Fox"))
+    for minute, person in enumerate((ann, bo, cal)):  # three on the trust's Wi-Fi
+        check_in_from(person, source(f"phone-{minute}", "10.0.0.1"), minutes=minute)
+    check_in_from(dee, source("dees-phone", "81.2.69.160"), minutes=4)  # at home, or 4G
+    assert different_networks(session) == {
+        "Ann Lee": False,
+        "Bo Chan": False,
+        "Cal Dee": False,
+        "Dee Fox": True,
+    }
+    # The other flags are as they were: a lone address and a device of one's own.
+    assert all(learner.same_device == () for learner in checkin.checked_in(session))
+    assert all(learner.same_address == () for learner in checkin.checked_in(session))
+
+
+def test_a_sessions_own_location_makes_it_a_room(session, enrol_named):
+    held_in(session, mode=DeliveryMode.BLENDED, location="Seminar room 4")
+    ann, bo, cal, dee = (enrol_named(n) for n in ("A", "B", "C", "D"))
+    for minute, person in enumerate((ann, bo, cal)):
+        check_in_from(person, source(f"phone-{minute}", "10.0.0.1"), minutes=minute)
+    check_in_from(dee, source("phone-d", None), minutes=4)  # no address: no sign either way
+    assert checkin.held_in_a_room(session)
+    assert not any(different_networks(session).values())
+
+
+def test_too_few_check_ins_or_no_clear_majority_notes_nobody(session, enrol_named):
+    held_in(session, venue="Education Centre, Room 2")
+    ann, bo, cal, dee = (enrol_named(n) for n in ("Ann Lee", "Bo Chan", "Cal Dee", "Dee Fox"))
+    check_in_from(ann, source("phone-a", "10.0.0.1"), minutes=0)
+    check_in_from(bo, source("phone-b", "81.2.69.160"), minutes=1)
+    assert different_networks(session) == {"Ann Lee": False, "Bo Chan": False}  # only two
+    check_in_from(cal, source("phone-c", "10.0.0.1"), minutes=2)
+    check_in_from(dee, source("phone-d", "81.2.69.160"), minutes=3)
+    assert not any(different_networks(session).values())  # two and two: neither is most
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"mode": DeliveryMode.ONLINE},
+        {"mode": DeliveryMode.ONLINE, "venue": "Education Centre, Room 2"},
+        {"mode": DeliveryMode.ONLINE, "location": "Seminar room 4"},
+        {"mode": DeliveryMode.BLENDED},  # a blended course's session with no place
+        {"mode": DeliveryMode.IN_PERSON},  # nowhere recorded: not known to be a room
+    ],
+)
+def test_a_session_not_held_in_a_room_never_notes_a_different_network(session, enrol_named, where):
+    held_in(session, **where)
+    ann, bo, cal, dee = (enrol_named(n) for n in ("Ann Lee", "Bo Chan", "Cal Dee", "Dee Fox"))
+    for minute, person in enumerate((ann, bo, cal)):
+        check_in_from(person, source(f"phone-{minute}", "10.0.0.1"), minutes=minute)
+    check_in_from(dee, source("dees-phone", "81.2.69.160"), minutes=4)
+    assert not checkin.held_in_a_room(session)
+    assert not any(different_networks(session).values())
 
 
 # --- undoing a check-in ------------------------------------------------------------------

@@ -18,7 +18,13 @@ from sqlalchemy import select
 
 from courses.attendance import checkin
 from courses.attendance import checkin_views as checkin_views
-from courses.models import AttendanceRecord, AttendanceStatus, CohortStatus, EnrolmentStatus
+from courses.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    CohortStatus,
+    DeliveryMode,
+    EnrolmentStatus,
+)
 from lms.auth.models import Role
 from lms.core.extensions import db
 from lms.home import views as home
@@ -145,6 +151,7 @@ def test_the_json_feed_gives_the_code_qr_expiry_and_names(client, trainer, sessi
             "at": "08:55",
             "same_device": None,
             "same_address": None,
+            "different_network": None,
         }
     ]
     page = client.get(screen_url(session)).get_data(as_text=True)
@@ -309,6 +316,67 @@ def test_a_small_group_sharing_an_address_is_noted_more_quietly(
     assert all(item["same_device"] is None for item in listed.values())
 
 
+def in_a_room(session) -> None:
+    session.cohort.venue = "Education Centre, Room 2"
+    db.session.commit()
+
+
+def check_in_from(app, address: str, learner, session) -> None:
+    """The learner checks in on a phone of their own, from the network `address`."""
+    phone = app.test_client()
+    phone.environ_base["REMOTE_ADDR"] = address
+    check_in_on(phone, learner, session)
+
+
+def test_in_a_room_a_check_in_from_another_network_is_noted_gently(
+    app, client, trainer, open_session, enrol_named
+):
+    in_a_room(open_session)
+    people = [enrol_named(name) for name in ("Ann Lee", "Bo Chan", "Cal Dee", "Dee Fox")]
+    addresses = ["10.0.0.1", "10.0.0.1", "10.0.0.1", "81.2.69.160"]
+    for person, address in zip(people, addresses, strict=True):
+        check_in_from(app, address, person, open_session)
+    log_in(client, trainer.email, PASSWORD)
+    listed = {
+        item["name"]: item
+        for item in client.get(f"{screen_url(open_session)}.json").get_json()["checked_in"]
+    }
+    assert listed["Dee Fox"]["different_network"] == (
+        "Checked in from a different network to most of the room"
+    )
+    for name in ("Ann Lee", "Bo Chan", "Cal Dee"):
+        assert listed[name]["different_network"] is None
+    assert all(item["same_device"] is None for item in listed.values())
+    assert all(item["same_address"] is None for item in listed.values())
+    page = client.get(screen_url(open_session)).get_data(as_text=True)
+    assert page.count("Checked in from a different network to most of the room") == 1
+    assert re.search(
+        r'<li data-record-id="\d+">\s*Dee Fox (?:(?!</li>).)*<span class="nhsuk-u-display-block '
+        r'nhsuk-u-font-size-16 nhsuk-u-secondary-text-colour">Checked in from a different '
+        r"network to most of the room</span>",
+        page,
+        re.S,
+    )
+    assert "Ask the learner before you undo their check-in." in page
+
+
+def test_an_online_session_never_notes_a_different_network(
+    app, client, trainer, open_session, enrol_named
+):
+    open_session.cohort.course.delivery_mode = DeliveryMode.ONLINE
+    in_a_room(open_session)  # even with a venue left on the cohort
+    people = [enrol_named(name) for name in ("Ann Lee", "Bo Chan", "Cal Dee", "Dee Fox")]
+    addresses = ["10.0.0.1", "10.0.0.1", "10.0.0.1", "81.2.69.160"]
+    for person, address in zip(people, addresses, strict=True):
+        check_in_from(app, address, person, open_session)
+    log_in(client, trainer.email, PASSWORD)
+    data = client.get(f"{screen_url(open_session)}.json").get_json()
+    assert len(data["checked_in"]) == 4
+    assert all(item["different_network"] is None for item in data["checked_in"])
+    page = client.get(screen_url(open_session)).get_data(as_text=True)
+    assert "different network" not in page
+
+
 def undo(client, session, record_id):
     """Presses the Undo button beside the learner whose record this is."""
     url = f"/teach/sessions/{session.id}/check-in/undo"
@@ -425,6 +493,36 @@ def test_the_screens_json_costs_the_same_for_few_and_many_check_ins(
         )
     data = client.get(url).get_json()
     assert len(data["checked_in"]) == 14 and data["checked_in"][0]["same_device"]
+    assert measure() == few
+
+
+def test_the_screen_costs_the_same_in_a_room_with_check_ins_from_elsewhere(
+    app, client, trainer, open_session, enrol_named, count_queries
+):
+    """In a room, where check-ins from other networks are noted, the feed and the page
+    still cost the same however many checked in."""
+    in_a_room(open_session)
+    log_in(client, trainer.email, PASSWORD)
+    urls = (f"{screen_url(open_session)}.json", screen_url(open_session))
+
+    def measure() -> list[int]:
+        counts = []
+        for url in urls:
+            client.get(url)  # warm-up
+            with count_queries() as counter:
+                assert client.get(url).status_code == 200
+            counts.append(counter.count)
+        return counts
+
+    for number in range(2):
+        check_in_from(app, "10.0.0.1", enrol_named(f"Few {number}"), open_session)
+    few = measure()
+    for number in range(12):
+        address = "81.2.69.160" if number % 4 == 0 else "10.0.0.1"
+        check_in_from(app, address, enrol_named(f"More {number}"), open_session)
+    data = client.get(urls[0]).get_json()
+    assert len(data["checked_in"]) == 14
+    assert sum(bool(item["different_network"]) for item in data["checked_in"]) == 3
     assert measure() == few
 
 

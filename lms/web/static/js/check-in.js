@@ -23,11 +23,13 @@ function listItem(learner) {
     flag.textContent = learner.same_device;
     item.append(flag);
   }
-  if (learner.same_address) {
-    const flag = document.createElement("span");
-    flag.className = "nhsuk-u-display-block nhsuk-u-font-size-16 nhsuk-u-secondary-text-colour";
-    flag.textContent = learner.same_address;
-    item.append(flag);
+  for (const note of [learner.same_address, learner.different_network]) {
+    if (note) {
+      const flag = document.createElement("span");
+      flag.className = "nhsuk-u-display-block nhsuk-u-font-size-16 nhsuk-u-secondary-text-colour";
+      flag.textContent = note;
+      item.append(flag);
+    }
   }
   const form = document.createElement("form");
   form.method = "post";
