@@ -4,7 +4,6 @@ kept on this machine, and the run's database."""
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import sys
 from pathlib import Path
@@ -17,6 +16,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 PYTHON = sys.executable
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 # Inherited settings that would turn on Flask's debugger or reloader.
+# One key for seeding and serving: seeded calendar feeds' addresses derive from it. The
+# benchmark's databases are made-up data on this machine, never a trust's.
+SECRET_KEY = "benchmarks-only-" + "k" * 32
 DROPPED = ("FLASK_DEBUG", "FLASK_ENV", "FLASK_RUN_RELOAD", "FLASK_RUN_DEBUGGER")
 
 
@@ -41,7 +43,10 @@ def app_environment(database_url: str, password: str) -> dict[str, str]:
     env.update(
         FLASK_APP="lms.app",
         LMS_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(48),
+        SECRET_KEY=SECRET_KEY,
+        # Production's links and host check; requests come to 127.0.0.1 on some port.
+        LMS_BASE_URL="https://127.0.0.1",
+        LMS_TRUSTED_HOSTS="127.0.0.1,localhost",  # localhost: the in-process test client
         DATABASE_URL=database_url,
         RATELIMIT_STORAGE_URI=redis_url(),
         MAIL_TRANSPORT="smtp",
@@ -60,7 +65,7 @@ def seeding_environment(database_url: str, password: str) -> dict[str, str]:
     env.update(
         FLASK_APP="lms.app",
         LMS_ENV="development",
-        SECRET_KEY=secrets.token_urlsafe(48),
+        SECRET_KEY=SECRET_KEY,
         DATABASE_URL=database_url,
         MAIL_TRANSPORT="log",
         LMS_OUTBOX_INLINE="0",
