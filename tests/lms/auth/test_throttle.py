@@ -9,7 +9,9 @@ from __future__ import annotations
 import secrets
 import time
 
+import pytest
 import redis
+from flask import render_template
 
 from lms.auth import accounts
 from lms.core import outbox
@@ -222,3 +224,16 @@ def test_each_app_counts_under_its_own_key_prefix(make_app, learner):
         assert keys[second] and not keys[first]
     finally:
         store.delete(*keys[first], *keys[second])
+
+
+@pytest.mark.parametrize(
+    "template", ["auth/mail/failed_logins.html", "people/mail/login_email_changed.html"]
+)
+def test_security_notices_never_say_they_can_be_ignored(app, template):
+    with app.test_request_context():
+        page = render_template(
+            template, user=None, when="", reset_link="", full_name="", new_email="", old_email=""
+        )
+    assert "you can ignore it" not in page
+    with app.test_request_context():
+        assert "you can ignore it" in render_template("auth/mail/invitation.html", link="")
