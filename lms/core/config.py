@@ -98,7 +98,7 @@ def _base_url(production: bool) -> str:
     return base_url
 
 
-def _trusted_hosts(base_url: str, production: bool) -> list[str]:
+def _allowed_hosts(base_url: str, production: bool) -> list[str]:
     """The host names requests may be addressed to; others get 400 Bad Request."""
     configured = os.environ.get("LMS_TRUSTED_HOSTS")
     if configured is not None:
@@ -260,7 +260,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "BASE_URL": base_url,
         # Checked by lms.web.security.HostCheck (Flask's TRUSTED_HOSTS would refuse the
         # load balancer's health probes too).
-        "ALLOWED_HOSTS": _trusted_hosts(base_url, production),
+        "ALLOWED_HOSTS": _allowed_hosts(base_url, production),
         "HSTS": production,
         "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
