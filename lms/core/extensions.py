@@ -7,9 +7,10 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from lms.core.after_commit import HookedSession
 from lms.core.db import Base
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": HookedSession})
 login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
