@@ -153,6 +153,8 @@ class Cohort(TimestampMixin, Base):
     status: Mapped[CohortStatus] = mapped_column(
         _enum(CohortStatus, "cohort_status"), default=CohortStatus.PLANNED, index=True
     )
+    # When it was last closed (courses/cohorts/closing.py); cleared when it is reopened.
+    closed_at: Mapped[datetime | None]
 
     course: Mapped[Course] = relationship(back_populates="cohorts")
     trainers: Mapped[list[User]] = relationship(secondary=cohort_trainer, order_by="User.full_name")

@@ -11,12 +11,17 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
+from courses.assessments import assignment_views as assignment_views
+from courses.assessments import authoring_views as assessment_authoring_views
+from courses.assessments import gradebook_views as gradebook_views
+from courses.assessments import views as assessment_views
 from courses.attendance import checkin_views as checkin_views
 from courses.attendance import signin_sheet_views as signin_sheet_views
 from courses.attendance import views as attendance_views
 from courses.catalogue import admin_views as course_admin_views
 from courses.catalogue import views as catalogue_views
 from courses.cohorts import admin_views as cohort_admin_views
+from courses.cohorts import closing_views as cohort_closing_views
 from courses.cohorts import views as cohort_views
 from courses.enrolment import views as approval_views
 from lms.audit import views as audit_views
@@ -52,6 +57,11 @@ BLUEPRINTS = (
     catalogue_views.bp,
     course_admin_views.bp,
     cohort_admin_views.bp,
+    cohort_closing_views.bp,
+    gradebook_views.bp,
+    assessment_authoring_views.bp,
+    assessment_views.bp,
+    assignment_views.bp,
     attendance_views.bp,
     checkin_views.bp,
     signin_sheet_views.bp,

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from courses.assessments import finish_expired
 from courses.attendance import mark_unmarked_absent, send_attendance_warnings
 from courses.enrolment.reminders import send_due_reminders
 from lms import demo, mail, scale
@@ -179,14 +180,16 @@ def tick():
     """Time-based work, safe to run as often as you like (e.g. every 10 minutes from cron).
 
     Sends reminders two days before each learner's first session, marks learners still
-    unmarked absent once AUTO_ABSENT_AFTER_HOURS have passed since a session ended, and
-    warns learners whose attendance has fallen below their course's minimum; running it
+    unmarked absent once AUTO_ABSENT_AFTER_HOURS have passed since a session ended, warns
+    learners whose attendance has fallen below their course's minimum, and finishes quiz
+    attempts whose time limit has run out (marking the answers saved in time); running it
     twice does nothing twice. It applies the retention schedule (lms/retention.py). On
     SQLite it also refreshes the query planner's statistics.
     """
     reminders = send_due_reminders(utcnow())
     absent = mark_unmarked_absent(utcnow())
     warnings = send_attendance_warnings(None, utcnow())
+    finished = finish_expired(utcnow())
     retained = apply_retention(utcnow())
     refresh_planner_statistics(db.session)
     db.session.commit()
@@ -195,6 +198,7 @@ def tick():
     click.echo(f"Queued {reminders} reminder(s).")
     click.echo(f"Marked {absent} unmarked learner(s) absent.")
     click.echo(f"Queued {warnings} attendance warning(s).")
+    click.echo(f"Finished {finished} quiz attempt(s) whose time ran out.")
     click.echo(f"Removed {retained['mail']} sent or failed message(s) past their retention.")
     click.echo(f"Removed {retained['spent_links']} used or expired password link(s).")
     click.echo(f"Blanked {retained['audit_ip_addresses']} IP address(es) in the audit log.")

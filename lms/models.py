@@ -4,6 +4,7 @@ Alembic and the migration tests compare the database with this metadata.
 """
 
 from courses import models as _courses  # noqa: F401
+from courses.assessments import models as _assessments  # noqa: F401
 from lms.audit import audit as _audit  # noqa: F401
 from lms.auth import models as _auth  # noqa: F401
 from lms.core import outbox as _outbox  # noqa: F401

@@ -56,6 +56,8 @@ from werkzeug.routing.converters import NumberConverter
 from wtforms.fields.core import UnboundField
 
 from courses import attendance
+from courses.assessments import start_attempt, submit
+from courses.assessments.submission_forms import MarkForm, SubmissionForm
 from courses.attendance import checkin
 from courses.attendance.forms import CheckInForm
 from courses.catalogue.forms import CategoryForm, CourseForm
@@ -329,6 +331,8 @@ def _fallback_forms() -> dict[str, list[str]]:
         "cohort_admin.change_status": names(StatusForm),
         "cohort_admin.enrol_many": names(BulkEnrolForm),
         "checkin.check_in": names(CheckInForm),
+        "assignments.submit": names(SubmissionForm),
+        "assignments.mark": names(MarkForm),
     }
 
 
@@ -362,7 +366,16 @@ def app(make_app) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def world(app, make_user, make_course, make_cohort, make_enrolment) -> World:
+def world(
+    app,
+    make_user,
+    make_course,
+    make_cohort,
+    make_enrolment,
+    make_question,
+    make_quiz,
+    make_assignment,
+) -> World:
     now = utcnow().replace(microsecond=0)
     admin = make_user("admin@example.nhs.uk", roles=[Role.ADMIN], staff_number="A1")
     trainer = make_user("trainer@example.nhs.uk", roles=[Role.TRAINER], staff_number="T1")
@@ -402,6 +415,20 @@ def world(app, make_user, make_course, make_cohort, make_enrolment) -> World:
         past, {mine.id: ("present", None), theirs.id: ("absent", "ill")}, by=trainer, now=now
     )
     checkin.open_check_in(current)
+    questions = [
+        make_question(
+            course, "Which stage comes first?", [("Initiation", True), ("Closure", False)]
+        ),
+        make_question(
+            course, "Which are products?", [("PID", True), ("Plan", True), ("Lunch", False)]
+        ),
+        make_question(course, "Is a project temporary?", category="Basics"),
+    ]
+    quiz = make_quiz(course, questions[:2], draws=[("Basics", 1)], time_limit_minutes=30)
+    brief = make_assignment(course)
+    attempt = start_attempt(quiz, mine, now=now)
+    mine_sent = submit(brief, mine, "My PID", None, now=now, by=learner)
+    theirs_sent = submit(brief, theirs, "Their PID", None, now=now, by=external)
     audit.record(admin, "fuzz.seeded", course)
     reset = accounts.issue_token(forgetful, accounts.RESET)
     invitation = accounts.issue_token(other, accounts.INVITATION)
@@ -418,6 +445,12 @@ def world(app, make_user, make_course, make_cohort, make_enrolment) -> World:
             "course_id": course.id,
             "category_id": category,
             "code": course.code,
+            "course_code": course.code,
+            "assessment_id": quiz.id,
+            "question_id": questions[0].id,
+            "attempt_id": attempt.id,
+            "submission_id": mine_sent.id,
+            "item_id": quiz.items[0].id,
         },
         {
             "cohort_id": running.id,
@@ -427,6 +460,12 @@ def world(app, make_user, make_course, make_cohort, make_enrolment) -> World:
             "course_id": draft.id,
             "category_id": category,
             "code": draft.code,
+            "course_code": course.code,
+            "assessment_id": brief.id,
+            "question_id": questions[2].id,
+            "attempt_id": attempt.id,
+            "submission_id": theirs_sent.id,
+            "item_id": quiz.items[-1].id,
         },
         {
             "cohort_id": full.id,

@@ -3,8 +3,14 @@
 Each GET endpoint of the app has an entry here: who visits it and at which address. A
 new GET endpoint without an entry fails `test_every_get_page_has_an_entry`, as the
 access matrix does for access rules. The pages are measured on a small world, the world
-is grown (more people, courses, cohorts, enrolments, marks, requests, audit events), and
-they are measured again: a page that gained a query per row fails.
+is grown (more people, courses, cohorts, enrolments, marks, requests, audit events,
+quiz attempts, submissions with files, bank questions, quiz items and assessments), and
+they are measured again: a page that gained a query per row fails. The assessment pages
+at the scale of a 100-learner cohort are measured in
+tests/courses/assessments/test_statement_counts_at_scale.py.
+
+File downloads (the attendance CSV, the sign-in sheet, a submission's file, the
+gradebook CSV) are pages here too: they must not grow either.
 """
 
 from __future__ import annotations
@@ -12,10 +18,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
+from hashlib import sha256
+from itertools import count
 
 import pytest
 from sqlalchemy import func, select
 
+from courses.assessments import attempts, submissions
+from courses.assessments.models import (
+    Assessment,
+    AssessmentKind,
+    Attempt,
+    Question,
+    QuestionOption,
+    QuestionType,
+    QuizItem,
+    Submission,
+    SubmissionFile,
+)
+from courses.assessments.uploads import Upload
 from courses.cohorts.calendars import issue_feed
 from courses.models import AttendanceMethod, AttendanceRecord, AttendanceStatus, EnrolmentStatus
 from lms.audit import audit
@@ -44,6 +66,13 @@ class World:
     feed_token: str
     reset_token: str
     category: object
+    quiz: object  # on the course, with questions and draws from the bank
+    question: object  # one of the quiz's questions
+    attempt: object  # the learner's submitted attempt at the quiz
+    assignment: object
+    submission: object  # the learner's submission of the assignment, with a file
+    learner_enrolment: object  # the learner's place on the cohort
+    attempts_made: int = 1  # by the learner, at the quiz
 
 
 # endpoint -> (who visits: an attribute of World, or None for anyone; the address)
@@ -99,6 +128,39 @@ PAGES: dict[str, tuple[str | None, Callable[[World], str]]] = {
     "audit.index": ("admin", lambda w: "/admin/audit/"),
     "mail.index": ("admin", lambda w: "/admin/mail/"),
     "reports.attendance": ("admin", lambda w: "/reports/attendance"),
+    # assessments: authoring (the course's trainer), taking (the learner), marking
+    "assessment_authoring.index": (
+        "trainer",
+        lambda w: f"/teach/courses/{w.course.code}/assessments",
+    ),
+    "assessment_authoring.create": (
+        "trainer",
+        lambda w: f"/teach/courses/{w.course.code}/assessments/new?kind=quiz",
+    ),
+    "assessment_authoring.show": ("trainer", lambda w: f"/teach/assessments/{w.quiz.id}"),
+    "assessment_authoring.questions": (
+        "trainer",
+        lambda w: f"/teach/courses/{w.course.code}/questions",
+    ),
+    "assessment_authoring.create_question": (
+        "trainer",
+        lambda w: f"/teach/courses/{w.course.code}/questions/new",
+    ),
+    "assessment_authoring.edit_question": (
+        "trainer",
+        lambda w: f"/teach/questions/{w.question.id}",
+    ),
+    "assessments.show": ("learner", lambda w: f"/assessments/{w.quiz.id}"),
+    "assessments.attempt": ("learner", lambda w: f"/attempts/{w.attempt.id}"),
+    "assignments.download": ("learner", lambda w: f"/submissions/{w.submission.id}/file"),
+    "assignments.marking": (
+        "trainer",
+        lambda w: f"/teach/cohorts/{w.cohort.id}/assessments/{w.assignment.id}/marking",
+    ),
+    "assignments.mark": ("trainer", lambda w: f"/teach/submissions/{w.submission.id}"),
+    "gradebook.show": ("trainer", lambda w: f"/teach/cohorts/{w.cohort.id}/gradebook"),
+    "gradebook.download": ("trainer", lambda w: f"/teach/cohorts/{w.cohort.id}/gradebook.csv"),
+    "cohort_closing.close": ("trainer", lambda w: f"/teach/cohorts/{w.cohort.id}/close"),
 }
 
 
@@ -110,15 +172,94 @@ def test_every_get_page_has_an_entry(app):
     assert PAGES.keys() - get_endpoints == set()
 
 
+def _bank_question(course, text: str, category: str = "") -> Question:
+    """A single-choice question in the course's bank (as `make_question`, without its
+    commit)."""
+    question = Question(course=course, type=QuestionType.SINGLE, text=text, category=category)
+    question.options = [
+        QuestionOption(text=option, correct=right, position=position)
+        for position, (option, right) in enumerate([("Yes", True), ("No", False), ("Maybe", False)])
+    ]
+    db.session.add(question)
+    db.session.flush()
+    question.family_id = question.id
+    return question
+
+
+def _scored_attempt(world: World, enrolment, number: int) -> Attempt:
+    """A submitted attempt at the world's quiz, scored without its questions (as the
+    gradebook and closing read it)."""
+    attempt = Attempt(
+        assessment=world.quiz,
+        enrolment=enrolment,
+        number=number,
+        started_at=world.held.starts_at,
+        submitted_at=world.held.ends_at,
+        score=Decimal(number % 4),
+        max_score=Decimal(4),
+        percent=Decimal(25 * (number % 4)),
+        passed=False,
+        pass_mark_percent=world.quiz.pass_mark_percent,
+    )
+    db.session.add(attempt)
+    return attempt
+
+
+def _pdf(name: str) -> SubmissionFile:
+    content = b"%PDF-1.4 " + name.encode()
+    return SubmissionFile(
+        filename=name,
+        media_type="application/pdf",
+        size=len(content),
+        sha256=sha256(content).hexdigest(),
+        content=content,
+    )
+
+
 @pytest.fixture
 def grow(make_user, make_course, make_cohort, make_enrolment):
     """`grow(world, n)` adds n of everything the pages list."""
+
+    numbers = count(1)
+    positions = count(100)
 
     def add(world: World, n: int) -> None:
         for _ in range(n):
             learner = make_user(line_manager=world.manager)
             enrolment = make_enrolment(
                 world.cohort, learner, confirmed_at=world.held.starts_at - timedelta(days=2)
+            )
+            # their attempts at the quiz and submission of the assignment (with a file)
+            _scored_attempt(world, enrolment, 1)
+            _scored_attempt(world, enrolment, 2)
+            db.session.add(
+                Submission(
+                    assessment=world.assignment,
+                    enrolment=enrolment,
+                    number=1,
+                    text="My PID",
+                    submitted_at=world.held.ends_at,
+                    file=_pdf(f"pid-{enrolment.id}.pdf"),
+                )
+            )
+            # another earlier attempt of the world's learner, a question in the bank
+            # and an item in the quiz
+            world.attempts_made += 1
+            _scored_attempt(world, world.learner_enrolment, world.attempts_made)
+            question = _bank_question(world.course, f"Grown question {next(numbers)}", "Risk")
+            db.session.add(
+                QuizItem(assessment=world.quiz, question=question, position=next(positions))
+            )
+            # and another assessment of the course: a column more in the gradebook
+            number = next(numbers)
+            db.session.add(
+                Assessment(
+                    course=world.course,
+                    kind=AssessmentKind.QUIZ if number % 2 else AssessmentKind.ASSIGNMENT,
+                    title=f"Grown assessment {number}",
+                    required=bool(number % 3),
+                    position=next(positions),
+                )
             )
             db.session.add(
                 AttendanceRecord(
@@ -147,7 +288,16 @@ def grow(make_user, make_course, make_cohort, make_enrolment):
 
 
 @pytest.fixture
-def world(make_user, make_course, make_cohort, make_enrolment, grow) -> World:
+def world(
+    make_user,
+    make_course,
+    make_cohort,
+    make_enrolment,
+    make_question,
+    make_quiz,
+    make_assignment,
+    grow,
+) -> World:
     admin = make_user("admin@example.nhs.uk", roles=[Role.ADMIN])
     manager = make_user("manager@example.nhs.uk")
     trainer = make_user("trainer@example.nhs.uk", roles=[Role.TRAINER], line_manager=manager)
@@ -163,9 +313,37 @@ def world(make_user, make_course, make_cohort, make_enrolment, grow) -> World:
         ],
     )
     held = min(cohort.sessions, key=lambda session: session.starts_at)
-    make_enrolment(cohort, learner, confirmed_at=held.starts_at - timedelta(days=3))
+    place = make_enrolment(cohort, learner, confirmed_at=held.starts_at - timedelta(days=3))
     make_enrolment(cohort, trainer, confirmed_at=held.starts_at - timedelta(days=3))
     feed, _ = issue_feed(learner)
+    # a quiz of three questions and a draw of one from the bank's "Risk" category
+    asked = [
+        make_question(course, "Is a project temporary?"),
+        make_question(course, "Which comes first?", [("Initiation", True), ("Closure", False)]),
+        make_question(
+            course, "Which are roles?", [("Sponsor", True), ("Board", True), ("Lunch", False)]
+        ),
+    ]
+    for number in range(2):
+        make_question(course, f"Risk question {number}", category="Risk")
+    quiz = make_quiz(course, asked, draws=[("Risk", 1)], title="PM basics", position=1)
+    attempt = attempts.start_attempt(quiz, place, now=utcnow())
+    attempts.submit_attempt(
+        attempt,
+        {aq.question_id: [aq.option_order[0]] for aq in attempt.questions},
+        now=utcnow(),
+        by=learner,
+    )
+    assignment = make_assignment(course, title="PID assignment", position=2)
+    content = b"%PDF-1.4 my project initiation document"
+    submission = submissions.submit(
+        assignment,
+        place,
+        "My PID",
+        Upload("pid.pdf", "application/pdf", content, sha256(content).hexdigest()),
+        now=utcnow(),
+        by=learner,
+    )
     reset_token = accounts.issue_token(make_user(), accounts.RESET)
     db.session.commit()
     built = World(
@@ -179,6 +357,12 @@ def world(make_user, make_course, make_cohort, make_enrolment, grow) -> World:
         feed_token=feed.token,
         reset_token=reset_token,
         category=course.category,
+        quiz=quiz,
+        question=asked[0],
+        attempt=attempt,
+        assignment=assignment,
+        submission=submission,
+        learner_enrolment=place,
     )
     grow(built, 2)
     return built

@@ -24,6 +24,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from courses import attendance
+from courses.assessments import to_mark
 from courses.attendance.forms import register_form
 from courses.cohorts.access import cohort_manager, managed_session
 from courses.cohorts.cohorts import managed_cohorts
@@ -35,6 +36,7 @@ from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.timezones import format_local
 from lms.web.forms import INVALID, attachment, paginate, service_call, show_error
+from lms.web.spreadsheets import safe_cell as _safe
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
 
@@ -70,6 +72,7 @@ def index():
         page=page,
         held={cohort.id: held_sessions(cohort) for cohort in page.items},
         counts=attendance.session_counts(ids),
+        to_mark=to_mark(page.items),
         now=utcnow(),
     )
 
@@ -147,15 +150,6 @@ def cohort_grid_csv(cohort_id: int, cohort: Cohort):
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _grid_csv(cohort: Cohort, grid: attendance.Grid) -> str:

@@ -209,17 +209,20 @@ def update_cohort(cohort: Cohort, details: CohortDetails, *, by: User) -> None:
         promote_from_waitlist(cohort, by=by, locked=True)
 
 
+# Closing decides every learner's completion, so it is not a plain move: it goes through
+# courses.cohorts.closing (close_cohort, and reopen_cohort back to running).
 ALLOWED_STATUS_CHANGES = {
     CohortStatus.PLANNED: {CohortStatus.OPEN, CohortStatus.CANCELLED},
     CohortStatus.OPEN: {CohortStatus.PLANNED, CohortStatus.RUNNING, CohortStatus.CANCELLED},
-    CohortStatus.RUNNING: {CohortStatus.CLOSED, CohortStatus.CANCELLED},
+    CohortStatus.RUNNING: {CohortStatus.CANCELLED},
     CohortStatus.CLOSED: set(),
     CohortStatus.CANCELLED: set(),
 }
 
 
 def change_status(cohort: Cohort, status: CohortStatus, *, by: User) -> None:
-    """Moves a cohort along planned → open → running → closed, or cancels it.
+    """Moves a cohort along planned → open → running, or cancels it (closing is
+    `courses.cohorts.closing.close_cohort`).
 
     Cancelling ends every pending, confirmed and waitlisted enrolment and tells each
     learner. Locks the cohort.

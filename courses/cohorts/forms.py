@@ -298,3 +298,19 @@ def _email_column(text: str) -> str:
         row = next(csv.reader([line]), [])
         out.append(row[column].strip() if len(row) > column else "")
     return "\n".join(out)
+
+
+class CloseCohortForm(Form):
+    """Closing a cohort: the page shows who will complete; the button confirms (CSRF only)."""
+
+
+class ReopenCohortForm(Form):
+    reason = TextAreaField(
+        "Why are you reopening this cohort?",
+        description="For example, a register was marked wrongly. This goes in the audit log. "
+        "Closing the cohort again decides every learner's completion afresh.",
+        validators=[
+            DataRequired("Enter the reason for reopening the cohort"),
+            Length(max=500, message="The reason must be 500 characters or fewer"),
+        ],
+    )

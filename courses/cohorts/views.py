@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from courses.assessments.gradebook import learner_progress
 from courses.cohorts import calendars
 from courses.cohorts.access import joining_link_shown, may_manage, may_see_joining_link
 from courses.cohorts.cohorts import teaching_trainers
@@ -20,6 +31,14 @@ from lms.web.forms import attachment, service_call
 from lms.web.urls import external_url
 
 bp = Blueprint("cohorts", __name__, template_folder="templates")
+
+# A learner sees their progress through a place they hold or held to the end.
+WITH_PROGRESS = (
+    EnrolmentStatus.CONFIRMED,
+    EnrolmentStatus.COMPLETED,
+    EnrolmentStatus.NOT_COMPLETED,
+)
+ASSESSMENT_PAGE = "assessments.show"
 
 
 def _load_cohort(cohort_id: int) -> Cohort:
@@ -58,6 +77,10 @@ def show(cohort_id: int):
     places_left = seats_left([cohort.id])[cohort.id]
     place = your_place(cohort, current_user, utcnow(), seats_left=places_left)
     mine = place.enrolment.status if place.enrolment else None
+    # A finished place (completed or not) is not "held", so the page looks for it too.
+    enrolment = place.enrolment or _own_enrolment(cohort.id)
+    if enrolment is None or enrolment.status not in WITH_PROGRESS:
+        enrolment = None
     return render_template(
         "cohorts/cohort.html",
         cohort=cohort,
@@ -65,6 +88,9 @@ def show(cohort_id: int):
         trainers=teaching_trainers(cohort),
         place=place,
         online_link=joining_link_shown(current_user, cohort, mine),
+        progress_of=enrolment,
+        progress=learner_progress(enrolment, utcnow()) if enrolment else None,
+        assessment_page=ASSESSMENT_PAGE if ASSESSMENT_PAGE in current_app.view_functions else None,
     )
 
 

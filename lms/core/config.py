@@ -132,6 +132,35 @@ def _attendance_settings() -> dict:
     }
 
 
+def _upload_settings() -> dict:
+    """Files sent with assignment submissions (courses/assessments/uploads.py)."""
+    upload_max = _env_int("LMS_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    if upload_max < 1:
+        raise ConfigError("LMS_UPLOAD_MAX_BYTES must be 1 or more")
+    folder = os.environ.get("LMS_UPLOAD_FOLDER", "").strip() or None
+    if folder is not None:
+        folder = str(Path(folder).expanduser().resolve())
+        code = [PROJECT_ROOT / package for package in ("lms", "courses", "certificates")]
+        if any(Path(folder).is_relative_to(package) for package in code):
+            # Anything under the packages may be served as a static file one day.
+            raise ConfigError(
+                "LMS_UPLOAD_FOLDER must be outside the application's code and static files"
+            )
+    resubmit_days = _env_int("LMS_ASSIGNMENT_RESUBMIT_DAYS", 14)
+    if resubmit_days < 1:
+        raise ConfigError("LMS_ASSIGNMENT_RESUBMIT_DAYS must be 1 or more")
+    return {
+        # None: files are kept in the database; a folder: each file is written there
+        # under a random name (never the name it was sent with).
+        "UPLOAD_FOLDER": folder,
+        "UPLOAD_MAX_BYTES": upload_max,
+        # A request body may carry the largest file and the rest of its form.
+        "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_CONTENT_LENGTH", upload_max + 1024 * 1024),
+        # How long a referred learner has to resubmit, to the end of that UK day.
+        "ASSIGNMENT_RESUBMIT_DAYS": resubmit_days,
+    }
+
+
 def _throttle_settings() -> dict:
     """Throttles on password guessing (lms/auth/throttle.py), and the proxies in front."""
     proxy_count = _env_int("LMS_PROXY_COUNT", 0)
@@ -262,7 +291,6 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         # load balancer's health probes too).
         "ALLOWED_HOSTS": _allowed_hosts(base_url, production),
         "HSTS": production,
-        "MAX_CONTENT_LENGTH": _env_int("LMS_MAX_CONTENT_LENGTH", 5 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "RATELIMIT_STORAGE_URI": rate_storage,
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -290,6 +318,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "NHS_FONT_HOST": _font_host(),
         "ADMIN_PAGE_SIZE": 25,
         **_attendance_settings(),
+        **_upload_settings(),
         **_people_settings(),
         **_throttle_settings(),
         **_session_settings(),

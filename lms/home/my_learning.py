@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from courses.attendance import Rate, attendance_rates, checkin
 from courses.cohorts.sessions import first_sessions, is_upcoming
+from courses.completion import CompletionResult, evaluate_many
 from courses.enrolment import ACTIVE, can_cancel, waitlist_positions
 from courses.models import (
     AttendanceRecord,
@@ -23,6 +24,7 @@ from lms.auth.models import User
 from lms.core.extensions import db
 
 RECENT_LIMIT = 20
+WITH_PROGRESS = (EnrolmentStatus.CONFIRMED, EnrolmentStatus.NOT_COMPLETED)
 UPCOMING_LIMIT = 10
 
 
@@ -43,6 +45,9 @@ class EnrolmentRow:
     position: int | None  # place on the waitlist, when waitlisted
     attendance: str  # the attendance rate's words, or "" while there is nothing to say
     can_cancel: bool  # whether the page offers to cancel it
+    # Where the learner stands against the completion rule (what is left to complete), for
+    # a confirmed place, and why for one that was not completed; None for the rest.
+    progress: CompletionResult | None = None
 
 
 @dataclass
@@ -74,6 +79,7 @@ def _rows(enrolments: list[Enrolment], now: datetime) -> list[EnrolmentRow]:
         [e.id for e in enrolments if e.status == EnrolmentStatus.WAITLISTED]
     )
     rates = attendance_rates([e.id for e in enrolments if e.confirmed_at], now)
+    progress = evaluate_many([e for e in enrolments if e.status in WITH_PROGRESS], now)
     return [
         EnrolmentRow(
             enrolment=e,
@@ -81,6 +87,7 @@ def _rows(enrolments: list[Enrolment], now: datetime) -> list[EnrolmentRow]:
             position=positions.get(e.id),
             attendance=attendance_words(e, rates.get(e.id)),
             can_cancel=can_cancel(e),
+            progress=progress.get(e.id),
         )
         for e in enrolments
     ]

@@ -31,7 +31,9 @@ def banner(page: Page, text: str):
 def enrolment_row(page: Page, title: str):
     """The course's row in the "My enrolments" table on the home page."""
     table = page.get_by_role("table", name="My enrolments")
-    return table.get_by_role("row").filter(has=page.get_by_role("link", name=title, exact=True))
+    # The link is named "<title>, cohort <code>" (the code is hidden but for screen readers).
+    link = page.get_by_role("link", name=re.compile(rf"^{re.escape(title)}\s*, cohort "))
+    return table.get_by_role("row").filter(has=link)
 
 
 def status_of(cohort_id: int, learner_id: int) -> EnrolmentStatus:

@@ -222,13 +222,14 @@ def test_status_changes_follow_the_allowed_transitions(course, make_cohort, admi
         assert reloaded(cohort).status == before
 
 
-def test_the_status_machine_runs_planned_open_running_closed():
+def test_the_status_machine_runs_planned_open_running_and_leaves_closing_to_its_service():
     assert ALLOWED_STATUS_CHANGES[CohortStatus.PLANNED] == {
         CohortStatus.OPEN,
         CohortStatus.CANCELLED,
     }
     assert CohortStatus.RUNNING in ALLOWED_STATUS_CHANGES[CohortStatus.OPEN]
-    assert CohortStatus.CLOSED in ALLOWED_STATUS_CHANGES[CohortStatus.RUNNING]
+    # Closing decides completions: courses/cohorts/closing.py, never a plain status change.
+    assert all(CohortStatus.CLOSED not in moves for moves in ALLOWED_STATUS_CHANGES.values())
     assert ALLOWED_STATUS_CHANGES[CohortStatus.CLOSED] == set()
     assert ALLOWED_STATUS_CHANGES[CohortStatus.CANCELLED] == set()
 

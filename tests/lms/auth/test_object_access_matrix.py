@@ -2,97 +2,237 @@
 real object by each outsider, refuses with 404 (403 where the route is for admins only).
 
 The routes come from the declarations (`lms.auth.access.object_scoped_endpoints`), so a
-new cohort, session or enrolment route is covered as soon as it is declared. The
-outsiders: a learner on the cohort, a trainer of another cohort, and a former trainer who
-is still on the cohort's trainer list but whose trainer role was removed.
+new cohort, session, enrolment or assessment route is covered as soon as it is declared.
+
+The outsiders:
+- a learner on the cohort (not the owner of the attempt, submission or enrolment used);
+- a learner on a cohort of another course;
+- a trainer of a cohort of another course;
+- a trainer of another cohort of the same course;
+- a former trainer, still on the cohort's trainer list but whose trainer role was removed.
+
+Each is an outsider for every rule except where the rule's own words admit them
+(`ADMITTED`): a trainer of any cohort of the course authors its assessments, and a
+learner on the cohort takes them. `test_each_rules_insiders_get_in` proves those people
+really are let in, so that leaving them out of the matrix hides nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from flask import Flask, abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from werkzeug.routing import Rule
 
+from courses.assessments import attempts, submissions
+from courses.assessments import views as assessment_views
+from courses.assessments.access import AUTHOR, LEARNER, MARKER_OR_LEARNER, course_author
+from courses.assessments.models import (
+    Assessment,
+    Attempt,
+    Question,
+    Submission,
+    SubmissionStatus,
+)
+from courses.assessments.uploads import Upload
 from courses.cohorts.access import MANAGER, cohort_manager
-from courses.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus, Session
+from courses.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus
 from lms.auth.access import access_rule, object_access, object_scoped_endpoints
 from lms.auth.models import Role, User
+from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
 from tests.helpers import log_in
 
 ADMIN_ONLY = "role: admin"
+TAKER = assessment_views.TAKER  # the learner on a cohort of its course
+TAKER_OR_AUTHOR = assessment_views.TAKER_OR_AUTHOR
 
-# What the matrix must at least find: the cohort's roster, registers, check-in, sign-in
-# sheet, grid and CSV, and the cohort admin page with its status change (which cancels).
-MUST_COVER = {
-    "attendance.register",
-    "attendance.cohort_grid",
-    "attendance.cohort_grid_csv",
-    "checkin.screen",
-    "checkin.screen_json",
-    "signin_sheet.download",
-    "cohort_admin.show",
-    "cohort_admin.change_status",
-    "cohort_admin.add_session",
-    "cohort_admin.edit_session",
-    "cohort_admin.cancel_session",
-    "cohorts.cancel",  # someone's own enrolment: an outsider is another learner
-    "approvals.decide",
+LEARNER_ON_THE_COHORT = "a learner on the cohort"
+LEARNER_ON_ANOTHER_COURSE = "a learner on another course"
+TRAINER_OF_ANOTHER_COURSE = "a trainer of another course"
+TRAINER_OF_ANOTHER_COHORT = "a trainer of another cohort of the course"
+FORMER_TRAINER = "a former trainer"
+
+# Outsiders whom a rule's own words admit: they are not outsiders for its routes.
+ADMITTED: dict[str, set[str]] = {
+    AUTHOR: {TRAINER_OF_ANOTHER_COHORT},
+    TAKER_OR_AUTHOR: {LEARNER_ON_THE_COHORT, TRAINER_OF_ANOTHER_COHORT},
+    TAKER: {LEARNER_ON_THE_COHORT},
 }
+
+# What the matrix must at least find, with the rule each declares: the cohort's roster,
+# registers, check-in, sign-in sheet, grid and CSV, the cohort admin page with its status
+# change (which cancels), closing, the gradebook and marking; a course's assessments and
+# question bank; a learner's attempts and submissions.
+MUST_COVER = {
+    "attendance.register": MANAGER,
+    "attendance.cohort_grid": MANAGER,
+    "attendance.cohort_grid_csv": MANAGER,
+    "checkin.screen": MANAGER,
+    "checkin.screen_json": MANAGER,
+    "signin_sheet.download": MANAGER,
+    "cohort_admin.show": MANAGER,
+    "cohort_admin.change_status": MANAGER,
+    "cohort_admin.add_session": MANAGER,
+    "cohort_admin.edit_session": MANAGER,
+    "cohort_admin.cancel_session": MANAGER,
+    "cohort_closing.close": MANAGER,
+    "gradebook.show": MANAGER,
+    "gradebook.download": MANAGER,
+    "assignments.marking": MANAGER,
+    "assignments.mark": MANAGER,
+    "cohorts.cancel": "the learner themself, or an admin",  # an outsider: another learner
+    "approvals.decide": "line manager of the learner who asked",
+    "assessment_authoring.index": AUTHOR,
+    "assessment_authoring.create": AUTHOR,
+    "assessment_authoring.show": AUTHOR,
+    "assessment_authoring.archive": AUTHOR,
+    "assessment_authoring.add_question": AUTHOR,
+    "assessment_authoring.add_draw": AUTHOR,
+    "assessment_authoring.remove_item": AUTHOR,
+    "assessment_authoring.move_item": AUTHOR,
+    "assessment_authoring.questions": AUTHOR,
+    "assessment_authoring.create_question": AUTHOR,
+    "assessment_authoring.edit_question": AUTHOR,
+    "assessment_authoring.retire_question": AUTHOR,
+    "assessments.show": TAKER_OR_AUTHOR,
+    "assessments.start": TAKER,
+    "assignments.submit": TAKER,
+    "assessments.attempt": LEARNER,
+    "assessments.save": LEARNER,
+    "assessments.submit": LEARNER,
+    "assignments.download": MARKER_OR_LEARNER,
+}
+
+# Routes whose URL argument must name another object than the world's usual one: the
+# assignment (not the quiz) for submitting and marking.
+ASSIGNMENT_ROUTES = {"assignments.submit", "assignments.marking"}
+# Query strings a route needs to get past its own checks to its page.
+QUERIES = {"assessment_authoring.create": "?kind=quiz"}
 
 
 @dataclass
 class World:
-    ids: dict[str, int]  # URL argument -> the id of a real object
+    ids: dict[str, int | str]  # URL argument -> the id (or code) of a real object
+    assignment_id: int
     trainer: User  # teaches the cohort
     admin: User
+    taker: User  # the learner on the cohort whose attempt and submission the ids name
     outsiders: dict[str, User]
+    state: dict = field(default_factory=dict)  # what no outsider may change
 
     def url(self, rule: Rule) -> str:
         missing = set(rule.arguments) - self.ids.keys()
         assert not missing, f"{rule.endpoint}: the world has no {sorted(missing)}; add one"
-        return rule.build({name: self.ids[name] for name in rule.arguments})[1]
+        values = {name: self.ids[name] for name in rule.arguments}
+        if rule.endpoint in ASSIGNMENT_ROUTES:
+            values["assessment_id"] = self.assignment_id
+        return rule.build(values)[1] + QUERIES.get(rule.endpoint, "")
+
+
+def _state(world_ids: dict, assignment_id: int) -> dict:
+    """What the world's objects look like: none of the outsiders' calls may change it."""
+    db.session.expire_all()
+    cohort = db.session.get(Cohort, world_ids["cohort_id"])
+    quiz = db.session.get(Assessment, world_ids["assessment_id"])
+    attempt = db.session.get(Attempt, world_ids["attempt_id"])
+    submission = db.session.get(Submission, world_ids["submission_id"])
+    question = db.session.get(Question, world_ids["question_id"])
+    return {
+        "cohort": cohort.status,
+        "sessions": [(s.id, s.cancelled, s.check_in_secret) for s in cohort.sessions],
+        "their request": db.session.get(Enrolment, world_ids["enrolment_id"]).status,
+        "quiz": (quiz.title, quiz.archived, [(i.id, i.position) for i in quiz.items]),
+        "assessments": db.session.scalar(select(func.count(Assessment.id))),
+        "attempts": db.session.scalar(select(func.count(Attempt.id))),
+        "attempt": (attempt.submitted_at, [aq.selected for aq in attempt.questions]),
+        "submissions": db.session.scalar(select(func.count(Submission.id))),
+        "submission": (submission.status, submission.feedback, submission.marked_at),
+        "questions": db.session.scalar(select(func.count(Question.id))),
+        "question": (question.text, question.retired),
+        "assignment": db.session.get(Assessment, assignment_id).archived,
+        "mail": db.session.scalar(select(func.count(OutboxMessage.id))),
+    }
 
 
 @pytest.fixture
-def world(make_user, make_course, make_cohort, make_enrolment) -> World:
+def world(
+    make_user, make_course, make_cohort, make_enrolment, make_question, make_quiz, make_assignment
+) -> World:
     course = make_course(code="PM-OCC")
+    other_course = make_course(code="RISK-101")
     trainer = make_user("a.trainer@example.nhs.uk", roles=[Role.TRAINER])
-    other_trainer = make_user("b.trainer@example.nhs.uk", roles=[Role.TRAINER])
+    same_course_trainer = make_user("b.trainer@example.nhs.uk", roles=[Role.TRAINER])
     former = make_user("c.former@example.nhs.uk", roles=[Role.TRAINER])
+    other_course_trainer = make_user("d.trainer@example.nhs.uk", roles=[Role.TRAINER])
     admin = make_user("admin@example.nhs.uk", roles=[Role.ADMIN])
     cohort = make_cohort(course, trainers=[trainer, former])
-    make_cohort(course, trainers=[other_trainer])
+    make_cohort(course, trainers=[same_course_trainer])
+    elsewhere = make_cohort(other_course, trainers=[other_course_trainer])
     on_the_cohort = make_user("on.the.cohort@example.nhs.uk")
     make_enrolment(cohort, on_the_cohort)
+    on_another_course = make_user("on.another.course@example.nhs.uk")
+    make_enrolment(elsewhere, on_another_course)
     # someone else's request: the object of the enrolment routes
     theirs = make_enrolment(cohort, status=EnrolmentStatus.PENDING_APPROVAL)
+    # the course's quiz and assignment; the taker's attempt (in progress) and submission
+    taker = make_user("the.taker@example.nhs.uk")
+    place = make_enrolment(cohort, taker)
+    questions = [make_question(course, f"Question {n}", category="Risk") for n in range(3)]
+    quiz = make_quiz(course, questions[:2], draws=[("Risk", 1)])
+    assignment = make_assignment(course)
+    attempt = attempts.start_attempt(quiz, place, now=utcnow())
+    content = b"%PDF-1.4 the taker's PID"
+    submission = submissions.submit(
+        assignment,
+        place,
+        "My PID",
+        Upload("pid.pdf", "application/pdf", content, "0" * 64),
+        now=utcnow(),
+        by=taker,
+    )
     former.role_grants.clear()  # the trainer role is removed; the trainer list keeps them
     db.session.commit()
     assert former in cohort.trainers and not former.is_trainer
+    assert attempt.submitted_at is None and submission.status == SubmissionStatus.SUBMITTED
+    ids = {
+        "cohort_id": cohort.id,
+        "session_id": cohort.sessions[0].id,
+        "enrolment_id": theirs.id,
+        "course_code": course.code,
+        "assessment_id": quiz.id,
+        "item_id": quiz.items[0].id,
+        "question_id": questions[0].id,
+        "attempt_id": attempt.id,
+        "submission_id": submission.id,
+    }
     return World(
-        ids={
-            "cohort_id": cohort.id,
-            "session_id": cohort.sessions[0].id,
-            "enrolment_id": theirs.id,
-        },
+        ids=ids,
+        assignment_id=assignment.id,
         trainer=trainer,
         admin=admin,
+        taker=taker,
         outsiders={
-            "a learner on the cohort": on_the_cohort,
-            "a trainer of another cohort": other_trainer,
-            "a former trainer": former,
+            LEARNER_ON_THE_COHORT: on_the_cohort,
+            LEARNER_ON_ANOTHER_COURSE: on_another_course,
+            TRAINER_OF_ANOTHER_COURSE: other_course_trainer,
+            TRAINER_OF_ANOTHER_COHORT: same_course_trainer,
+            FORMER_TRAINER: former,
         },
+        state=_state(ids, assignment.id),
     )
 
 
 def _methods(rule: Rule) -> list[str]:
     return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def _methods_of(app: Flask, endpoint: str) -> set[str]:
+    return {method for rule in app.url_map.iter_rules(endpoint=endpoint) for method in rule.methods}
 
 
 def _client_for(app: Flask, person: User):
@@ -101,10 +241,16 @@ def _client_for(app: Flask, person: User):
     return client
 
 
+def _rule_words(app: Flask, endpoint: str) -> str | None:
+    declared = object_scoped_endpoints(app).get(endpoint)
+    return declared.description if declared is not None else access_rule(app, endpoint)
+
+
 def outsider_failures(app: Flask, world: World) -> list[tuple[str, str, str, int]]:
     """(endpoint, method, outsider, status) for every call an outsider was not refused.
 
     Object-scoped routes must answer 404; admin-only routes about a world object, 403.
+    An outsider whom the route's rule admits (`ADMITTED`) is not called.
     """
     expected = dict.fromkeys(object_scoped_endpoints(app), 404)
     for rule in app.url_map.iter_rules():
@@ -116,53 +262,77 @@ def outsider_failures(app: Flask, world: World) -> list[tuple[str, str, str, int
         if rule.endpoint not in expected:
             continue
         url = world.url(rule)
+        admitted = ADMITTED.get(_rule_words(app, rule.endpoint), set())
         for method in _methods(rule):
             for name, client in clients.items():
+                if name in admitted:
+                    continue
                 status = client.open(url, method=method).status_code
                 if status != expected[rule.endpoint]:
                     failures.append((rule.endpoint, method, name, status))
     return sorted(failures)
 
 
-def test_every_object_scoped_route_refuses_the_three_outsiders(app, world):
+def test_every_object_scoped_route_refuses_its_outsiders(app, world):
+    # the objects start as the outsiders could change them
+    assert world.state["cohort"] == CohortStatus.OPEN
+    assert [cancelled for _, cancelled, _ in world.state["sessions"]] == [False]
+    assert world.state["their request"] == EnrolmentStatus.PENDING_APPROVAL
+    assert world.state["attempt"][0] is None and world.state["submission"][2] is None
     assert outsider_failures(app, world) == []
-    # and nothing they posted changed anything: no cancelled cohort, no mail
-    db.session.expire_all()
-    cohort = db.session.get(Cohort, world.ids["cohort_id"])
-    assert cohort.status == CohortStatus.OPEN
-    assert [session.cancelled for session in cohort.sessions] == [False]
-    assert db.session.get(Session, world.ids["session_id"]).check_in_secret is None
-    theirs = db.session.get(Enrolment, world.ids["enrolment_id"])
-    assert theirs.status == EnrolmentStatus.PENDING_APPROVAL
-    assert db.session.scalars(select(OutboxMessage)).all() == []
+    # and nothing they posted changed anything: no cancelled cohort or session, no
+    # decided request, no attempt answered or started, no mark, no authoring, no mail
+    assert _state(world.ids, world.assignment_id) == world.state
 
 
 def test_the_object_scoped_routes_come_from_the_declarations(app):
     declared = object_scoped_endpoints(app)
-    assert declared and declared.keys() >= MUST_COVER, MUST_COVER - declared.keys()
+    assert declared.keys() >= MUST_COVER.keys(), MUST_COVER.keys() - declared.keys()
+    assert {name: declared[name].description for name in MUST_COVER} == MUST_COVER
     for rule in app.url_map.iter_rules():
         if rule.endpoint in declared:
             # the declaration names the URL argument that carries the object
             assert declared[rule.endpoint].argument in rule.arguments, rule.endpoint
-    managed = {name for name, rule in declared.items() if rule.description == MANAGER}
-    assert managed >= MUST_COVER - {"cohorts.cancel", "approvals.decide"}
 
 
-def test_the_cohorts_trainer_and_an_admin_get_in(app, world):
-    """The world is real: the 404s above are refusals, not missing objects."""
+def test_each_rules_insiders_get_in(app, world):
+    """The world is real: the 404s above are refusals, not missing objects, and the
+    outsiders a rule admits (`ADMITTED`) do get in. Every GET route about one object is
+    opened by each person its rule admits."""
+    same_course_trainer = world.outsiders[TRAINER_OF_ANOTHER_COHORT]
+    on_the_cohort = world.outsiders[LEARNER_ON_THE_COHORT]
+    insiders = {
+        MANAGER: [world.trainer, world.admin],
+        AUTHOR: [world.trainer, world.admin, same_course_trainer],
+        TAKER_OR_AUTHOR: [world.taker, on_the_cohort, world.trainer, same_course_trainer],
+        LEARNER: [world.taker],
+        MARKER_OR_LEARNER: [world.taker, world.trainer, world.admin],
+    }
     declared = object_scoped_endpoints(app)
-    managed = {name for name, rule in declared.items() if rule.description == MANAGER}
-    for person in (world.trainer, world.admin):
-        client = _client_for(app, person)
-        for rule in app.url_map.iter_rules():
-            if rule.endpoint in managed and "GET" in rule.methods:
-                response = client.get(world.url(rule))
-                assert response.status_code == 200, (person.email, rule.endpoint)
+    opened = {}
+    clients = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in declared or "GET" not in rule.methods:
+            continue
+        words = declared[rule.endpoint].description
+        assert words in insiders, f"{rule.endpoint}: who gets in under {words!r}? add them"
+        for person in insiders[words]:
+            if person.email not in clients:
+                clients[person.email] = _client_for(app, person)
+            opened[(rule.endpoint, person.email)] = (
+                clients[person.email].get(world.url(rule)).status_code
+            )
+    assert {call: status for call, status in opened.items() if status != 200} == {}
+    assert {endpoint for endpoint, _ in opened} >= {
+        name for name in MUST_COVER if "GET" in _methods_of(app, name)
+    }
 
 
 def test_the_outsider_matrix_fails_on_a_view_that_forgets_the_rule(make_app, app, world):
     """Proof that the check can fail: a throwaway app with an object-scoped view that
-    never checks, and one that still uses the old rule (the trainer list alone)."""
+    never checks, one that still uses the old cohort rule (the trainer list alone), an
+    authoring view that admits any trainer, and an attempt view that admits any learner
+    on the attempt's cohort."""
     throwaway = make_app()
 
     @throwaway.get("/teach/cohorts/<int:cohort_id>/forgetful")
@@ -185,12 +355,44 @@ def test_the_outsider_matrix_fails_on_a_view_that_forgets_the_rule(make_app, app
     def guarded(cohort_id: int, cohort: Cohort):
         return "the roster"
 
-    planted = {"forgetful", "old_rule", "guarded"}
+    @throwaway.get("/teach/assessments/<int:assessment_id>/any-trainer")
+    @object_access(AUTHOR, argument="assessment_id")
+    def any_trainer(assessment_id: int):
+        if not (current_user.is_admin or current_user.is_trainer):
+            abort(404)
+        return "the quiz's questions"
+
+    @throwaway.get("/teach/assessments/<int:assessment_id>/authored")
+    @course_author(load="assessment_id")
+    def authored(assessment_id: int, assessment: Assessment):
+        return "the quiz's questions"
+
+    @throwaway.get("/attempts/<int:attempt_id>/cohort-wide")
+    @object_access(LEARNER, argument="attempt_id")
+    def cohort_wide(attempt_id: int):
+        attempt = db.session.get(Attempt, attempt_id)
+        on_its_cohort = attempt is not None and db.session.scalar(
+            select(
+                exists().where(
+                    Enrolment.cohort_id == attempt.enrolment.cohort_id,
+                    Enrolment.learner_id == current_user.id,
+                )
+            )
+        )
+        if not on_its_cohort:
+            abort(404)
+        return "their answers"
+
+    planted = {"forgetful", "old_rule", "guarded", "any_trainer", "authored", "cohort_wide"}
     assert planted <= object_scoped_endpoints(throwaway).keys()
     failures = outsider_failures(throwaway, world)
     assert [failure for failure in failures if failure[0] in planted] == [
-        ("forgetful", "GET", "a former trainer", 200),
-        ("forgetful", "GET", "a learner on the cohort", 200),
-        ("forgetful", "GET", "a trainer of another cohort", 200),
-        ("old_rule", "GET", "a former trainer", 200),
+        ("any_trainer", "GET", TRAINER_OF_ANOTHER_COURSE, 200),
+        ("cohort_wide", "GET", LEARNER_ON_THE_COHORT, 200),
+        ("forgetful", "GET", FORMER_TRAINER, 200),
+        ("forgetful", "GET", LEARNER_ON_ANOTHER_COURSE, 200),
+        ("forgetful", "GET", LEARNER_ON_THE_COHORT, 200),
+        ("forgetful", "GET", TRAINER_OF_ANOTHER_COHORT, 200),
+        ("forgetful", "GET", TRAINER_OF_ANOTHER_COURSE, 200),
+        ("old_rule", "GET", FORMER_TRAINER, 200),
     ]
