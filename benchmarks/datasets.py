@@ -7,6 +7,7 @@ PostgreSQL), so what one run writes never reaches the next.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -71,7 +72,12 @@ def prepare(factor: float, seed: int, *, reseed: bool, demo: bool = False) -> Da
         command = ["lms", "seed-scale", f"--factor={factor:g}", f"--seed={seed}"]
         _flask(command if scale else ["lms", "seed-demo"], env, quiet=False)
         seconds = time.monotonic() - started
-        meta = {"password": password, "seeded_on": _today(), "seconds_to_seed": seconds}
+        meta = {
+            "password": password,
+            "seeded_on": _today(),
+            "seconds_to_seed": seconds,
+            "seeder": _seeder(),
+        }
         print(f"Seeded {name} in {seconds:.0f} s.", flush=True)
     else:
         print(f"Reusing {name}, seeded {meta['seeded_on']} (--reseed to seed again).")
@@ -111,7 +117,21 @@ def _why_reseed(meta: dict, password: str | None, exists: bool, reseed: bool) ->
         return "seeded on another day; the trainer's session must be today"
     if password != meta.get("password"):
         return "LMS_DEMO_PASSWORD differs from the seeded one"
+    if meta.get("seeder") != _seeder():
+        return "the seeding code or the migrations have changed since"
     return ""
+
+
+def _seeder() -> str:
+    """A fingerprint of what made the data: the seed commands' code and the migrations
+    (a database seeded before a new table has none of its rows, only the table)."""
+    digest = hashlib.sha256()
+    sources = [*sorted((ROOT / "lms" / "scale").glob("*.py")), ROOT / "lms" / "demo.py"]
+    sources += sorted((ROOT / "migrations" / "versions").glob("*.py"))
+    for path in sources:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _today() -> str:

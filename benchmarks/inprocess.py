@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, select
 
 from benchmarks.forms import FORMS, csrf_token
+from courses.assessments.models import Assessment, AssessmentKind, Attempt, Submission
 from courses.attendance import expected_enrolments
 from courses.cohorts.calendars import issue_feed
 from courses.models import (
@@ -62,8 +63,58 @@ def discover(accounts: dict[str, str]) -> tuple[dict[str, str], list[str]]:
         "feed_token": feed.token,
         "session_id": str(session.id),
         "session_cohort_id": str(session.cohort_id),
+        **_assessment_values(session.cohort, learner),
     }
     return values, notes
+
+
+def _assessment_values(cohort: Cohort, learner: User) -> dict[str, str]:
+    """The quiz and the assignment of the course of the trainer's cohort today, the
+    learner's latest submitted attempt at the quiz, and the latest submission of the
+    assignment on that cohort (the learner's, if they sent one)."""
+    found = {}
+    for kind in AssessmentKind:
+        found[kind] = db.session.scalar(
+            select(Assessment)
+            .where(
+                Assessment.course_id == cohort.course_id,
+                Assessment.kind == kind,
+                Assessment.archived.is_(False),
+            )
+            .order_by(Assessment.position, Assessment.id)
+            .limit(1)
+        )
+    quiz, assignment = found[AssessmentKind.QUIZ], found[AssessmentKind.ASSIGNMENT]
+    attempt = quiz and db.session.scalar(
+        select(Attempt)
+        .join(Enrolment, Enrolment.id == Attempt.enrolment_id)
+        .where(
+            Attempt.assessment_id == quiz.id,
+            Enrolment.learner_id == learner.id,
+            Attempt.submitted_at.is_not(None),
+        )
+        .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
+        .limit(1)
+    )
+    submission = assignment and db.session.scalar(
+        select(Submission)
+        .join(Enrolment, Enrolment.id == Submission.enrolment_id)
+        .where(Submission.assessment_id == assignment.id, Enrolment.cohort_id == cohort.id)
+        .order_by(Enrolment.learner_id != learner.id, Submission.number.desc(), Submission.id)
+        .limit(1)
+    )
+    if not (attempt and submission):
+        raise SystemExit(
+            f"the seeded database has no {'submitted attempt' if submission else 'submission'} "
+            f"on {cohort.code}, the trainer's cohort today, for the assessment pages: seed it "
+            "again (--reseed), or leave them out (--only)"
+        )
+    return {
+        "quiz_id": str(quiz.id),
+        "attempt_id": str(attempt.id),
+        "assignment_id": str(assignment.id),
+        "submission_id": str(submission.id),
+    }
 
 
 def _trainers_session(trainer: User, notes: list[str]) -> Session:

@@ -23,6 +23,10 @@ PLACEHOLDERS = (
     "feed_token",  # the learner's calendar feed
     "session_id",  # the trainer's session today with the most expected learners
     "session_cohort_id",  # that session's cohort
+    "quiz_id",  # the quiz of that cohort's course, which the learner takes there
+    "attempt_id",  # the learner's latest submitted attempt at it
+    "assignment_id",  # the assignment of that cohort's course
+    "submission_id",  # the latest submission of it on that cohort (the learner's)
 )
 
 
@@ -48,6 +52,7 @@ class Target:
 
 
 REGISTER = "/teach/sessions/{session_id}/register"
+TODAYS_COHORT = "/teach/cohorts/{session_cohort_id}"
 
 TARGETS: tuple[Target, ...] = (
     Target("bare Flask", "/", None, None, "application/json", server="bare"),
@@ -58,6 +63,8 @@ TARGETS: tuple[Target, ...] = (
     Target("course page", "/courses/{course_code}", "learner", 0.05),
     Target("cohort page", "/cohorts/{learner_cohort_id}", "learner", 0.05),
     Target("learner home", "/", "learner", 0.05),
+    Target("quiz page", "/assessments/{quiz_id}", "learner", 0.05),
+    Target("attempt page", "/attempts/{attempt_id}", "learner", 0.05),
     Target("calendar feed", "/calendar/{feed_token}.ics", None, None, "text/calendar"),
     Target("teach page", "/teach/", "trainer", 0.035),
     Target("register GET", REGISTER, "trainer", 0.035),
@@ -86,6 +93,12 @@ TARGETS: tuple[Target, ...] = (
         0.025,
         "application/pdf",
     ),
+    Target(
+        "marking list", TODAYS_COHORT + "/assessments/{assignment_id}/marking", "trainer", 0.035
+    ),
+    Target("submission marking", "/teach/submissions/{submission_id}", "trainer", 0.035),
+    Target("gradebook", TODAYS_COHORT + "/gradebook", "trainer", 0.035),
+    Target("close preview", TODAYS_COHORT + "/close", "trainer", 0.035),
     Target("approvals", "/approvals/", "manager", 0.035),
     Target("people list", "/admin/users/", "admin", 0.035),
     Target("audit log", "/admin/audit/", "admin", 0.035),

@@ -17,12 +17,20 @@ from sqlalchemy import func, select
 from lms.auth.models import User
 from lms.auth.passwords import hash_password
 from lms.core.extensions import db
-from lms.scale import attendance, catalogue, cohorts, enrolments, history, people
+from lms.scale import (
+    assessments,
+    attendance,
+    catalogue,
+    cohorts,
+    enrolments,
+    history,
+    people,
+)
 from lms.scale.plan import Plan
 from lms.scale.world import World
 from lms.scale.writer import Writer
 
-STEPS = (people, catalogue, cohorts, enrolments, attendance, history)
+STEPS = (people, catalogue, cohorts, enrolments, attendance, assessments, history)
 
 
 class NotEmpty(Exception):
@@ -60,5 +68,11 @@ def estimated_rows(factor: float) -> int:
     """Roughly how many rows `seed` writes, for a progress bar."""
     plan = Plan.for_factor(factor)
     return round(
-        plan.staff * 2 + plan.sessions * 2 + plan.enrolments * 4 + plan.attendance_records * 1.2
+        plan.staff * 2
+        + plan.sessions * 2
+        + plan.enrolments * 4
+        + plan.attendance_records * 1.2
+        # assessments: a bank and quizzes per course; attempts, answers, submissions, events
+        + plan.courses * 100
+        + plan.enrolments * 9
     )

@@ -3,7 +3,7 @@ sessions and one or two trainers; the demo trainer has a cohort with a session t
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from courses.cohorts.cohorts import london_to_utc
 from courses.models import Cohort, CohortStatus, cohort_trainer
@@ -119,6 +119,14 @@ def _status(world: World, cohort: CohortRow) -> CohortStatus:
     return CohortStatus.PLANNED if roll < 0.15 else CohortStatus.OPEN
 
 
+def closed_at(cohort: CohortRow) -> datetime | None:
+    """A closed cohort was closed when its learners' places ended (the day after its last
+    session, as `enrolments` ends them)."""
+    if cohort.status != CohortStatus.CLOSED:
+        return None
+    return cohort.ends_at + timedelta(days=1)
+
+
 def _cohort_row(world: World, cohort: CohortRow) -> dict:
     opens = cohort.starts_at - timedelta(days=60)
     created = opens - timedelta(days=world.rng.randint(1, 30))
@@ -134,6 +142,7 @@ def _cohort_row(world: World, cohort: CohortRow) -> dict:
         if cohort.course.online
         else None,
         "status": cohort.status,
+        "closed_at": closed_at(cohort),
         "created_at": created,
         "updated_at": created,
     }

@@ -9,9 +9,29 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import selectinload
 
+from courses.assessments.attempts import mark
+from courses.assessments.models import (
+    Assessment,
+    AssessmentKind,
+    Attempt,
+    AttemptQuestion,
+    Question,
+    Submission,
+    SubmissionFile,
+    SubmissionStatus,
+)
+from courses.assessments.results import EMPTY, course_assessments, results_for
 from courses.attendance.expected import expected_at
-from courses.models import Cohort, Enrolment, EnrolmentStatus, Session, cohort_trainer
+from courses.models import (
+    Cohort,
+    CohortStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+    cohort_trainer,
+)
 from lms import scale
 from lms.auth.models import User
 from lms.core.db import utcnow
@@ -125,6 +145,101 @@ def test_the_demo_trainer_has_a_register_of_25_today(app, client, today):
     register = client.get(f"/teach/sessions/{session.id}/register")
     assert register.status_code == 200
     assert register.get_data(as_text=True).count('type="radio"') >= 25 * 5
+
+
+def test_assessments_are_marked_as_the_app_marks_them_and_completion_follows(app, today):
+    seed(today)
+    attempts = db.session.scalars(
+        select(Attempt)
+        .where(Attempt.submitted_at.is_not(None))
+        .order_by(Attempt.id)
+        .limit(200)
+        .options(
+            selectinload(Attempt.questions)
+            .selectinload(AttemptQuestion.question)
+            .selectinload(Question.options)
+        )
+    ).all()
+    assert attempts
+    for attempt in attempts:
+        marks = mark(attempt)
+        assert (attempt.score, attempt.percent, attempt.passed) == (
+            marks.score,
+            marks.percent,
+            marks.passed,
+        ), attempt.id
+        assert [aq.points_awarded for aq in attempt.questions] == [
+            marks.points[aq.id] for aq in attempt.questions
+        ]
+    assert count(Question, Question.retired.is_(True)) > 0
+    assert count(Submission, Submission.late.is_(True)) > 0
+    assert count(Attempt, Attempt.submitted_at.is_(None), Attempt.deadline_at.is_not(None)) > 0
+    for file in db.session.scalars(select(SubmissionFile).limit(20)):
+        assert file.content.startswith(b"%PDF-1.4") and len(file.content) == file.size
+        assert hashlib.sha256(file.content).hexdigest() == file.sha256
+    # Whoever completed passed every required assessment, by the app's own reading.
+    completed = db.session.scalars(
+        select(Enrolment).where(Enrolment.status == EnrolmentStatus.COMPLETED)
+    ).all()
+    courses = course_assessments(enrolment.cohort.course_id for enrolment in completed)
+    results = results_for(
+        [enrolment.id for enrolment in completed],
+        [assessment for each in courses.values() for assessment in each],
+    )
+    for enrolment in completed:
+        for assessment in courses[enrolment.cohort.course_id]:
+            if assessment.required:
+                result = results.get((enrolment.id, assessment.id), EMPTY)
+                passed = result.passed or result.status == SubmissionStatus.PASSED
+                assert passed, (enrolment.id, assessment.id)
+    assert count(Cohort, Cohort.status == CohortStatus.CLOSED, Cohort.closed_at.is_(None)) == 0
+
+
+def test_the_demo_trainer_and_learner_have_assessments_to_show_today(app, client, today):
+    seed(today)
+    trainer = db.session.scalar(select(User).where(User.email == "trainer@example.nhs.uk"))
+    learner = db.session.scalar(select(User).where(User.email == "learner@example.nhs.uk"))
+    day = start_of_local_day(today)
+    cohort = db.session.scalar(
+        select(Cohort)
+        .join(Session, Session.cohort_id == Cohort.id)
+        .join(cohort_trainer, cohort_trainer.c.cohort_id == Cohort.id)
+        .where(
+            cohort_trainer.c.user_id == trainer.id,
+            Session.starts_at >= day,
+            Session.starts_at < day + timedelta(days=1),
+        )
+    )
+    kinds = {a.kind: a for a in db.session.scalars(
+        select(Assessment).where(Assessment.course_id == cohort.course_id)
+    )}  # fmt: skip
+    quiz, assignment = kinds[AssessmentKind.QUIZ], kinds[AssessmentKind.ASSIGNMENT]
+    place = db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.cohort_id == cohort.id, Enrolment.learner_id == learner.id
+        )
+    )
+    attempts = db.session.scalars(
+        select(Attempt).where(Attempt.enrolment_id == place.id).order_by(Attempt.number)
+    ).all()
+    assert [attempt.passed for attempt in attempts] == [False, True]
+    sent = db.session.scalars(
+        select(Submission).where(Submission.enrolment_id == place.id).order_by(Submission.number)
+    ).all()
+    assert [s.status for s in sent] == [SubmissionStatus.REFERRED, SubmissionStatus.SUBMITTED]
+    log_in(client, learner.email, PASSWORD)
+    for url in (f"/assessments/{quiz.id}", f"/attempts/{attempts[-1].id}"):
+        assert client.get(url).status_code == 200, url
+    client.post("/logout")
+    log_in(client, trainer.email, PASSWORD)
+    teach = f"/teach/cohorts/{cohort.id}"
+    for url in (
+        f"{teach}/assessments/{assignment.id}/marking",
+        f"/teach/submissions/{sent[-1].id}",
+        f"{teach}/gradebook",
+        f"{teach}/close",
+    ):
+        assert client.get(url).status_code == 200, url
 
 
 def test_the_demo_manager_has_a_team_of_12_with_requests_to_decide(app, client, today):
