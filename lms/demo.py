@@ -1,7 +1,8 @@
 """A believable demo trust: the PMO's programmes and people in every role.
 
 Built through the same services the pages call (people, courses, cohorts, enrolment,
-approval, registers), each with `by=` the person who would do it, so the demo follows
+approval, registers, the question bank, quizzes and assignments, attempts, submissions and
+their marks), each with `by=` the person who would do it, so the demo follows
 every rule, writes the audit events a real run would, and breaks loudly when a rule
 changes.
 """
@@ -17,6 +18,16 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
+from courses.assessments import attempts, submissions
+from courses.assessments.authoring import AssessmentDetails, add_question_item, create_assessment
+from courses.assessments.bank import QuestionDetails, create_question
+from courses.assessments.models import (
+    Assessment,
+    AssessmentKind,
+    Question,
+    QuestionType,
+    SubmissionStatus,
+)
 from courses.attendance import mark_register
 from courses.catalogue import CourseDetails, add_category, create_course, publish
 from courses.cohorts.cohorts import (
@@ -349,11 +360,14 @@ def _seed_open_cohorts(courses: dict[str, Course], people: dict[str, User]) -> N
 
 
 def _seed_running_cohort(course: Course, people: dict[str, User]) -> None:
-    """A programme cohort under way: two sessions held and registered, the rest to come;
-    so the trainer has registers and a grid to show."""
+    """A programme cohort under way: two sessions held and registered, the rest to come,
+    and the course's quiz and assignment part done; so the trainer has registers, a grid,
+    a gradebook and marking to show, and the demo learner a quiz to retake."""
     admin, trainer = people["admin@example.nhs.uk"], people["trainer@example.nhs.uk"]
     now = utcnow()
-    started = now.date() - timedelta(weeks=2)
+    # Thirteen days ago, so the third session is tomorrow: held today, its register would be
+    # unmarked and everyone's attendance would drop below the course's minimum.
+    started = now.date() - timedelta(days=13)
     joined = now - timedelta(weeks=5)
     window = {"enrolment_opens_at": joined - timedelta(days=1), "enrolment_closes_at": None}
     cohort = _open_cohort(
@@ -381,3 +395,190 @@ def _seed_running_cohort(course: Course, people: dict[str, User]) -> None:
             for enrolment, statuses in zip(enrolments, marks, strict=True)
         }
         mark_register(session, register, by=trainer, now=session.ends_at)
+    by_learner = {enrolment.learner.email: enrolment for enrolment in enrolments}
+    _seed_assessments(course, by_learner, trainer, now)
+
+
+# The PM-OCC question bank: (type, category, question, options as (text, correct, feedback),
+# or for true or false which answer is right, and the feedback shown after an attempt).
+BANK = (
+    (
+        QuestionType.SINGLE,
+        "Starting a project",
+        "Which document sets out a project's scope, objectives, business case and how it "
+        "will be governed?",
+        (
+            ("Project initiation document (PID)", True, ""),
+            ("Highlight report", False, "A highlight report tells the board about progress."),
+            ("Lessons log", False, "The lessons log records what to do differently next time."),
+            ("Benefits map", False, "A benefits map links the outputs to the benefits."),
+        ),
+        "The PID is agreed at the start of the project and signed off by the project board.",
+    ),
+    (
+        QuestionType.TRUE_FALSE,
+        "Starting a project",
+        "A project is temporary: it has a defined start and a defined end.",
+        True,
+        "That is what makes it a project rather than business as usual.",
+    ),
+    (
+        QuestionType.MULTIPLE,
+        "Planning",
+        "Which of these belong in a RAID log?",
+        (
+            ("Risks", True, ""),
+            ("Assumptions", True, ""),
+            ("Issues", True, ""),
+            ("Dependencies", True, ""),
+            ("Staff rotas", False, "Rotas are for the service, not the project's log."),
+        ),
+        "RAID stands for risks, assumptions, issues and dependencies.",
+    ),
+    (
+        QuestionType.SINGLE,
+        "Risks and issues",
+        "A risk has happened and is now affecting the project. What has it become?",
+        (
+            ("An issue", True, ""),
+            ("A dependency", False, ""),
+            ("An assumption", False, ""),
+        ),
+        "A risk might happen; an issue is happening. Move it to the issues part of the log.",
+    ),
+    (
+        QuestionType.TRUE_FALSE,
+        "Risks and issues",
+        "Only the project manager may raise a risk.",
+        False,
+        "Anyone on the project can raise a risk; the project manager makes sure it is logged.",
+    ),
+    (
+        QuestionType.MULTIPLE,
+        "Stakeholders",
+        "What should a highlight report to the project board include?",
+        (
+            ("Progress against the plan", True, ""),
+            ("The top risks and issues", True, ""),
+            ("Decisions the board needs to make", True, ""),
+            ("Every email the team sent that week", False, ""),
+        ),
+        "Keep it short: where the project is, what could stop it, and what the board must do.",
+    ),
+)
+
+QUIZ = AssessmentDetails(
+    kind=AssessmentKind.QUIZ,
+    title="Project lifecycle quiz",
+    instructions="Six questions on starting, planning and running a project, from the "
+    "programme's first four sessions.",
+    pass_mark_percent=70,
+    attempts_allowed=3,
+    due_days_after_last_session=14,
+)
+
+ASSIGNMENT = AssessmentDetails(
+    kind=AssessmentKind.ASSIGNMENT,
+    title="Submit your project initiation document",
+    instructions="Write the project initiation document (PID) for a project you are running "
+    "or about to start, using the trust's template.\n\n"
+    "It should set out the scope, objectives and benefits, the plan with its milestones, "
+    "the main risks, and who sits on the project board. Ask your sponsor to read it first.",
+    due_days_after_last_session=14,
+)
+
+# The answers each learner chose in their attempt, question by question (option texts).
+ATTEMPTS = {
+    # Four of six right (66.67%): not passed, two attempts left.
+    "learner@example.nhs.uk": (
+        {"Project initiation document (PID)"},
+        {"True"},
+        {"Risks", "Issues"},
+        {"An issue"},
+        {"True"},
+        {
+            "Progress against the plan",
+            "The top risks and issues",
+            "Decisions the board needs to make",
+        },
+    ),
+    # All right: passed.
+    "sian.apgwyn@example.nhs.uk": (
+        {"Project initiation document (PID)"},
+        {"True"},
+        {"Risks", "Assumptions", "Issues", "Dependencies"},
+        {"An issue"},
+        {"False"},
+        {
+            "Progress against the plan",
+            "The top risks and issues",
+            "Decisions the board needs to make",
+        },
+    ),
+}
+
+
+def _question_details(kind, category, text, answers, feedback) -> QuestionDetails:
+    if kind == QuestionType.TRUE_FALSE:
+        return QuestionDetails(
+            type=kind, text=text, category=category, feedback=feedback, true_is_correct=answers
+        )
+    return QuestionDetails(
+        type=kind, text=text, category=category, feedback=feedback, options=list(answers)
+    )
+
+
+def _take_quiz(quiz: Assessment, questions: list[Question], enrolment: Enrolment, when) -> None:
+    """The learner starts an attempt, chooses their answers and submits a quarter of an
+    hour later."""
+    attempt = attempts.start_attempt(quiz, enrolment, now=when)
+    chosen = ATTEMPTS[enrolment.learner.email]
+    answers = {
+        question.id: [option.id for option in question.options if option.text in picked]
+        for question, picked in zip(questions, chosen, strict=True)
+    }
+    attempts.submit_attempt(
+        attempt, answers, now=when + timedelta(minutes=15), by=enrolment.learner
+    )
+
+
+def _seed_assessments(course: Course, enrolments: dict[str, Enrolment], trainer: User, now):
+    """The programme's question bank, a quiz from it and the PID assignment, written by the
+    trainer; attempts and submissions in every state, so the learner has a quiz to retake
+    and the trainer has marking, a gradebook and a referral to show."""
+    questions = [create_question(course, _question_details(*spec), by=trainer) for spec in BANK]
+    quiz = create_assessment(course, QUIZ, by=trainer)
+    for question in questions:
+        add_question_item(quiz, question, by=trainer)
+    pid = create_assessment(course, ASSIGNMENT, by=trainer)
+
+    learner = enrolments["learner@example.nhs.uk"]
+    sian = enrolments["sian.apgwyn@example.nhs.uk"]
+    priya = enrolments["priya.shah@example.nhs.uk"]
+    _take_quiz(quiz, questions, learner, now - timedelta(days=3))
+    _take_quiz(quiz, questions, sian, now - timedelta(days=5))
+    submissions.submit(
+        pid,
+        sian,
+        "My PID for moving outpatient physiotherapy bookings to the new system. Scope: "
+        "the three musculoskeletal clinics; benefit: 20% fewer missed appointments by March.",
+        None,
+        now=now - timedelta(days=1),
+        by=sian.learner,
+    )
+    referred = submissions.submit(
+        pid,
+        priya,
+        "Quality walkround programme: we will visit every ward once a quarter.",
+        None,
+        now=now - timedelta(days=4),
+        by=priya.learner,
+    )
+    submissions.mark_submission(
+        referred,
+        SubmissionStatus.REFERRED,
+        "A good start. Add measurable objectives and the benefits you expect, name your "
+        "project board, and list the three biggest risks, then send it again.",
+        now=now - timedelta(days=2),
+        by=trainer,
+    )

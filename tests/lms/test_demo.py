@@ -7,13 +7,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from courses.assessments.models import Assessment, AssessmentKind, QuestionType
 from courses.models import Cohort, CohortStatus
 from lms import demo
 from lms.audit.audit import AuditEvent
 from lms.auth.models import User
 from lms.core.extensions import db
 from lms.core.outbox import PENDING, OutboxMessage
-from tests.helpers import log_in
+from tests.helpers import log_in, text_of
 
 DEMO_PASSWORD = "demo-passphrase-for-tests"
 
@@ -22,6 +23,10 @@ DEMO_PASSWORD = "demo-passphrase-for-tests"
 def seeded(app):
     demo.seed(DEMO_PASSWORD)
     db.session.commit()
+
+
+def running_cohort() -> Cohort:
+    return db.session.scalar(select(Cohort).where(Cohort.status == CohortStatus.RUNNING))
 
 
 def test_the_learner_sees_sessions_a_waitlist_and_a_pending_request(client, seeded):
@@ -48,10 +53,38 @@ def test_the_trainer_has_registers_and_an_attendance_grid_to_show(client, seeded
     log_in(client, "trainer@example.nhs.uk", DEMO_PASSWORD)
     teaching = client.get("/teach/")
     assert teaching.status_code == 200
-    running = db.session.scalar(select(Cohort).where(Cohort.status == CohortStatus.RUNNING))
+    running = running_cohort()
     assert running.code in teaching.get_data(as_text=True)
     grid = client.get(f"/teach/cohorts/{running.id}/attendance").get_data(as_text=True)
     assert "Excused" in grid and "Late" in grid and "Absent" in grid
+
+
+def test_the_learner_has_a_quiz_to_retake_and_an_assignment_to_send(client, seeded):
+    log_in(client, "learner@example.nhs.uk", DEMO_PASSWORD)
+    page = text_of(client.get(f"/cohorts/{running_cohort().id}"))
+    assert "Project lifecycle quiz" in page
+    assert "Submit your project initiation document" in page
+    quiz = db.session.scalar(select(Assessment).where(Assessment.kind == AssessmentKind.QUIZ))
+    page = text_of(client.get(f"/assessments/{quiz.id}"))
+    assert "1 of 3" in page and "66.67%" in page and "Not passed" in page
+    assert "Start another attempt" in page
+    assert len(quiz.items) == 6
+    asked = {item.question.type for item in quiz.items}
+    assert asked == {QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE}
+
+
+def test_the_trainer_has_a_submission_to_mark_and_a_gradebook(client, seeded):
+    log_in(client, "trainer@example.nhs.uk", DEMO_PASSWORD)
+    cohort = running_cohort()
+    pid = db.session.scalar(select(Assessment).where(Assessment.kind == AssessmentKind.ASSIGNMENT))
+    teaching = text_of(client.get("/teach/"))
+    assert f"/teach/cohorts/{cohort.id}/gradebook" in teaching
+    gradebook = text_of(client.get(f"/teach/cohorts/{cohort.id}/gradebook"))
+    assert f"/teach/cohorts/{cohort.id}/assessments/{pid.id}/marking" in gradebook
+    assert "100% — Passed" in gradebook
+    marking = text_of(client.get(f"/teach/cohorts/{cohort.id}/assessments/{pid.id}/marking"))
+    assert 'Mark<span class="nhsuk-u-visually-hidden"> for Siân ap Gwyn' in marking
+    assert "Referred" in marking
 
 
 def test_the_demo_is_built_through_the_services_and_audited_as_a_real_run_would_be(seeded):
@@ -67,6 +100,12 @@ def test_the_demo_is_built_through_the_services_and_audited_as_a_real_run_would_
         "enrolment.confirmed",
         "enrolment.waitlisted",
         "attendance.marked",
+        "question.created",
+        "assessment.created",
+        "quiz.item_added",
+        "attempt.submitted",
+        "submission.created",
+        "submission.marked",
     ):
         assert actions[action] > 0, action
     trainer = db.session.scalar(select(User).where(User.email == "trainer@example.nhs.uk"))
