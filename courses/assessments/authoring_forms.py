@@ -12,21 +12,18 @@ import re
 
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.validators import InputRequired, Length, Optional
 
 from courses.assessments.bank import CATEGORY_LENGTH, OPTION_LENGTH, OPTION_ROWS
 from courses.assessments.models import AssessmentKind, QuestionType
-from courses.cohorts.forms import DATE_FORMATS, TIME_FORMATS
-from lms.web.forms import Form, SensibleDate
+from lms.web.forms import Form, optional_date, optional_time
 
 
 def _whole(label: str, description: str, what: str, *, required: bool = False) -> IntegerField:
@@ -36,26 +33,6 @@ def _whole(label: str, description: str, what: str, *, required: bool = False) -
         description=description,
         invalid_value_message=f"Enter {what} as a whole number, like 3",
         validators=[first],
-    )
-
-
-def _date(label: str, what: str) -> DateField:
-    return DateField(
-        label,
-        description="For example, 2026-04-01",
-        format=DATE_FORMATS,
-        invalid_value_message=f"Enter the date {what} as a real date, like 2026-04-01",
-        validators=[Optional(), SensibleDate()],
-    )
-
-
-def _time(label: str, what: str) -> TimeField:
-    return TimeField(
-        label,
-        description="UK time, 24-hour clock, for example 09:30",
-        format=TIME_FORMATS,
-        invalid_value_message=f"Enter the time {what} as a 24-hour time, like 09:30",
-        validators=[Optional()],
     )
 
 
@@ -98,8 +75,8 @@ class AssessmentForm(Form):
         validators=[InputRequired("Choose when it opens")],
         invalid_choice_message="Choose when it opens",
     )
-    opens_date = _date("Date it opens", "it opens")
-    opens_time = _time("Time it opens", "it opens")
+    opens_date = optional_date("Date it opens", "it opens")
+    opens_time = optional_time("Time it opens", "it opens")
     opens_after_session = _whole(
         "Session number",
         "It opens when this session of the learner's cohort ends, for example 2.",
@@ -112,8 +89,8 @@ class AssessmentForm(Form):
         validators=[InputRequired("Choose when it is due")],
         invalid_choice_message="Choose when it is due",
     )
-    due_date = _date("Due date", "it is due")
-    due_time = _time("Due time", "it is due")
+    due_date = optional_date("Due date", "it is due")
+    due_time = optional_time("Due time", "it is due")
     due_days_after_last_session = _whole(
         "Days after the last session",
         "Due at the end of that day, UK time. 0 means the day of the last session.",

@@ -35,30 +35,15 @@ from wtforms.validators import (
 )
 
 from courses.models import CohortStatus
-from lms.web.forms import Form, MultiCheckboxField, SensibleDate
-
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]  # what date inputs send; what people type without one
-TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
-
-
-def _date(label: str, what: str) -> DateField:
-    return DateField(
-        label,
-        description="For example, 2026-04-01",
-        format=DATE_FORMATS,
-        invalid_value_message=f"Enter the date {what} as a real date, like 2026-04-01",
-        validators=[Optional(), SensibleDate()],
-    )
-
-
-def _time(label: str, what: str) -> TimeField:
-    return TimeField(
-        label,
-        description="UK time, 24-hour clock, for example 09:30",
-        format=TIME_FORMATS,
-        invalid_value_message=f"Enter the time {what} as a 24-hour time, like 09:30",
-        validators=[Optional()],
-    )
+from lms.web.forms import (
+    DATE_FORMATS,
+    TIME_FORMATS,
+    Form,
+    MultiCheckboxField,
+    SensibleDate,
+    optional_date,
+    optional_time,
+)
 
 
 def _starts_with_http(form, field) -> None:
@@ -95,10 +80,10 @@ class CohortForm(Form):
             NumberRange(max=10_000, message="Capacity must be 10,000 or fewer"),
         ],
     )
-    opens_date = _date("Date enrolment opens (optional)", "enrolment opens")
-    opens_time = _time("Time enrolment opens", "enrolment opens")
-    closes_date = _date("Date enrolment closes (optional)", "enrolment closes")
-    closes_time = _time("Time enrolment closes", "enrolment closes")
+    opens_date = optional_date("Date enrolment opens (optional)", "enrolment opens")
+    opens_time = optional_time("Time enrolment opens", "enrolment opens")
+    closes_date = optional_date("Date enrolment closes (optional)", "enrolment closes")
+    closes_time = optional_time("Time enrolment closes", "enrolment closes")
     venue = StringField(
         "Venue (optional)",
         description="Where the sessions usually take place. A session can name its own room.",

@@ -16,14 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import FileStorage
 from wtforms import (
+    DateField,
     PasswordField,
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
     ValidationError,
 )
 from wtforms.csrf.core import CSRFTokenField
-from wtforms.validators import StopValidation
+from wtforms.validators import Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.core.domain import DomainError
@@ -288,6 +290,33 @@ class SensibleDate:
     def __call__(self, form, field):
         if field.data is not None and not 1900 <= field.data.year <= 2200:
             raise ValidationError("Enter a date between the years 1900 and 2200")
+
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]  # what date inputs send; what people type without one
+TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
+
+
+def optional_date(label: str, what: str) -> DateField:
+    """A date that may be left blank, half of a moment: `what` finishes "Enter the date
+    ..." ("enrolment opens")."""
+    return DateField(
+        label,
+        description="For example, 2026-04-01",
+        format=DATE_FORMATS,
+        invalid_value_message=f"Enter the date {what} as a real date, like 2026-04-01",
+        validators=[Optional(), SensibleDate()],
+    )
+
+
+def optional_time(label: str, what: str) -> TimeField:
+    """The time of day that goes with an `optional_date`, UK time."""
+    return TimeField(
+        label,
+        description="UK time, 24-hour clock, for example 09:30",
+        format=TIME_FORMATS,
+        invalid_value_message=f"Enter the time {what} as a 24-hour time, like 09:30",
+        validators=[Optional()],
+    )
 
 
 def page_number(default: int = 1, highest: int = 1_000_000) -> int:

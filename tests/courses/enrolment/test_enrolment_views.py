@@ -373,7 +373,9 @@ def test_home_shows_upcoming_sessions_enrolments_with_status_and_cancel_buttons(
         ("Leading change", "Pending approval"),
         ("Benefits mapping", "Cancelled"),
     ]:
-        assert re.search(rf"{title} , cohort (\S+) \1 \d+ \w+ \d{{4}} {re.escape(status)}", page), title
+        assert re.search(rf"{title} , cohort (\S+) \1 \d+ \w+ \d{{4}} {re.escape(status)}", page), (
+            title
+        )
     cancel_labels = {label for label in aria_labels(response) if label.startswith("Cancel ")}
     assert cancel_labels == {
         f"Cancel {cohort.course.title} {cohort.code}" for cohort in (confirmed, waitlisted, pending)
