@@ -140,8 +140,9 @@ def test_late_when_sent_after_the_due_date(course, make_assignment, place):
 
 
 def test_late_by_the_days_after_the_last_session(course, make_assignment, place):
-    # Due at the end of the UK day 2 days after the last session (3 days ago) ended.
-    due = make_assignment(course, due_days_after_last_session=2)
+    # Due at the end of the UK day a day after the last session (3 days ago) ended: by
+    # yesterday's end at the latest, whatever the time of day the run starts.
+    due = make_assignment(course, due_days_after_last_session=1)
     assert send(due, place).late is True
 
 
