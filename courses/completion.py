@@ -173,9 +173,14 @@ def load_cohorts(enrolments: Iterable[Enrolment]) -> None:
         ).all()
 
 
-def evaluate_many(enrolments: Iterable[Enrolment], now: datetime) -> dict[int, CompletionResult]:
+def evaluate_many(
+    enrolments: Iterable[Enrolment],
+    now: datetime,
+    rates: Mapping[int, Rate] | None = None,
+) -> dict[int, CompletionResult]:
     """enrolment id -> CompletionResult for every enrolment given, in a fixed number of
-    queries whatever their number (cohorts, assessments, results, attendance)."""
+    queries whatever their number (cohorts, assessments, results, attendance). A caller
+    that holds the attendance `rates` of these enrolments already passes them in."""
     enrolments = list(enrolments)
     if not enrolments:
         return {}
@@ -183,7 +188,8 @@ def evaluate_many(enrolments: Iterable[Enrolment], now: datetime) -> dict[int, C
     by_course = course_assessments({e.cohort.course_id for e in enrolments})
     ids = [e.id for e in enrolments]
     results = results_for(ids, [a for found in by_course.values() for a in found])
-    rates = attendance_rates(ids, now)
+    if rates is None or any(id_ not in rates for id_ in ids):
+        rates = attendance_rates(ids, now)
     return {
         e.id: decide(e, by_course[e.cohort.course_id], rates[e.id], results) for e in enrolments
     }

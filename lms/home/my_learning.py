@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from courses.attendance import Rate, attendance_rates, checkin
-from courses.cohorts.sessions import first_sessions, is_upcoming
+from courses.cohorts.sessions import first_session, is_upcoming
 from courses.completion import CompletionResult, evaluate_many
 from courses.enrolment import ACTIVE, can_cancel, waitlist_positions
 from courses.models import (
@@ -63,7 +63,9 @@ class MyLearning:
 
 
 def _with_cohort():
-    return selectinload(Enrolment.cohort).selectinload(Cohort.course)
+    return selectinload(Enrolment.cohort).options(
+        selectinload(Cohort.course), selectinload(Cohort.sessions)
+    )
 
 
 def attendance_words(enrolment: Enrolment, rate: Rate | None) -> str:
@@ -74,12 +76,15 @@ def attendance_words(enrolment: Enrolment, rate: Rate | None) -> str:
 
 
 def _rows(enrolments: list[Enrolment], now: datetime) -> list[EnrolmentRow]:
-    starts = first_sessions({e.cohort_id for e in enrolments})
+    # The cohorts come with their sessions (the completion rule needs them too).
+    starts = {
+        e.cohort_id: first.starts_at for e in enrolments if (first := first_session(e.cohort))
+    }
     positions = waitlist_positions(
         [e.id for e in enrolments if e.status == EnrolmentStatus.WAITLISTED]
     )
     rates = attendance_rates([e.id for e in enrolments if e.confirmed_at], now)
-    progress = evaluate_many([e for e in enrolments if e.status in WITH_PROGRESS], now)
+    progress = evaluate_many([e for e in enrolments if e.status in WITH_PROGRESS], now, rates)
     return [
         EnrolmentRow(
             enrolment=e,
