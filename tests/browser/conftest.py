@@ -7,6 +7,7 @@ sees. The browser may only talk to that server: every other request is aborted.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,11 +34,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Browser tests run once, on the embedded default (SQLite): what they add is the browser
+# (pages, scripts, keyboard, axe), and the PostgreSQL run covers the same services and
+# views without one. LMS_BROWSER_TESTS_ON_EVERY_DATABASE=1 runs them there too.
+ONCE = pytest.mark.skip(reason="browser tests run once, on SQLite (see tests/browser/conftest.py)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test in this folder drives a browser, so it carries the `browser` marker."""
+    url = os.environ.get("LMS_TEST_DATABASE_URL", "sqlite://")
+    skip = not url.startswith("sqlite") and not os.environ.get(
+        "LMS_BROWSER_TESTS_ON_EVERY_DATABASE"
+    )
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            if skip:
+                item.add_marker(ONCE)
 
 
 class _QuietHandler(WSGIRequestHandler):
