@@ -67,7 +67,7 @@ class AssessmentDetails:
 # --- reading -----------------------------------------------------------------------------
 
 
-def course_assessments(course: Course) -> list[Assessment]:
+def assessments_to_author(course: Course) -> list[Assessment]:
     """The course's assessments in their order, archived ones last."""
     return list(
         db.session.scalars(

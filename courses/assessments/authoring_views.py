@@ -247,7 +247,7 @@ def _question_page(course: Course, question: Question | None, form: QuestionForm
 @bp.get("/courses/<course_code>/assessments")
 @course_author(load="course_code")
 def index(course_code: str, course: Course):
-    assessments = authoring.course_assessments(course)
+    assessments = authoring.assessments_to_author(course)
     counts = authoring.question_counts([a.id for a in assessments if a.is_quiz])
     return render_template(
         "assessments/authoring/index.html",

@@ -30,6 +30,7 @@ from courses.assessments.models import (
     Submission,
     SubmissionStatus,
 )
+from courses.assessments.results import course_assessments
 from courses.assessments.schedule import Window, window
 from courses.assessments.uploads import Upload
 from courses.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus
@@ -460,15 +461,7 @@ def to_mark(cohorts: Iterable[Cohort]) -> dict[int, list[ToMark]]:
     found: dict[int, list[ToMark]] = {cohort.id: [] for cohort in cohorts}
     if not cohorts:
         return found
-    assignments = db.session.scalars(
-        select(Assessment)
-        .where(
-            Assessment.course_id.in_({cohort.course_id for cohort in cohorts}),
-            Assessment.kind == AssessmentKind.ASSIGNMENT,
-            Assessment.archived.is_(False),
-        )
-        .order_by(Assessment.position, Assessment.id)
-    ).all()
+    set_by_course = course_assessments({cohort.course_id for cohort in cohorts})
     rows = db.session.execute(
         select(Enrolment.cohort_id, Submission.assessment_id, func.count(Submission.id))
         .join(Enrolment, Enrolment.id == Submission.enrolment_id)
@@ -482,8 +475,8 @@ def to_mark(cohorts: Iterable[Cohort]) -> dict[int, list[ToMark]]:
     waiting = {(cohort_id, assessment_id): count for cohort_id, assessment_id, count in rows}
     for cohort in cohorts:
         found[cohort.id] = [
-            ToMark(assignment, waiting.get((cohort.id, assignment.id), 0))
-            for assignment in assignments
-            if assignment.course_id == cohort.course_id
+            ToMark(assessment, waiting.get((cohort.id, assessment.id), 0))
+            for assessment in set_by_course[cohort.course_id]
+            if assessment.kind == AssessmentKind.ASSIGNMENT
         ]
     return found

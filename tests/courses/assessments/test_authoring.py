@@ -13,7 +13,7 @@ from courses.assessments.authoring import (
     add_draw_item,
     add_question_item,
     archive_assessment,
-    course_assessments,
+    assessments_to_author,
     create_assessment,
     move_item,
     question_counts,
@@ -101,7 +101,7 @@ def test_new_assessments_go_after_the_others(course, author):
     first = create_assessment(course, quiz_details(title="First"), by=author)
     second = create_assessment(course, quiz_details(title="Second"), by=author)
     assert second.position > first.position
-    assert course_assessments(course) == [first, second]
+    assert assessments_to_author(course) == [first, second]
 
 
 @pytest.mark.parametrize(
