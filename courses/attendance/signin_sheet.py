@@ -4,40 +4,31 @@ The trainer prints it, learners sign it, and the trainer keys the register from 
 The same input always gives the same bytes (`invariant=1`), so the sheet can be
 compared and cached.
 
-Names such as "Łukasz Żółć" need a font with more than Latin-1, so a Unicode TrueType
-font is embedded: DejaVu Sans from Debian's `fonts-dejavu-core` (on the project's
-machines), else Liberation Sans, else ReportLab's own Bitstream Vera (which lacks
-"Ł", so a warning is logged).
+Names such as "Łukasz Żółć" need a font with more than Latin-1, so the Unicode TrueType
+font chosen in lms/core/fonts.py (DejaVu Sans from Debian's `fonts-dejavu-core`) is embedded.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
-from pathlib import Path
 from xml.sax.saxutils import escape
 
-import reportlab
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from courses.models import Session
 from lms.auth.models import User
+from lms.core.fonts import Fonts, register_fonts
 from lms.core.timezones import to_local
-
-log = logging.getLogger(__name__)
 
 FOOTER_TEXT = "Return this sheet to the trainer, who keys it into the register"
 WALK_IN_ROWS = 5
@@ -45,57 +36,6 @@ MARGIN = 15 * mm
 # Every row is tall enough to sign in, taller if a name or job title wraps.
 ROW_HEIGHT = 11 * mm
 PADDING = 4
-
-# --- fonts ---------------------------------------------------------------------------------
-
-_SYSTEM_FONTS = Path("/usr/share/fonts/truetype")
-# (regular, bold) files, best first.
-FONT_CANDIDATES: tuple[tuple[Path, Path], ...] = (
-    (
-        _SYSTEM_FONTS / "dejavu/DejaVuSans.ttf",
-        _SYSTEM_FONTS / "dejavu/DejaVuSans-Bold.ttf",
-    ),
-    (
-        _SYSTEM_FONTS / "liberation/LiberationSans-Regular.ttf",
-        _SYSTEM_FONTS / "liberation/LiberationSans-Bold.ttf",
-    ),
-)
-_VERA = Path(reportlab.__file__).resolve().parent / "fonts"
-FALLBACK_FONT = (_VERA / "Vera.ttf", _VERA / "VeraBd.ttf")
-
-# Our own names, so another module registering "DejaVuSans" cannot clash with them.
-REGULAR = "SignInSheetSans"
-BOLD = "SignInSheetSans-Bold"
-
-_fonts_lock = threading.Lock()
-_font_files: tuple[Path, Path] | None = None
-
-
-def font_files() -> tuple[Path, Path]:
-    """Registers the sheet's fonts once per process; returns the (regular, bold) files used."""
-    global _font_files
-    if _font_files is not None:
-        return _font_files
-    with _fonts_lock:
-        if _font_files is None:
-            chosen = next(
-                (pair for pair in FONT_CANDIDATES if pair[0].is_file() and pair[1].is_file()),
-                None,
-            )
-            if chosen is None:
-                log.warning(
-                    "No Unicode TrueType font found (install fonts-dejavu-core); using "
-                    "ReportLab's Vera, which cannot print some names (e.g. 'Ł')"
-                )
-                chosen = FALLBACK_FONT
-            pdfmetrics.registerFont(TTFont(REGULAR, str(chosen[0])))
-            pdfmetrics.registerFont(TTFont(BOLD, str(chosen[1])))
-            pdfmetrics.registerFontFamily(
-                REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD
-            )
-            _font_files = chosen
-    return _font_files
-
 
 # --- text ------------------------------------------------------------------------------------
 
@@ -142,13 +82,15 @@ class _Styles:
     number: ParagraphStyle
 
 
-def _styles() -> _Styles:
-    base = ParagraphStyle("base", fontName=REGULAR, fontSize=10, leading=12.5)
+def _styles(fonts: Fonts) -> _Styles:
+    base = ParagraphStyle("base", fontName=fonts.regular, fontSize=10, leading=12.5)
     return _Styles(
-        title=ParagraphStyle("title", base, fontName=BOLD, fontSize=16, leading=20, spaceAfter=4),
+        title=ParagraphStyle(
+            "title", base, fontName=fonts.bold, fontSize=16, leading=20, spaceAfter=4
+        ),
         detail=ParagraphStyle("detail", base, fontSize=10.5, leading=14),
         intro=ParagraphStyle("intro", base, fontSize=9, leading=11.5, spaceBefore=4),
-        head=ParagraphStyle("head", base, fontName=BOLD, fontSize=9.5, leading=11.5),
+        head=ParagraphStyle("head", base, fontName=fonts.bold, fontSize=9.5, leading=11.5),
         cell=ParagraphStyle("cell", base),
         small=ParagraphStyle("small", base, fontSize=8.5, leading=10.5),
         number=ParagraphStyle("number", base, fontSize=9, alignment=TA_RIGHT),
@@ -177,7 +119,7 @@ class _NumberedCanvas(Canvas):
     def _footer(self, number: int, total: int) -> None:
         width, _ = self._pagesize
         self.saveState()
-        self.setFont(REGULAR, 9)
+        self.setFont(register_fonts().regular, 9)
         self.setFillColor(colors.black)
         y = MARGIN - 6 * mm
         self.drawString(MARGIN, y, FOOTER_TEXT)
@@ -277,8 +219,8 @@ def render_signin_sheet(session: Session, learners: list[User], *, trainers) -> 
     them by name); `trainers` are named in the heading. Reads `session.cohort.course`
     and each learner's `department`, so load those up front to avoid lazy loads.
     """
-    font_files()
-    styles = _styles()
+    fonts = register_fonts()
+    styles = _styles(fonts)
     trainers = list(trainers)
     cohort = session.cohort
     buffer = BytesIO()
@@ -299,7 +241,7 @@ def render_signin_sheet(session: Session, learners: list[User], *, trainers) -> 
 
     def later_pages(canvas: Canvas, _doc) -> None:
         canvas.saveState()
-        canvas.setFont(REGULAR, 9)
+        canvas.setFont(fonts.regular, 9)
         canvas.drawString(MARGIN, A4[1] - MARGIN, f"Sign-in sheet (continued): {running}")
         canvas.restoreState()
 

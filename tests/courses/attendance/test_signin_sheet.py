@@ -9,11 +9,12 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
 
-from courses.attendance import expected_enrolments, signin_sheet
+from courses.attendance import expected_enrolments
 from courses.attendance.signin_sheet import render_signin_sheet
 from courses.models import Cohort, Course, EnrolmentStatus, Session
 from lms.auth.models import Role, User
 from lms.core.extensions import db
+from lms.core.fonts import register_fonts
 from lms.people.models import Department
 
 STARTS = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # 10:00 in London (BST)
@@ -50,11 +51,12 @@ def unsaved_learners(names: list[str]) -> list[User]:
 
 
 def test_the_font_can_print_the_names_we_see():
-    regular, bold = signin_sheet.font_files()
-    for font_name in (signin_sheet.REGULAR, signin_sheet.BOLD):
+    fonts = register_fonts()
+    for font_name in (fonts.regular, fonts.bold):
         glyphs = pdfmetrics.getFont(font_name).face.charToGlyph
         missing = [char for char in "ŁłŻżóćâëŵ" if ord(char) not in glyphs]
-        assert missing == [], f"{font_name} ({regular}, {bold}) lacks {missing}"
+        files = f"{fonts.regular_file}, {fonts.bold_file}"
+        assert missing == [], f"{font_name} ({files}) lacks {missing}"
 
 
 def test_the_heading_names_course_cohort_session_and_uk_time():
