@@ -95,6 +95,9 @@ class Course(TimestampMixin, Base):
     requires_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
     min_attendance_percent: Mapped[int] = mapped_column(default=80, server_default="80")
     certificate_validity_months: Mapped[int | None]
+    # Whether a learner whose certificate expires soon (or has expired) may take the
+    # course again; their new completion brings a new certificate.
+    allows_recertification: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     category: Mapped[CourseCategory | None] = relationship()
     prerequisites: Mapped[list[Course]] = relationship(

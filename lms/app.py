@@ -11,6 +11,10 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
+from certificates import badge_views as badge_views
+from certificates import receivers as _certificate_receivers  # noqa: F401 - connects them
+from certificates import verification_views as verification_views
+from certificates import views as certificate_views
 from courses.assessments import assignment_views as assignment_views
 from courses.assessments import authoring_views as assessment_authoring_views
 from courses.assessments import gradebook_views as gradebook_views
@@ -66,6 +70,9 @@ BLUEPRINTS = (
     checkin_views.bp,
     signin_sheet_views.bp,
     report_views.bp,
+    certificate_views.bp,
+    verification_views.bp,
+    badge_views.bp,
 )
 
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})

@@ -3,6 +3,7 @@
 Alembic and the migration tests compare the database with this metadata.
 """
 
+from certificates import models as _certificates  # noqa: F401
 from courses import models as _courses  # noqa: F401
 from courses.assessments import models as _assessments  # noqa: F401
 from lms.audit import audit as _audit  # noqa: F401

@@ -34,7 +34,11 @@ from tests.helpers import PASSWORD, free_port, links_in, log_in
 __all__ = ["PASSWORD", "free_port", "links_in", "log_in"]  # still importable from here
 
 # Factory fixtures of the other packages, available to every test (browser tests too).
-pytest_plugins = ["tests.courses.factories", "tests.courses.assessments.factories"]
+pytest_plugins = [
+    "tests.courses.factories",
+    "tests.courses.assessments.factories",
+    "tests.certificates.factories",
+]
 
 
 # --- databases ---------------------------------------------------------------------------

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import socket
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter, Rule
@@ -99,6 +102,23 @@ def events(action: str | None = None, entity_type: str | None = None) -> list[Au
     if entity_type:
         query = query.where(AuditEvent.entity_type == entity_type)
     return list(db.session.scalars(query))
+
+
+# --- real PDF clients ----------------------------------------------------------------------
+
+
+def run_tool(tool: str, *arguments: str) -> subprocess.CompletedProcess:
+    """Runs one of the Debian PDF tools (qpdf, pdftoppm, zbarimg); fails (never skips)
+    if it is not installed."""
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(
+            f"{tool} is not installed: run `make browser` (scripts/ensure-debian-packages "
+            "installs qpdf, poppler-utils and zbar-tools)"
+        )
+    return subprocess.run(  # noqa: S603 (our own command line)
+        [path, *arguments], capture_output=True, text=True, check=False
+    )
 
 
 # --- time ----------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ at the scale of a 100-learner cohort are measured in
 tests/courses/assessments/test_statement_counts_at_scale.py.
 
 File downloads (the attendance CSV, the sign-in sheet, a submission's file, the
-gradebook CSV) are pages here too: they must not grow either.
+gradebook CSV, a certificate's PDF and badge, a cohort's certificates as a ZIP) are pages
+here too: they must not grow either.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from itertools import count
 import pytest
 from sqlalchemy import func, select
 
+from certificates import issue
 from courses.assessments import attempts, submissions
 from courses.assessments.models import (
     Assessment,
@@ -39,7 +41,13 @@ from courses.assessments.models import (
 )
 from courses.assessments.uploads import Upload
 from courses.cohorts.calendars import issue_feed
-from courses.models import AttendanceMethod, AttendanceRecord, AttendanceStatus, EnrolmentStatus
+from courses.models import (
+    AttendanceMethod,
+    AttendanceRecord,
+    AttendanceStatus,
+    CohortStatus,
+    EnrolmentStatus,
+)
 from lms.audit import audit
 from lms.audit.audit import AuditEvent
 from lms.auth import accounts
@@ -72,6 +80,7 @@ class World:
     assignment: object
     submission: object  # the learner's submission of the assignment, with a file
     learner_enrolment: object  # the learner's place on the cohort
+    certificate: object  # the learner's, from a closed cohort of the course
     attempts_made: int = 1  # by the learner, at the quiz
 
 
@@ -161,6 +170,28 @@ PAGES: dict[str, tuple[str | None, Callable[[World], str]]] = {
     "gradebook.show": ("trainer", lambda w: f"/teach/cohorts/{w.cohort.id}/gradebook"),
     "gradebook.download": ("trainer", lambda w: f"/teach/cohorts/{w.cohort.id}/gradebook.csv"),
     "cohort_closing.close": ("trainer", lambda w: f"/teach/cohorts/{w.cohort.id}/close"),
+    # certificates: the learner's, a cohort's (its trainer), verification and badges
+    "certificates.index": ("learner", lambda w: "/certificates/"),
+    "certificates.show": ("learner", lambda w: f"/certificates/{w.certificate.number}"),
+    "certificates.download": ("learner", lambda w: f"/certificates/{w.certificate.number}.pdf"),
+    "certificates.cohort": (
+        "trainer",
+        lambda w: f"/teach/cohorts/{w.certificate.cohort_id}/certificates",
+    ),
+    "certificates.cohort_zip": (
+        "trainer",
+        lambda w: f"/teach/cohorts/{w.certificate.cohort_id}/certificates.zip",
+    ),
+    "verification.start": (None, lambda w: "/verify"),
+    "verification.certificate": (None, lambda w: f"/verify/{w.certificate.display_code}"),
+    "badges.issuer": (None, lambda w: "/badges/issuer"),
+    "badges.keys": (None, lambda w: "/badges/keys.json"),
+    "badges.public_signed": (None, lambda w: f"/verify/{w.certificate.display_code}/badge.jwt"),
+    "badges.credential": (
+        "learner",
+        lambda w: f"/certificates/{w.certificate.number}/badge.json",
+    ),
+    "badges.signed": ("learner", lambda w: f"/certificates/{w.certificate.number}/badge.jwt"),
 }
 
 
@@ -280,6 +311,11 @@ def grow(make_user, make_course, make_cohort, make_enrolment):
                 status=EnrolmentStatus.PENDING_APPROVAL,
             )
             make_enrolment(other, world.learner)
+            # a certificate more on the closed cohort, and one more of the learner's
+            closed = world.certificate.cohort
+            issue(make_enrolment(closed, learner, status=EnrolmentStatus.COMPLETED))
+            finished = make_cohort(other_course, status=CohortStatus.CLOSED)
+            issue(make_enrolment(finished, world.learner, status=EnrolmentStatus.COMPLETED))
             audit.record(world.admin, "statement_counts.grown", learner)
             outbox.queue(learner.email, "Your place", "Hello").status = outbox.FAILED
         db.session.commit()
@@ -345,6 +381,8 @@ def world(
         by=learner,
     )
     reset_token = accounts.issue_token(make_user(), accounts.RESET)
+    closed = make_cohort(course, trainers=[trainer], status=CohortStatus.CLOSED, sessions=[])
+    certificate = issue(make_enrolment(closed, learner, status=EnrolmentStatus.COMPLETED))
     db.session.commit()
     built = World(
         admin=admin,
@@ -363,6 +401,7 @@ def world(
         assignment=assignment,
         submission=submission,
         learner_enrolment=place,
+        certificate=certificate,
     )
     grow(built, 2)
     return built
@@ -382,7 +421,9 @@ def _measure(app, world: World, count_queries) -> dict[str, tuple[int, int]]:
         url = address(world)
         clients[who].get(url)
         with count_queries() as counter:
-            status = clients[who].get(url).status_code
+            response = clients[who].get(url)
+            response.get_data()  # a streamed response does its work as it is read
+            status = response.status_code
         measured[endpoint] = (status, counter.count)
     return measured
 

@@ -189,6 +189,40 @@ def _throttle_settings() -> dict:
     }
 
 
+def _certificate_settings() -> dict:
+    """What certificates print and how they are numbered (certificates/)."""
+    env = os.environ.get
+    prefix = env("LMS_CERTIFICATE_PREFIX", "PMO").strip()
+    if not re.fullmatch(r"[A-Z0-9]{1,12}", prefix):
+        raise ConfigError("LMS_CERTIFICATE_PREFIX must be 1 to 12 capital letters or digits")
+    logo = env("LMS_CERTIFICATE_LOGO", "").strip() or None
+    if logo is not None and not Path(logo).expanduser().is_file():
+        raise ConfigError(f"LMS_CERTIFICATE_LOGO names no file: {logo}")
+    notice_days = _env_int("LMS_CERTIFICATE_EXPIRY_NOTICE_DAYS", 60)
+    if notice_days < 1:
+        raise ConfigError("LMS_CERTIFICATE_EXPIRY_NOTICE_DAYS must be 1 or more")
+    return {
+        # Certificate numbers read <prefix>-<year>-<serial>, e.g. PMO-2026-00042.
+        "CERTIFICATE_PREFIX": prefix,
+        "CERTIFICATE_SIGNATORY_NAME": env("LMS_CERTIFICATE_SIGNATORY_NAME", "Head of the PMO"),
+        "CERTIFICATE_SIGNATORY_TITLE": env(
+            "LMS_CERTIFICATE_SIGNATORY_TITLE", "Portfolio Management Office"
+        ),
+        # A PNG or JPEG printed in the top corner of every certificate issued from now on.
+        "CERTIFICATE_LOGO": str(Path(logo).expanduser().resolve()) if logo else None,
+        # Holders are told this many days before a certificate expires, and their list
+        # shows it as expiring soon from then.
+        "CERTIFICATE_EXPIRY_NOTICE_DAYS": notice_days,
+        # The Ed25519 key (PEM, PKCS #8) that signs Open Badges credentials. Unset: one is
+        # made once in the instance folder. Hosts serving one service must share one key.
+        "BADGE_SIGNING_KEY_FILE": env("LMS_BADGE_SIGNING_KEY_FILE", "").strip() or None,
+        # The public verification pages, per client address.
+        "VERIFY_LIMIT_PER_IP": env("LMS_VERIFY_LIMIT_PER_IP", "60 per minute"),
+        "VERIFY_UPLOAD_LIMIT_PER_IP": env("LMS_VERIFY_UPLOAD_LIMIT_PER_IP", "10 per minute"),
+        "VERIFY_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,
+    }
+
+
 def _session_settings() -> dict:
     """How long a login lasts, however active (the idle timeout is set beside the cookie's)."""
     return {"SESSION_MAX_AGE": timedelta(hours=_env_int("LMS_SESSION_MAX_HOURS", 12))}
@@ -324,4 +358,5 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         **_session_settings(),
         **_retention_settings(),
         **_outbox_settings(),
+        **_certificate_settings(),
     }

@@ -26,6 +26,14 @@ PUBLIC_BY_INTENT = {
     "auth.request_reset",
     "auth.reset_password",
     "cohorts.feed",  # a personal calendar feed: the secret in its address is the credential
+    # Certificates are verified by anyone holding a code or a PDF (rate-limited per address).
+    "verification.start",
+    "verification.certificate",
+    "verification.check_any_file",
+    "badges.public_signed",
+    # The badge issuer's profile and public key, which badge verifiers fetch.
+    "badges.issuer",
+    "badges.keys",
 }
 
 

@@ -5,7 +5,8 @@ The routes come from the declarations (`lms.auth.access.object_scoped_endpoints`
 new cohort, session, enrolment or assessment route is covered as soon as it is declared.
 
 The outsiders:
-- a learner on the cohort (not the owner of the attempt, submission or enrolment used);
+- a learner on the cohort (not the owner of the attempt, submission, enrolment or
+  certificate used);
 - a learner on a cohort of another course;
 - a trainer of a cohort of another course;
 - a trainer of another cohort of the same course;
@@ -27,6 +28,9 @@ from flask_login import current_user
 from sqlalchemy import exists, func, select
 from werkzeug.routing import Rule
 
+from certificates import issue
+from certificates.access import VIEWER as CERTIFICATE_VIEWER
+from certificates.models import Certificate
 from courses.assessments import attempts, submissions
 from courses.assessments import views as assessment_views
 from courses.assessments.access import AUTHOR, LEARNER, MARKER_OR_LEARNER, course_author
@@ -106,6 +110,12 @@ MUST_COVER = {
     "assessments.save": LEARNER,
     "assessments.submit": LEARNER,
     "assignments.download": MARKER_OR_LEARNER,
+    "certificates.show": CERTIFICATE_VIEWER,
+    "certificates.download": CERTIFICATE_VIEWER,
+    "certificates.cohort": MANAGER,
+    "certificates.cohort_zip": MANAGER,
+    "badges.credential": CERTIFICATE_VIEWER,
+    "badges.signed": CERTIFICATE_VIEWER,
 }
 
 # Routes whose URL argument must name another object than the world's usual one: the
@@ -122,6 +132,7 @@ class World:
     trainer: User  # teaches the cohort
     admin: User
     taker: User  # the learner on the cohort whose attempt and submission the ids name
+    holder: User  # the learner on the cohort whose certificate the ids name
     outsiders: dict[str, User]
     state: dict = field(default_factory=dict)  # what no outsider may change
 
@@ -156,6 +167,9 @@ def _state(world_ids: dict, assignment_id: int) -> dict:
         "question": (question.text, question.retired),
         "assignment": db.session.get(Assessment, assignment_id).archived,
         "mail": db.session.scalar(select(func.count(OutboxMessage.id))),
+        "certificates": db.session.execute(
+            select(Certificate.number, Certificate.status).order_by(Certificate.id)
+        ).all(),
     }
 
 
@@ -195,6 +209,9 @@ def world(
         now=utcnow(),
         by=taker,
     )
+    # a learner on the cohort who completed it, and their certificate
+    holder = make_user("the.holder@example.nhs.uk")
+    certificate = issue(make_enrolment(cohort, holder, status=EnrolmentStatus.COMPLETED))
     former.role_grants.clear()  # the trainer role is removed; the trainer list keeps them
     db.session.commit()
     assert former in cohort.trainers and not former.is_trainer
@@ -209,6 +226,7 @@ def world(
         "question_id": questions[0].id,
         "attempt_id": attempt.id,
         "submission_id": submission.id,
+        "number": certificate.number,
     }
     return World(
         ids=ids,
@@ -216,6 +234,7 @@ def world(
         trainer=trainer,
         admin=admin,
         taker=taker,
+        holder=holder,
         outsiders={
             LEARNER_ON_THE_COHORT: on_the_cohort,
             LEARNER_ON_ANOTHER_COURSE: on_another_course,
@@ -307,6 +326,7 @@ def test_each_rules_insiders_get_in(app, world):
         TAKER_OR_AUTHOR: [world.taker, on_the_cohort, world.trainer, same_course_trainer],
         LEARNER: [world.taker],
         MARKER_OR_LEARNER: [world.taker, world.trainer, world.admin],
+        CERTIFICATE_VIEWER: [world.holder, world.trainer, world.admin],
     }
     declared = object_scoped_endpoints(app)
     opened = {}

@@ -1,0 +1,133 @@
+"""Public verification: /verify (type a code, or check a PDF) and /verify/<code> (what a
+certificate's QR code opens), with its tamper check.
+
+Anyone may use these pages, without logging in, so each is rate-limited per client
+address; an unknown code is a plain "not found" with status 404. An uploaded PDF is read
+once to hash it (2 MB at most) and is never kept.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from certificates import codes, verification
+from certificates.forms import FileCheckForm, VerifyForm
+from certificates.models import Certificate
+from lms.auth.access import public
+from lms.core.db import utcnow
+from lms.core.extensions import db, limiter
+from lms.core.timezones import to_local
+from lms.web.errors import render_error
+from lms.web.forms import INVALID
+
+bp = Blueprint("verification", __name__, template_folder="templates")
+
+# Room in the request for the form's other fields and the multipart framing.
+_FORM_ALLOWANCE = 16 * 1024
+
+per_address = limiter.limit(
+    lambda: current_app.config["VERIFY_LIMIT_PER_IP"],
+    key_func=get_remote_address,
+    scope="verify",
+)
+uploads_per_address = limiter.limit(
+    lambda: current_app.config["VERIFY_UPLOAD_LIMIT_PER_IP"],
+    key_func=get_remote_address,
+    methods=["POST"],
+    scope="verify-upload",
+)
+
+
+@bp.errorhandler(429)
+def _too_many_checks(_error):
+    db.session.rollback()
+    return render_error(
+        429, ["You have checked too many certificates. Wait a minute, then try again."]
+    )
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@public
+@per_address
+def start():
+    form = VerifyForm()
+    if form.validate_on_submit():
+        code = codes.grouped(codes.normalise(form.code.data))
+        return redirect(url_for("verification.certificate", code=code))
+    status = INVALID if form.is_submitted() else 200
+    return render_template(
+        "certificates/verify.html", form=form, file_form=FileCheckForm(formdata=None)
+    ), status
+
+
+@bp.post("/verify/file")
+@public
+@per_address
+@uploads_per_address
+def check_any_file():
+    """A PDF without its code: which certificate, if any, it is exactly."""
+    content, file_form = _uploaded_pdf()
+    if content is None:
+        return render_template(
+            "certificates/verify.html", form=VerifyForm(formdata=None), file_form=file_form
+        ), INVALID
+    certificate = verification.find_by_file(content)
+    if certificate is None:
+        return render_template("certificates/file_unknown.html"), 200
+    return _verdict(certificate, file_matches=True)
+
+
+@bp.route("/verify/<code>", methods=["GET", "POST"])
+@public
+@per_address
+@uploads_per_address
+def certificate(code: str):
+    found = verification.find(code)
+    if found is None:
+        return render_template("certificates/not_found.html"), 404
+    if request.method == "GET":
+        return _verdict(found)
+    content, file_form = _uploaded_pdf()
+    if content is None:
+        return _verdict(found, file_form=file_form, status=INVALID)
+    return _verdict(found, file_matches=verification.is_issued_file(found, content))
+
+
+def _verdict(certificate: Certificate, *, file_matches=None, file_form=None, status=200):
+    today = to_local(utcnow()).date()
+    return render_template(
+        "certificates/verified.html",
+        certificate=certificate,
+        standing=certificate.standing(today, current_app.config["CERTIFICATE_EXPIRY_NOTICE_DAYS"]),
+        file_matches=file_matches,
+        file_form=file_form or FileCheckForm(formdata=None),
+    ), status
+
+
+def _uploaded_pdf() -> tuple[bytes | None, FileCheckForm]:
+    """The uploaded PDF's bytes, or None with the form showing what is wrong."""
+    limit = current_app.config["VERIFY_UPLOAD_MAX_BYTES"]
+    request.max_content_length = limit + _FORM_ALLOWANCE
+    try:
+        request.files  # noqa: B018 - parsing the body here is what may exceed the limit
+    except RequestEntityTooLarge:
+        form = FileCheckForm(formdata=None)
+        form.file.errors = [_too_large(limit)]
+        return None, form
+    form = FileCheckForm()
+    if not form.validate_on_submit():
+        return None, form
+    content = form.file.data.stream.read(limit + 1)
+    if len(content) > limit:
+        form.file.errors = [_too_large(limit)]
+        return None, form
+    if not verification.looks_like_pdf(content):
+        form.file.errors = ["The file is not a PDF. Choose the certificate's PDF file"]
+        return None, form
+    return content, form
+
+
+def _too_large(limit: int) -> str:
+    return f"The file must be {limit // (1024 * 1024)} MB or smaller"
