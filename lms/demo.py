@@ -30,6 +30,7 @@ from courses.assessments.models import (
 )
 from courses.attendance import mark_register
 from courses.catalogue import CourseDetails, add_category, create_course, publish
+from courses.cohorts.closing import close_cohort
 from courses.cohorts.cohorts import (
     CohortDetails,
     SessionDetails,
@@ -97,6 +98,8 @@ class DemoCourse:
     outcomes: tuple[str, ...]
     accredited: bool = False
     requires_approval: bool = False
+    validity_months: int | None = None  # how long its certificates are valid for
+    allows_recertification: bool = False
 
 
 COURSES = (
@@ -147,6 +150,8 @@ COURSES = (
             "Chair a project board",
             "Challenge a business case",
         ),
+        validity_months=24,
+        allows_recertification=True,
     ),
     DemoCourse(
         "LIVED-EXP",
@@ -196,6 +201,9 @@ def seed(password: str) -> list[str]:
     courses = _seed_courses(admin)
     _seed_open_cohorts(courses, people)
     _seed_running_cohort(courses["PM-OCC"], people)
+    _seed_closed_cohort(courses["SRO-ESS"], people)
+    # Closing the cohort issues its certificates once the closing has committed.
+    db.session.commit()
     # The demo's people are made up: the mail the services queued for them is not sent.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.status == PENDING))
     audit.record(None, "demo.seeded", None, entity_type="System")
@@ -261,6 +269,8 @@ def _seed_courses(admin: User) -> dict[str, Course]:
             cpd_hours=Decimal(spec.cpd_hours),
             requires_approval=spec.requires_approval,
             prerequisite_ids=[courses["PM-OCC"].id] if spec.code == "PGM-INT" else [],
+            certificate_validity_months=spec.validity_months,
+            allows_recertification=spec.allows_recertification,
             **accreditation,
         )
         courses[spec.code] = create_course(details, by=admin)
@@ -397,6 +407,38 @@ def _seed_running_cohort(course: Course, people: dict[str, User]) -> None:
         mark_register(session, register, by=trainer, now=session.ends_at)
     by_learner = {enrolment.learner.email: enrolment for enrolment in enrolments}
     _seed_assessments(course, by_learner, trainer, now)
+
+
+def _seed_closed_cohort(course: Course, people: dict[str, User]) -> None:
+    """A cohort held last month and closed: three of its four learners completed and
+    have their certificates (issued when the closing commits), so the learner has one
+    to download and verify, and the trainer a cohort's certificates to show."""
+    admin, trainer = people["admin@example.nhs.uk"], people["trainer@example.nhs.uk"]
+    now = utcnow()
+    started = now.date() - timedelta(days=40)
+    joined = now - timedelta(weeks=9)
+    window = {"enrolment_opens_at": joined - timedelta(days=1), "enrolment_closes_at": None}
+    cohort = _open_cohort(
+        course, f"{course.code}-{started.year}-0", 12, by=admin, trainer=trainer, **window
+    )
+    titles = ("The SRO's accountabilities", "Holding a project to account")
+    _add_sessions(cohort, started, titles, 7, by=admin)
+    change_status(cohort, CohortStatus.OPEN, by=admin)
+    names = ("learner", "sian.apgwyn", "priya.shah", "noah.bennett")
+    enrolments = [_join(cohort, people[f"{name}@example.nhs.uk"], joined) for name in names]
+    change_status(cohort, CohortStatus.RUNNING, by=admin)
+    for number, session in enumerate(sorted(cohort.sessions, key=lambda s: s.starts_at)):
+        register = {
+            enrolment.id: (
+                AttendanceStatus.ABSENT
+                if enrolment.learner.email.startswith("noah") and number
+                else AttendanceStatus.PRESENT,
+                None,
+            )
+            for enrolment in enrolments
+        }
+        mark_register(session, register, by=trainer, now=session.ends_at)
+    close_cohort(cohort, by=trainer, now=now - timedelta(days=30))
 
 
 # The PM-OCC question bank: (type, category, question, options as (text, correct, feedback),

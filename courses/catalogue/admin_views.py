@@ -69,6 +69,7 @@ def _details(form: CourseForm) -> catalogue.CourseDetails:
         requires_approval=form.requires_approval.data,
         min_attendance_percent=form.min_attendance_percent.data,
         certificate_validity_months=form.certificate_validity_months.data,
+        allows_recertification=form.allows_recertification.data,
     )
 
 

@@ -101,6 +101,7 @@ class CourseDetails:
     requires_approval: bool = False
     min_attendance_percent: int = 80
     certificate_validity_months: int | None = None
+    allows_recertification: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,12 @@ def _check_numbers(details: CourseDetails, refuse) -> None:
             f"Certificate validity must be from 1 to {MAX_CERTIFICATE_MONTHS} months, "
             "or empty if certificates never expire",
         )
+    if details.allows_recertification and months is None:
+        refuse(
+            "allows_recertification",
+            "Recertification needs certificates that expire: set how many months they are "
+            "valid for, or untick recertification",
+        )
 
 
 def _check_accreditation(details: CourseDetails, refuse) -> None:
@@ -311,6 +318,7 @@ def _snapshot(course: Course) -> dict:
         "requires_approval": course.requires_approval,
         "min_attendance_percent": course.min_attendance_percent,
         "certificate_validity_months": course.certificate_validity_months,
+        "allows_recertification": course.allows_recertification,
     }
 
 
@@ -337,6 +345,7 @@ def _apply(
     course.requires_approval = bool(details.requires_approval)
     course.min_attendance_percent = details.min_attendance_percent
     course.certificate_validity_months = details.certificate_validity_months
+    course.allows_recertification = bool(details.allows_recertification)
 
 
 def create_course(details: CourseDetails, *, by: User) -> Course:

@@ -148,6 +148,11 @@ class CourseForm(Form):
         invalid_value_message="Enter the certificate validity as a whole number of months",
         validators=[Optional()],
     )
+    allows_recertification = BooleanField(
+        "Learners may take the course again when their certificate is about to expire",
+        description="Recertification: their new completion brings a new certificate. "
+        "Without it, a learner who has completed the course cannot enrol again.",
+    )
 
 
 class CatalogueFilterForm(Form):

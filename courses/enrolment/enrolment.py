@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
@@ -29,10 +30,12 @@ from courses.models import (
 )
 from lms.audit import audit
 from lms.auth.models import User
+from lms.core.dates import add_months
 from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.locks import lock_rows
+from lms.core.timezones import to_local
 
 # Statuses that hold a place (or a claim to one) on the cohort.
 ACTIVE = (EnrolmentStatus.PENDING_APPROVAL, EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED)
@@ -50,6 +53,10 @@ class EnrolmentClosed(EnrolmentRefused):
 
 class AlreadyEnrolled(EnrolmentRefused):
     pass
+
+
+class AlreadyCompleted(EnrolmentRefused):
+    """The learner has completed the course, and may not take it again (yet)."""
 
 
 class PrerequisiteMissing(EnrolmentRefused):
@@ -233,10 +240,38 @@ def check_can_self_enrol(cohort: Cohort, learner: User, now: datetime) -> None:
     if missing:
         titles = ", ".join(prerequisite.title for prerequisite in missing)
         raise PrerequisiteMissing(f"You need to complete {titles} before you can enrol")
+    _check_not_completed(course, learner, now)
     if course.requires_approval and learner.line_manager_id is None:
         raise NoLineManager(
             "This course needs your line manager's approval, but we do not know who your "
             "line manager is. Contact the PMO team to have it added."
+        )
+
+
+def _check_not_completed(course: Course, learner: User, now: datetime) -> None:
+    """A learner who has completed a course does not take it again, unless the course
+    allows recertification and their certificate (valid for the course's months from
+    the completion) expires within CERTIFICATE_EXPIRY_NOTICE_DAYS, or has expired."""
+    completed_at = db.session.scalar(
+        select(func.max(Enrolment.ended_at))
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(
+            Enrolment.learner_id == learner.id,
+            Enrolment.status == EnrolmentStatus.COMPLETED,
+            Cohort.course_id == course.id,
+        )
+    )
+    if completed_at is None:
+        return
+    months = course.certificate_validity_months
+    if not course.allows_recertification or months is None:
+        raise AlreadyCompleted("You have already completed this course")
+    notice = timedelta(days=current_app.config["CERTIFICATE_EXPIRY_NOTICE_DAYS"])
+    opens = add_months(to_local(completed_at).date(), months) - notice
+    if to_local(now).date() < opens:
+        raise AlreadyCompleted(
+            "You have already completed this course. You can enrol again to renew your "
+            f"certificate from {opens:%-d %B %Y}"
         )
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from certificates.models import Certificate
 from courses.assessments.models import Assessment, AssessmentKind, QuestionType
 from courses.models import Cohort, CohortStatus
 from lms import demo
@@ -117,3 +118,21 @@ def test_the_demo_is_built_through_the_services_and_audited_as_a_real_run_would_
     assert marked_by == {trainer.id}
     pending = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
     assert db.session.scalar(pending) == 0  # the made-up people are not mailed
+
+
+def test_the_learner_has_a_certificate_that_verifies(client, seeded):
+    log_in(client, "learner@example.nhs.uk", DEMO_PASSWORD)
+    page = text_of(client.get("/certificates/"))
+    assert "Senior Responsible Owner (SRO) essentials" in page and "Valid" in page
+    (certificate,) = db.session.scalars(
+        select(Certificate)
+        .join(User, User.id == Certificate.learner_id)
+        .where(User.email == "learner@example.nhs.uk")
+    ).all()
+    assert client.get(f"/certificates/{certificate.number}.pdf").status_code == 200
+    assert "Valid certificate" in text_of(client.get(f"/verify/{certificate.display_code}"))
+    # three of the cohort's four completed; their mail, like the rest, is not sent
+    assert db.session.scalar(select(func.count(Certificate.id))) == 3
+    assert not db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.status == PENDING)
+    )
