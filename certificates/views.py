@@ -78,8 +78,8 @@ def _page(certificate: Certificate, *, revoke_form=None, reissue_form=None, stat
         certificate=certificate,
         standing=certificate.standing(_today(), _soon_days()),
         verification_url=issuing.verification_url(certificate),
-        revoke_form=revoke_form or RevokeForm(formdata=None),
-        reissue_form=reissue_form or ReissueForm(formdata=None),
+        revoke_form=revoke_form or RevokeForm(formdata=None, prefix="revoke"),
+        reissue_form=reissue_form or ReissueForm(formdata=None, prefix="reissue"),
         may_change=current_user.is_admin,
     ), status
 
@@ -108,7 +108,7 @@ def download(number: str, certificate: Certificate):
 @role_required(Role.ADMIN)
 def revoke(number: str):
     certificate = viewable_certificate(number)
-    form = RevokeForm()
+    form = RevokeForm(prefix="revoke")
     if form.validate_on_submit():
         with service_call(form) as call:
             issuing.revoke(
@@ -125,7 +125,7 @@ def revoke(number: str):
 @role_required(Role.ADMIN)
 def reissue(number: str):
     certificate = viewable_certificate(number)
-    form = ReissueForm()
+    form = ReissueForm(prefix="reissue")
     if form.validate_on_submit():
         with service_call(form) as call:
             new = issuing.reissue(certificate, form.note.data, by=current_user)

@@ -93,7 +93,7 @@ def test_an_admin_revokes_from_the_page(client, as_admin, certificate):
     assert "Revoke the certificate" in page and "Re-issue the certificate" in page
     response = client.post(
         f"/certificates/{certificate.number}/revoke",
-        data={"reason": "misconduct", "note": "Plagiarised the assignment"},
+        data={"revoke-reason": "misconduct", "revoke-note": "Plagiarised the assignment"},
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -102,11 +102,12 @@ def test_an_admin_revokes_from_the_page(client, as_admin, certificate):
 
 
 def test_revoking_without_a_note_or_reason_says_what_is_missing(client, as_admin, certificate):
-    response = client.post(f"/certificates/{certificate.number}/revoke", data={"note": ""})
+    response = client.post(f"/certificates/{certificate.number}/revoke", data={"revoke-note": ""})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert field_error(page, "note") == "Enter a note saying why the certificate is revoked"
-    assert field_error(page, "reason") == "Choose why the certificate is being revoked"
+    assert field_error(page, "revoke-note") == "Enter a note saying why the certificate is revoked"
+    assert field_error(page, "revoke-reason") == "Choose why the certificate is being revoked"
+    assert page.count('id="revoke-note"') == 1 and page.count('id="reissue-note"') == 1
     db.session.expire_all()
     assert db.session.get(Certificate, certificate.id).status == CertificateStatus.VALID
     assert events("certificate.revoked") == []
@@ -114,7 +115,7 @@ def test_revoking_without_a_note_or_reason_says_what_is_missing(client, as_admin
 
 def test_an_admin_reissues_from_the_page(client, as_admin, certificate):
     response = client.post(
-        f"/certificates/{certificate.number}/reissue", data={"note": "Name changed"}
+        f"/certificates/{certificate.number}/reissue", data={"reissue-note": "Name changed"}
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -129,7 +130,7 @@ def test_only_admins_revoke_or_reissue(client, login, learner, trainer, certific
         for action in ("revoke", "reissue"):
             response = client.post(
                 f"/certificates/{certificate.number}/{action}",
-                data={"reason": "other", "note": "x"},
+                data={"revoke-reason": "other", "revoke-note": "x", "reissue-note": "x"},
             )
             assert response.status_code == 403
     db.session.expire_all()
