@@ -55,6 +55,8 @@ from werkzeug.routing import Rule
 from werkzeug.routing.converters import NumberConverter
 from wtforms.fields.core import UnboundField
 
+from certificates import issue
+from certificates.forms import ReissueForm, RevokeForm
 from courses import attendance
 from courses.assessments import start_attempt, submit
 from courses.assessments.submission_forms import MarkForm, SubmissionForm
@@ -333,6 +335,8 @@ def _fallback_forms() -> dict[str, list[str]]:
         "checkin.check_in": names(CheckInForm),
         "assignments.submit": names(SubmissionForm),
         "assignments.mark": names(MarkForm),
+        "certificates.revoke": [f"revoke-{name}" for name in names(RevokeForm)],
+        "certificates.reissue": [f"reissue-{name}" for name in names(ReissueForm)],
     }
 
 
@@ -357,6 +361,8 @@ def app(make_app) -> Iterator[Flask]:
         LOGIN_LIMIT_PER_IP=generous,
         RESET_LIMIT_PER_IP=generous,
         CHECK_IN_LIMIT_PER_USER=generous,
+        VERIFY_LIMIT_PER_IP=generous,
+        VERIFY_UPLOAD_LIMIT_PER_IP=generous,
     )
     with app.app_context():
         _empty_all_tables()
@@ -429,6 +435,9 @@ def world(
     attempt = start_attempt(quiz, mine, now=now)
     mine_sent = submit(brief, mine, "My PID", None, now=now, by=learner)
     theirs_sent = submit(brief, theirs, "Their PID", None, now=now, by=external)
+    # the learner's certificate, from a cohort of the course they completed
+    finished = make_cohort(course, status=CohortStatus.CLOSED, sessions=[])
+    certificate = issue(make_enrolment(finished, learner, status=EnrolmentStatus.COMPLETED))
     audit.record(admin, "fuzz.seeded", course)
     reset = accounts.issue_token(forgetful, accounts.RESET)
     invitation = accounts.issue_token(other, accounts.INVITATION)
@@ -451,6 +460,7 @@ def world(
             "attempt_id": attempt.id,
             "submission_id": mine_sent.id,
             "item_id": quiz.items[0].id,
+            "number": certificate.number,
         },
         {
             "cohort_id": running.id,
@@ -485,6 +495,7 @@ def world(
             "category_id": category,
             "code": "pm-occ",
         },
+        {"code": certificate.display_code, "number": certificate.number},
     ]
     return World(
         emails={

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from blinker import Signal
 from sqlalchemy import func, select
 
 from courses import signals
@@ -64,12 +65,35 @@ def test_five_hundred_receivers_that_commit_all_run_without_nesting(app):
         queue(f"{sender}@example.nhs.uk", "Your certificate", "Body")
         db.session.commit()  # as a receiver does: its own work, committed
 
-    with signals.enrolment_completed.connected_to(receiver):
+    completed = Signal("completed")  # the app's own receivers are not this test's
+    with completed.connected_to(receiver):
         for number in range(500):
-            signals.send_after_commit(signals.enrolment_completed, f"learner{number}")
+            signals.send_after_commit(completed, f"learner{number}")
         db.session.commit()
     assert received == [f"learner{number}" for number in range(500)]
     assert outbox_count() == 500
+
+
+def test_a_failing_receiver_does_not_keep_the_signal_from_the_others(app, caplog):
+    heard = []
+
+    def failing(sender, **extra):
+        queue("a@example.nhs.uk", "Half done", "Body")
+        db.session.flush()
+        raise RuntimeError("no certificate today")
+
+    def listening(sender, **extra):
+        heard.append(sender)
+        queue("b@example.nhs.uk", "Done", "Body")
+        db.session.commit()
+
+    completed = Signal("completed")
+    with completed.connected_to(failing), completed.connected_to(listening):
+        signals.send_after_commit(completed, "learner")
+        db.session.commit()
+    assert heard == ["learner"]
+    assert outbox_count() == 1  # the failing receiver's half is rolled back
+    assert "no certificate today" in caplog.text
 
 
 def test_a_failing_callback_is_logged_and_rolled_back_and_the_others_still_run(app, caplog):
