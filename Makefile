@@ -11,7 +11,8 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := lms.app
 
-.PHONY: run dev demo-data test bench lint format deps test-deps assets browser clean
+.PHONY: run dev demo-data test bench bench-certificates bench-deps lint format deps test-deps \
+	assets browser clean
 
 run: demo-data  ## serve the demo under gunicorn (2 sync workers); Ctrl-C stops it
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
@@ -32,6 +33,15 @@ test: test-deps assets browser
 
 bench: test-deps assets  ## load every page under gunicorn; see benchmarks/README.md
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Our certificate PDF against WeasyPrint's, and a cohort's certificates as one ZIP.
+bench-certificates: bench-deps  ## see README.md, "Performance at trust scale", Certificates
+	$(BIN)/python -m benchmarks.certificates $(BENCH_ARGS)
+
+bench-deps: $(VENV)/.bench-deps-installed
+$(VENV)/.bench-deps-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,redis,test,bench]'
+	touch $(VENV)/.deps-installed $(VENV)/.test-deps-installed $@
 
 lint: test-deps
 	$(BIN)/ruff check .
