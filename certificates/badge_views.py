@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template
-from flask_limiter.util import get_remote_address
+from flask import Blueprint, Response, abort, render_template
 
 from certificates import badges, verification
 from certificates.access import certificate_viewer
+from certificates.limits import lookups_per_address
 from certificates.models import Certificate
 from lms.auth.access import public
-from lms.core.extensions import db, limiter
+from lms.core.extensions import db
 from lms.web.errors import render_error
 from lms.web.forms import attachment
 
@@ -30,12 +30,6 @@ JWKS = "application/jwk-set+json"  # as the OB 3.0 implementation guide asks of 
 JWT = "application/jwt"
 # Badges are personal, and a certificate may be revoked tomorrow: no cache keeps one.
 NO_STORE = "no-store"
-
-per_address = limiter.limit(
-    lambda: current_app.config["VERIFY_LIMIT_PER_IP"],
-    key_func=get_remote_address,
-    scope="verify-badge",
-)
 
 
 @bp.errorhandler(badges.BadgeUnavailable)
@@ -77,7 +71,7 @@ def signed(number: str, certificate: Certificate):
 
 @bp.get("/verify/<code>/badge.jwt")
 @public
-@per_address
+@lookups_per_address
 def public_signed(code: str):
     certificate = verification.find(code)
     if certificate is None:

@@ -38,6 +38,7 @@ from flask import current_app
 from certificates.issuing import verification_url
 from certificates.models import Certificate, CertificateStatus
 from certificates.render import describe_hours, uk_date
+from lms.core import tokens
 from lms.core.config import ConfigError
 from lms.core.domain import DomainError
 from lms.core.timezones import start_of_local_day
@@ -244,7 +245,7 @@ def _issuer() -> dict:
 def _subject(certificate: Certificate) -> dict:
     hours = float(certificate.cpd_hours)
     return {
-        "id": _urn(f"learner/{certificate.learner_id}"),
+        "id": _learner_urn(certificate.learner_id),
         "type": ["AchievementSubject"],
         # The name only: the badge is public to anyone holding the code, and even a salted
         # hash of an NHS address (guessable from the name) would let them test guesses.
@@ -298,6 +299,15 @@ def _name_identity(certificate: Certificate) -> dict:
         "identityType": "name",
         "hashed": False,
     }
+
+
+def _learner_urn(learner_id: int) -> str:
+    """The learner's pseudonym, the same on all their badges: a UUID made from an HMAC of
+    their id under SECRET_KEY, so that no one holding a badge can work back to the id
+    (a uuid5 of the id alone falls to trying 1, 2, 3...)."""
+    token = tokens.derive("badge-subject", f"{learner_id:032x}")
+    digest = hashlib.sha256(token.encode()).digest()[:16]
+    return uuid.UUID(bytes=digest, version=4).urn
 
 
 def _urn(name: str) -> str:

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from certificates.models import Certificate, CertificateFile
+from certificates.models import Certificate, CertificateFile, CertificateStatus
+from lms.core.timezones import to_local
 
 BATCH = 20
 
@@ -59,13 +60,14 @@ def file_name(certificate_number: str, learner_name: str) -> str:
 
 
 def stream_zip(engine: Engine, cohort_id: int, when: datetime) -> Iterator[bytes]:
-    """The ZIP of the cohort's current certificates (each learner's latest), in pieces.
+    """The ZIP of the cohort's current certificates (valid, not revoked or superseded),
+    in pieces.
 
     It reads through a connection of its own, not the request's session: the response
     is sent after the request's work is over, and nothing here needs the request.
     """
     out = _Chunks()
-    stamp = when.timetuple()[:6]
+    stamp = to_local(when).timetuple()[:6]  # ZIP times have no zone: UK time, as shown
     with (
         engine.connect() as connection,
         zipfile.ZipFile(out, mode="w", compression=zipfile.ZIP_STORED) as archive,
@@ -75,7 +77,10 @@ def stream_zip(engine: Engine, cohort_id: int, when: datetime) -> Iterator[bytes
         rows = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
             select(Certificate.number, Certificate.learner_name, CertificateFile.content)
             .join(CertificateFile, CertificateFile.certificate_id == Certificate.id)
-            .where(Certificate.cohort_id == cohort_id, Certificate.superseded_by_id.is_(None))
+            .where(
+                Certificate.cohort_id == cohort_id,
+                Certificate.status == CertificateStatus.VALID,
+            )
             .order_by(Certificate.learner_name, Certificate.id)
         )
         for number, learner_name, content in rows:

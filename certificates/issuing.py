@@ -10,8 +10,8 @@ transaction, so they run without gaps or duplicates.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import date, datetime
+import logging
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -40,6 +40,10 @@ from lms.core.timezones import to_local
 from lms.web.urls import external_url
 
 NOTE_LENGTH = 1000
+# How far back `issue_missing` looks for completions without their certificate.
+RETRY_WITHIN = timedelta(days=30)
+
+log = logging.getLogger(__name__)
 
 
 class CertificateRefused(DomainError):
@@ -78,7 +82,9 @@ def expiry_date(issued_on: date, validity_months: int | None) -> date | None:
 # --- issuing -------------------------------------------------------------------------------
 
 
-def issue(enrolment: Enrolment, *, by: User | None = None, now: datetime | None = None):
+def issue(
+    enrolment: Enrolment, *, by: User | None = None, now: datetime | None = None
+) -> Certificate:
     """Issues the certificate of a completed enrolment, or returns the one it has.
 
     A new one is made only when the enrolment has none, or its latest was revoked
@@ -99,10 +105,39 @@ def issue(enrolment: Enrolment, *, by: User | None = None, now: datetime | None 
     return certificate
 
 
-def reissue(certificate: Certificate, note: str, *, by: User, now: datetime | None = None):
-    """Replaces a current certificate with a new one (a new number and code) drawn from
-    today's facts, e.g. after a change of name; the old one becomes superseded and points
-    to the new. Only admins re-issue. Locks the enrolment."""
+def issue_missing(now: datetime, *, within: timedelta = RETRY_WITHIN, limit: int = 200) -> int:
+    """Issues the certificates that completions in the last `within` should have but do
+    not (an issue that failed after its closing committed: a lock timeout, a logo file
+    gone); returns how many. `flask lms tick` runs it, so a failure heals itself. Each
+    is issued in a savepoint of its own: one that fails again is logged and left."""
+    missing = db.session.scalars(
+        select(Enrolment)
+        .where(
+            Enrolment.status == EnrolmentStatus.COMPLETED,
+            Enrolment.ended_at >= now - within,
+            ~select(Certificate.id).where(Certificate.enrolment_id == Enrolment.id).exists(),
+        )
+        .order_by(Enrolment.id)
+        .limit(limit)
+    ).all()
+    issued = 0
+    for enrolment in missing:
+        try:
+            with db.session.begin_nested():
+                issue(enrolment, now=now)
+            issued += 1
+        except Exception:
+            log.exception("could not issue the certificate of enrolment %s", enrolment.id)
+    return issued
+
+
+def reissue(
+    certificate: Certificate, note: str, *, by: User, now: datetime | None = None
+) -> Certificate:
+    """Replaces a current certificate with a new one (a new number and code), e.g. after a
+    change of name: it certifies the same completion (course, hours, accreditation, days,
+    trainers, expiry, as issued) under the learner's name today. The old one becomes
+    superseded and points to the new. Only admins re-issue. Locks the enrolment."""
     now = now or utcnow()
     if not by.is_admin:
         raise CertificateRefused("Only the PMO team can re-issue a certificate")
@@ -113,7 +148,7 @@ def reissue(certificate: Certificate, note: str, *, by: User, now: datetime | No
         raise CertificateRefused(
             f"Only a current certificate can be re-issued. This one is {certificate.status}"
         )
-    new = _make(certificate.enrolment, now=now, previous=certificate)
+    new = _make(certificate.enrolment, now=now, previous=certificate, keep_facts=True)
     certificate.status = CertificateStatus.SUPERSEDED
     audit.record(
         by,
@@ -176,7 +211,9 @@ def revoke(
 
 def withdraw(enrolment: Enrolment, *, now: datetime | None = None) -> Certificate | None:
     """Revokes the enrolment's current certificate because its completion was withdrawn;
-    nothing if it has none that is current."""
+    nothing if it has none that is current. Locks the enrolment before it looks, so a
+    re-issue at the same moment is seen."""
+    lock_rows(Enrolment, [enrolment.id])
     latest = current_certificate(enrolment.id)
     if latest is None or latest.status != CertificateStatus.VALID:
         return None
@@ -192,15 +229,30 @@ def withdraw(enrolment: Enrolment, *, now: datetime | None = None) -> Certificat
 # --- the parts -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Facts:
-    """What the new certificate says, gathered in two queries."""
+# What a certificate says about the completion itself; a re-issue keeps them as they were.
+COMPLETION_FACTS = (
+    "course_code",
+    "course_title",
+    "cohort_code",
+    "cpd_hours",
+    "accreditation_body",
+    "accreditation_reference",
+    "session_dates",
+    "trainer_names",
+    "expires_on",
+)
 
-    session_dates: list[str]
-    trainer_names: list[str]
 
-
-def _make(enrolment: Enrolment, *, now: datetime, previous: Certificate | None) -> Certificate:
+def _make(
+    enrolment: Enrolment,
+    *,
+    now: datetime,
+    previous: Certificate | None,
+    keep_facts: bool = False,
+) -> Certificate:
+    """A new certificate for the enrolment, numbered, rendered and stored. A new
+    completion takes today's facts; a re-issue (`keep_facts`) keeps the completion's as
+    `previous` has them, its expiry included, and takes only today's name."""
     cohort, course, learner = enrolment.cohort, enrolment.cohort.course, enrolment.learner
     issued_on = to_local(now).date()
     serial = _next_serial(issued_on.year)
@@ -231,6 +283,9 @@ def _make(enrolment: Enrolment, *, now: datetime, previous: Certificate | None) 
         pdf_sha256="",
         status=CertificateStatus.VALID,
     )
+    if keep_facts and previous is not None:
+        for fact in COMPLETION_FACTS:
+            setattr(certificate, fact, getattr(previous, fact))
     db.session.add(certificate)
     db.session.flush()
     content = render_certificate(page_for(certificate))

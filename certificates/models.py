@@ -55,7 +55,7 @@ class RevocationReason(enum.StrEnum):
     COMPLETION_WITHDRAWN = "completion_withdrawn"
     ISSUED_IN_ERROR = "issued_in_error"
     MISCONDUCT = "misconduct"
-    ACCREDITATION_WITHDRAWN = "accreditation_ended"
+    ACCREDITATION_WITHDRAWN = "accreditation_ended"  # the value fits the column (20)
     OTHER = "other"
 
     @property
@@ -177,6 +177,12 @@ class Certificate(TimestampMixin, Base):
     def display_code(self) -> str:
         """The verification code in groups of four, as printed and typed."""
         return grouped(self.verification_code)
+
+    @property
+    def is_current(self) -> bool:
+        """Neither revoked nor superseded: it may be revoked, re-issued and badged (an
+        expired certificate is still current: it certified what it certified)."""
+        return self.status == CertificateStatus.VALID
 
     def standing(self, today: date, soon_days: int) -> Standing:
         """Revoked and superseded first; then expired after its last valid day; expiring

@@ -3,41 +3,43 @@ certificate's QR code opens), with its tamper check.
 
 Anyone may use these pages, without logging in, so each is rate-limited per client
 address; an unknown code is a plain "not found" with status 404. An uploaded PDF is read
-once to hash it (2 MB at most) and is never kept.
+once to hash it and is never kept; a body over 2 MB is refused before anything reads it.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_limiter.util import get_remote_address
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from certificates import codes, verification
 from certificates.forms import FileCheckForm, VerifyForm
+from certificates.limits import lookups_per_address, uploads_per_address
 from certificates.models import Certificate
 from lms.auth.access import public
 from lms.core.db import utcnow
-from lms.core.extensions import db, limiter
+from lms.core.extensions import db
 from lms.core.timezones import to_local
 from lms.web.errors import render_error
 from lms.web.forms import INVALID
+from lms.web.request_hooks import body_limit
 
 bp = Blueprint("verification", __name__, template_folder="templates")
 
-# Room in the request for the form's other fields and the multipart framing.
-_FORM_ALLOWANCE = 16 * 1024
+UPLOAD_LIMIT = "VERIFY_UPLOAD_MAX_BYTES"
 
-per_address = limiter.limit(
-    lambda: current_app.config["VERIFY_LIMIT_PER_IP"],
-    key_func=get_remote_address,
-    scope="verify",
-)
-uploads_per_address = limiter.limit(
-    lambda: current_app.config["VERIFY_UPLOAD_LIMIT_PER_IP"],
-    key_func=get_remote_address,
-    methods=["POST"],
-    scope="verify-upload",
-)
+
+@bp.errorhandler(413)
+def _file_too_large(_error):
+    """A body over the upload limit is refused before anything reads it (`body_limit`);
+    the page says so beside the file field."""
+    db.session.rollback()
+    form = FileCheckForm(formdata=None)
+    form.file.errors = [_too_large(current_app.config[UPLOAD_LIMIT])]
+    found = verification.find(request.view_args.get("code", "")) if request.view_args else None
+    if found is not None:
+        return _verdict(found, file_form=form, status=413)
+    return render_template(
+        "certificates/verify.html", form=VerifyForm(formdata=None), file_form=form
+    ), 413
 
 
 @bp.errorhandler(429)
@@ -50,7 +52,7 @@ def _too_many_checks(_error):
 
 @bp.route("/verify", methods=["GET", "POST"])
 @public
-@per_address
+@lookups_per_address
 def start():
     form = VerifyForm()
     if form.validate_on_submit():
@@ -64,8 +66,9 @@ def start():
 
 @bp.post("/verify/file")
 @public
-@per_address
+@lookups_per_address
 @uploads_per_address
+@body_limit(UPLOAD_LIMIT)
 def check_any_file():
     """A PDF without its code: which certificate, if any, it is exactly."""
     content, file_form = _uploaded_pdf()
@@ -81,8 +84,9 @@ def check_any_file():
 
 @bp.route("/verify/<code>", methods=["GET", "POST"])
 @public
-@per_address
+@lookups_per_address
 @uploads_per_address
+@body_limit(UPLOAD_LIMIT)
 def certificate(code: str):
     found = verification.find(code)
     if found is None:
@@ -108,14 +112,7 @@ def _verdict(certificate: Certificate, *, file_matches=None, file_form=None, sta
 
 def _uploaded_pdf() -> tuple[bytes | None, FileCheckForm]:
     """The uploaded PDF's bytes, or None with the form showing what is wrong."""
-    limit = current_app.config["VERIFY_UPLOAD_MAX_BYTES"]
-    request.max_content_length = limit + _FORM_ALLOWANCE
-    try:
-        request.files  # noqa: B018 - parsing the body here is what may exceed the limit
-    except RequestEntityTooLarge:
-        form = FileCheckForm(formdata=None)
-        form.file.errors = [_too_large(limit)]
-        return None, form
+    limit = current_app.config[UPLOAD_LIMIT]
     form = FileCheckForm()
     if not form.validate_on_submit():
         return None, form

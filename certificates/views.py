@@ -81,7 +81,18 @@ def _page(certificate: Certificate, *, revoke_form=None, reissue_form=None, stat
         revoke_form=revoke_form or RevokeForm(formdata=None, prefix="revoke"),
         reissue_form=reissue_form or ReissueForm(formdata=None, prefix="reissue"),
         may_change=current_user.is_admin,
+        back=_back_link(certificate),
     ), status
+
+
+def _back_link(certificate: Certificate) -> dict:
+    """To the holder's list for the holder; to the cohort's certificates for its staff."""
+    if certificate.learner_id == current_user.id:
+        return {"href": url_for("certificates.index"), "text": "Back to my certificates"}
+    return {
+        "href": url_for("certificates.cohort", cohort_id=certificate.cohort_id),
+        "text": f"Back to cohort {certificate.cohort_code}",
+    }
 
 
 @bp.get("/certificates/<number>")

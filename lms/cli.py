@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from certificates.expiry import send_expiry_notices
+from certificates.issuing import issue_missing
 from courses.assessments import finish_expired
 from courses.attendance import mark_unmarked_absent, send_attendance_warnings
 from courses.enrolment.reminders import send_due_reminders
@@ -183,7 +184,8 @@ def tick():
     Sends reminders two days before each learner's first session, marks learners still
     unmarked absent once AUTO_ABSENT_AFTER_HOURS have passed since a session ended, warns
     learners whose attendance has fallen below their course's minimum, and finishes quiz
-    attempts whose time limit has run out (marking the answers saved in time), and tells
+    attempts whose time limit has run out (marking the answers saved in time), issues the
+    certificates of recent completions still without one (an issue that failed), and tells
     holders of certificates expiring within CERTIFICATE_EXPIRY_NOTICE_DAYS; running it
     twice does nothing twice. It applies the retention schedule (lms/retention.py). On
     SQLite it also refreshes the query planner's statistics.
@@ -192,6 +194,7 @@ def tick():
     absent = mark_unmarked_absent(utcnow())
     warnings = send_attendance_warnings(None, utcnow())
     finished = finish_expired(utcnow())
+    reissued = issue_missing(utcnow())
     expiring = send_expiry_notices(utcnow())
     retained = apply_retention(utcnow())
     refresh_planner_statistics(db.session)
@@ -202,6 +205,7 @@ def tick():
     click.echo(f"Marked {absent} unmarked learner(s) absent.")
     click.echo(f"Queued {warnings} attendance warning(s).")
     click.echo(f"Finished {finished} quiz attempt(s) whose time ran out.")
+    click.echo(f"Issued {reissued} certificate(s) that a completion was still waiting for.")
     click.echo(f"Queued {expiring} notice(s) of a certificate expiring soon.")
     click.echo(f"Removed {retained['mail']} sent or failed message(s) past their retention.")
     click.echo(f"Removed {retained['spent_links']} used or expired password link(s).")

@@ -20,10 +20,35 @@ from lms.core.extensions import csrf, limiter, login_manager
 
 # Where Flask-Limiter keeps a request's limits, once a rate-limited view has run.
 LIMITER_STATE = "_limiter_request_context"
+# The setting that limits a view's request body (`body_limit`), and the room a body needs
+# for its form's other fields and the multipart framing.
+BODY_LIMIT = "body_limit_setting"
+FORM_ALLOWANCE = 16 * 1024
+
+
+def body_limit(setting: str) -> Callable[[Callable], Callable]:
+    """A view whose request body must be smaller than the app's MAX_CONTENT_LENGTH: at most
+    the `setting`'s bytes (and FORM_ALLOWANCE). Applied before any hook reads the body
+    (CSRF's does), so a larger one is refused with 413 before it is read."""
+
+    def decorator(view: Callable) -> Callable:
+        setattr(view, BODY_LIMIT, setting)
+        return view
+
+    return decorator
+
+
+def _apply_body_limit() -> None:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    setting = getattr(view, BODY_LIMIT, None)
+    if setting is not None:
+        request.max_content_length = current_app.config[setting] + FORM_ALLOWANCE
 
 
 def init_request_extensions(app: Flask) -> None:
-    """Initialises Flask-WTF's CSRF, Flask-Limiter and Flask-Login with lean hooks."""
+    """Initialises Flask-WTF's CSRF, Flask-Limiter and Flask-Login with lean hooks, after
+    the hook that applies a view's own body limit (`body_limit`), which runs first."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _apply_body_limit)
     csrf_hooks = _hooks_added_by(app, csrf.init_app)
     _replace_hooks(app.before_request_funcs, csrf_hooks["before"], _only_for_csrf_methods)
     # The one `limiter` serves every app made in this process (tests make many) and keeps

@@ -10,6 +10,7 @@ import base64
 import json
 import stat
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -396,3 +397,16 @@ def test_public_badges_are_rate_limited_per_address(app, client, certificate):
     response = client.get(public_url(certificate))
     assert response.status_code == 429
     assert "Wait a minute" in response.get_data(as_text=True)
+
+
+def test_the_learners_pseudonym_does_not_give_away_their_id(certificate, app):
+    subject = badges.credential(certificate)["credentialSubject"]["id"]
+    issuer = badges.issuer_id()
+    guesses = {
+        uuid.uuid5(uuid.NAMESPACE_URL, f"{issuer}#{form}{number}").urn
+        for number in range(1, 2000)
+        for form in ("learner/", "")
+    }
+    assert subject not in guesses
+    app.config["SECRET_KEY"] = "another-secret-key-of-at-least-32-chars!"
+    assert badges.credential(certificate)["credentialSubject"]["id"] != subject

@@ -306,9 +306,23 @@ def test_reissuing_makes_a_new_certificate_and_supersedes_the_old(make_certifica
     assert old.superseded_by_id == new.id
     assert old.standing(NOW.date(), 60) == Standing.SUPERSEDED
     assert pdf_bytes(old) != pdf_bytes(new)
+    # the same completion: its facts and expiry are kept, only the name is today's
+    for fact in issuing.COMPLETION_FACTS:
+        assert getattr(new, fact) == getattr(old, fact), fact
     assert {e.action for e in events()} >= {"certificate.reissued", "certificate.issued"}
     with pytest.raises(CertificateRefused):
         reissue(old, "Again", by=admin)
+
+
+def test_a_reissue_never_extends_a_certificate(make_certificate, learner, admin):
+    old = make_certificate(learner, now=NOW - timedelta(days=400))
+    old.course.certificate_validity_months = 120
+    old.course.title = "Renamed since"
+    db.session.commit()
+    new = reissue(old, "Typo in the name", by=admin)
+    assert new.expires_on == old.expires_on
+    assert new.course_title == "Occasional project managers"
+    assert new.issued_on == NOW.date() or new.issued_on > old.issued_on
 
 
 def test_expiry_and_expiring_soon_follow_the_date(make_certificate):
@@ -332,3 +346,30 @@ def test_the_issued_bytes_are_served_even_after_the_layout_changes(make_certific
     assert hashlib.sha256(pdf_bytes(kept)).hexdigest() == kept.pdf_sha256
     assert kept.layout != "2099-01"
     assert db.session.scalar(select(func.count()).select_from(CertificateFile)) == 1
+
+
+def test_tick_issues_what_a_failed_issue_left_out(
+    runner, make_completed, certified_course, monkeypatch
+):
+    enrolment = make_completed(certified_course)
+    old = make_completed(certified_course)
+    old.ended_at = NOW - timedelta(days=31)  # before the retry looks
+    db.session.commit()
+    failing = make_completed(certified_course)
+
+    real_render = issuing.render_certificate
+
+    def fails_for_one(page):
+        if page.learner_name == failing.learner.full_name:
+            raise OSError("the logo file is gone")
+        return real_render(page)
+
+    monkeypatch.setattr(issuing, "render_certificate", fails_for_one)
+    result = runner.invoke(args=["lms", "tick"])
+    assert "Issued 1 certificate(s) that a completion was still waiting for." in result.output
+    db.session.expire_all()
+    assert issuing.current_certificate(enrolment.id) is not None
+    assert issuing.current_certificate(old.id) is None
+    assert issuing.current_certificate(failing.id) is None  # left for the next tick
+    again = runner.invoke(args=["lms", "tick"])
+    assert "Issued 0 certificate(s)" in again.output

@@ -190,6 +190,12 @@ def test_uploads_are_limited_to_2_mb_and_must_be_pdfs(client, certificate):
     assert field_error(response.get_data(as_text=True), "file") == (
         "The file must be 2 MB or smaller"
     )
+    response = _upload(client, url, b"%PDF-" + b"0" * (3 * 1024 * 1024))
+    assert response.status_code == 413
+    assert field_error(response.get_data(as_text=True), "file") == (
+        "The file must be 2 MB or smaller"
+    )
+    assert certificate.number in _visible_text(response)  # still the certificate's page
     response = _upload(client, url, b"GIF89a not a pdf", name="picture.gif")
     assert field_error(response.get_data(as_text=True), "file") == (
         "The file is not a PDF. Choose the certificate's PDF file"
@@ -207,6 +213,25 @@ def test_verification_is_rate_limited_per_address(client, app, certificate):
     other = app.test_client()
     response = other.get(url, environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert response.status_code == 200  # another address has its own allowance
+
+
+def test_a_body_over_the_limit_is_refused_before_anything_reads_it(make_app, certificate):
+    """With CSRF on, a body is read to find its token: 413, not 400, shows the size was
+    checked first."""
+    strict = make_app(WTF_CSRF_ENABLED=True).test_client()
+    big = {"file": (BytesIO(b"%PDF-" + b"0" * (3 * 1024 * 1024)), "big.pdf")}
+    assert strict.post("/verify/file", data=big).status_code == 413
+    small = {"file": (BytesIO(b"%PDF-small"), "small.pdf")}
+    assert strict.post("/verify/file", data=small).status_code == 400  # no CSRF token
+
+
+def test_the_lookup_limit_is_shared_by_every_verification_address(client, app, certificate):
+    app.config.update(VERIFY_LIMIT_PER_IP="2 per minute")
+    code = certificate.display_code
+    assert client.get(f"/verify/{code}").status_code == 200
+    assert client.get(f"/verify/{code}/badge.jwt").status_code == 200
+    assert client.get("/verify").status_code == 429
+    assert client.get(f"/verify/{code}").status_code == 429
 
 
 def test_uploads_have_a_tighter_limit(client, app, certificate):

@@ -9,9 +9,9 @@ import zipfile
 import pypdf
 import pytest
 
-from certificates import pdf_bytes, reissue
+from certificates import pdf_bytes, reissue, revoke
 from certificates.bulk import file_name
-from certificates.models import Certificate, CertificateStatus
+from certificates.models import Certificate, CertificateStatus, RevocationReason
 from lms.auth.models import Role
 from lms.core.extensions import db
 from tests.helpers import events, field_error, text_of
@@ -161,6 +161,23 @@ def test_the_cohort_zip_holds_one_valid_pdf_per_learner(
         assert "/" not in member and "\\" not in member and ".." not in member
         pypdf.PdfReader(io.BytesIO(archive.read(member)))  # each opens as a PDF
     assert any(member.endswith("-Zoe-Lukasz-ONeill.pdf") for member in members)
+
+
+def test_the_cohort_zip_leaves_out_revoked_and_superseded_certificates(
+    client, login, trainer, make_certificate, make_user, admin
+):
+    kept = make_certificate(make_user(full_name="Kept Valid"))
+    revoked = make_certificate(make_user(full_name="Was Revoked"), cohort=kept.cohort)
+    replaced = make_certificate(make_user(full_name="Was Replaced"), cohort=kept.cohort)
+    revoke(revoked, RevocationReason.MISCONDUCT, "Copied", by=admin)
+    new = reissue(replaced, "Name changed", by=admin)
+    db.session.commit()
+    login(trainer)
+    response = client.get(f"/teach/cohorts/{kept.cohort_id}/certificates.zip")
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    assert sorted(names) == sorted(
+        [f"{kept.number}-Kept-Valid.pdf", f"{new.number}-Was-Replaced.pdf"]
+    )
 
 
 def test_the_cohort_list_and_zip_are_for_its_trainers_and_admins(
