@@ -16,9 +16,10 @@ from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, or_, select
 
 from benchmarks.forms import FORMS, csrf_token
+from certificates.models import Certificate, CertificateStatus
 from courses.assessments.models import Assessment, AssessmentKind, Attempt, Submission
 from courses.attendance import expected_enrolments
 from courses.cohorts.calendars import issue_feed
@@ -64,6 +65,7 @@ def discover(accounts: dict[str, str]) -> tuple[dict[str, str], list[str]]:
         "session_id": str(session.id),
         "session_cohort_id": str(session.cohort_id),
         **_assessment_values(session.cohort, learner),
+        **_certificate_values(learner, people["trainer"], session.cohort, notes),
     }
     return values, notes
 
@@ -114,6 +116,50 @@ def _assessment_values(cohort: Cohort, learner: User) -> dict[str, str]:
         "attempt_id": str(attempt.id),
         "assignment_id": str(assignment.id),
         "submission_id": str(submission.id),
+    }
+
+
+def _certificate_values(
+    learner: User, trainer: User, todays: Cohort, notes: list[str]
+) -> dict[str, str]:
+    """The learner's newest current certificate that has not expired (seed-scale draws
+    the demo learner's PDFs in full), and the trainer's most recently closed cohort with
+    certificates (seed-scale draws all of its PDFs in full too); at a small factor the
+    trainer may have none, and their cohort today's ZIP is empty."""
+    today = to_local(utcnow()).date()
+    certificate = db.session.scalar(
+        select(Certificate)
+        .where(
+            Certificate.learner_id == learner.id,
+            Certificate.status == CertificateStatus.VALID,
+            or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today),
+        )
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(1)
+    )
+    cohort_id = db.session.scalar(
+        select(Cohort.id)
+        .join(cohort_trainer, cohort_trainer.c.cohort_id == Cohort.id)
+        .where(
+            cohort_trainer.c.user_id == trainer.id,
+            Cohort.status == CohortStatus.CLOSED,
+            select(Certificate.id).where(Certificate.cohort_id == Cohort.id).exists(),
+        )
+        .order_by(Cohort.closed_at.desc(), Cohort.id.desc())
+        .limit(1)
+    )
+    if certificate is None:
+        raise SystemExit(
+            "the demo learner has no current certificate for the certificate pages: seed the "
+            "database again (--reseed)"
+        )
+    if cohort_id is None:
+        notes.append("the trainer has no closed cohort with certificates: the ZIP is empty")
+        cohort_id = todays.id
+    return {
+        "certificate_number": certificate.number,
+        "verification_code": certificate.display_code,
+        "certificates_cohort_id": str(cohort_id),
     }
 
 

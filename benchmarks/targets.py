@@ -27,6 +27,9 @@ PLACEHOLDERS = (
     "attempt_id",  # the learner's latest submitted attempt at it
     "assignment_id",  # the assignment of that cohort's course
     "submission_id",  # the latest submission of it on that cohort (the learner's)
+    "certificate_number",  # the learner's newest current certificate (a real PDF)
+    "verification_code",  # its verification code, grouped as printed
+    "certificates_cohort_id",  # the trainer's most recently closed cohort with certificates
 )
 
 
@@ -53,6 +56,7 @@ class Target:
 
 REGISTER = "/teach/sessions/{session_id}/register"
 TODAYS_COHORT = "/teach/cohorts/{session_cohort_id}"
+CERTIFICATE = "/certificates/{certificate_number}"
 
 TARGETS: tuple[Target, ...] = (
     Target("bare Flask", "/", None, None, "application/json", server="bare"),
@@ -65,6 +69,10 @@ TARGETS: tuple[Target, ...] = (
     Target("learner home", "/", "learner", 0.05),
     Target("quiz page", "/assessments/{quiz_id}", "learner", 0.05),
     Target("attempt page", "/attempts/{attempt_id}", "learner", 0.05),
+    Target("my certificates", "/certificates/", "learner", 0.05),
+    Target("certificate page", CERTIFICATE, "learner", 0.05),
+    Target("certificate PDF", CERTIFICATE + ".pdf", "learner", 0.05, "application/pdf"),
+    Target("verification page", "/verify/{verification_code}", None, 0.05),
     Target("calendar feed", "/calendar/{feed_token}.ics", None, None, "text/calendar"),
     Target("teach page", "/teach/", "trainer", 0.035),
     Target("register GET", REGISTER, "trainer", 0.035),
@@ -99,6 +107,13 @@ TARGETS: tuple[Target, ...] = (
     Target("submission marking", "/teach/submissions/{submission_id}", "trainer", 0.035),
     Target("gradebook", TODAYS_COHORT + "/gradebook", "trainer", 0.035),
     Target("close preview", TODAYS_COHORT + "/close", "trainer", 0.035),
+    Target(
+        "certificates ZIP",
+        "/teach/cohorts/{certificates_cohort_id}/certificates.zip",
+        "trainer",
+        None,
+        "application/zip",
+    ),
     Target("approvals", "/approvals/", "manager", 0.035),
     Target("people list", "/admin/users/", "admin", 0.035),
     Target("audit log", "/admin/audit/", "admin", 0.035),

@@ -21,6 +21,7 @@ from lms.scale import (
     assessments,
     attendance,
     catalogue,
+    certificates,
     cohorts,
     enrolments,
     history,
@@ -30,7 +31,8 @@ from lms.scale.plan import Plan
 from lms.scale.world import World
 from lms.scale.writer import Writer
 
-STEPS = (people, catalogue, cohorts, enrolments, attendance, assessments, history)
+# Certificates last: nothing before reads them, and the earlier steps' data stays the same.
+STEPS = (people, catalogue, cohorts, enrolments, attendance, assessments, history, certificates)
 
 
 class NotEmpty(Exception):
@@ -75,4 +77,6 @@ def estimated_rows(factor: float) -> int:
         # assessments: a bank and quizzes per course; attempts, answers, submissions, events
         + plan.courses * 100
         + plan.enrolments * 9
+        # certificates: the certificate, its PDF, its audit event and its mail
+        + min(certificates.CERTIFICATES * plan.factor, plan.enrolments / 2) * 4
     )

@@ -6,11 +6,23 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import timedelta
+from io import BytesIO
+from itertools import pairwise
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
+from certificates import codes
+from certificates.issuing import expiry_date
+from certificates.models import (
+    Certificate,
+    CertificateFile,
+    CertificateSerial,
+    CertificateStatus,
+    Standing,
+)
 from courses.assessments.attempts import mark
 from courses.assessments.models import (
     Assessment,
@@ -33,12 +45,14 @@ from courses.models import (
     cohort_trainer,
 )
 from lms import scale
+from lms.audit.audit import AuditEvent
 from lms.auth.models import User
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import PENDING, OutboxMessage
 from lms.core.timezones import start_of_local_day, to_local
 from lms.models import metadata
+from lms.scale.certificates import CERTIFICATES
 from lms.scale.plan import Plan
 from tests.conftest import _empty_all_tables
 from tests.helpers import count, log_in
@@ -86,6 +100,10 @@ def test_every_table_is_filled_in_proportion_to_the_factor(app, today):
     assert 0.7 * plan.sessions <= counts["cohort_session"] <= 1.3 * plan.sessions
     assert 0.7 * plan.enrolments <= counts["enrolment"] <= 1.4 * plan.enrolments
     assert counts["attendance_record"] > counts["enrolment"]
+    completed = count(Enrolment, Enrolment.status == EnrolmentStatus.COMPLETED)
+    certified = db.session.scalar(select(func.count(func.distinct(Certificate.enrolment_id))))
+    assert certified >= min(round(CERTIFICATES * FACTOR), completed)
+    assert counts["certificate_file"] == counts["certificate"]
     assert count(OutboxMessage, OutboxMessage.status == PENDING) == 0, "nothing left to send"
 
 
@@ -273,3 +291,87 @@ def test_the_command_prints_the_rows_and_the_demo_logins(app, runner, monkeypatc
     assert PASSWORD in result.output
     again = runner.invoke(args=["lms", "seed-scale", "--factor", str(FACTOR)])
     assert again.exit_code != 0 and "already has people" in again.output
+
+
+def test_certificates_obey_the_rules_issuing_keeps(app, today):
+    seed(today)
+    certificates = db.session.scalars(
+        select(Certificate).options(selectinload(Certificate.cohort).selectinload(Cohort.course))
+    ).all()
+    by_enrolment: dict[int, list[Certificate]] = {}
+    for certificate in certificates:
+        by_enrolment.setdefault(certificate.enrolment_id, []).append(certificate)
+    # One current certificate per enrolment, the later generations replacing the earlier.
+    for chain in by_enrolment.values():
+        chain.sort(key=lambda certificate: certificate.generation)
+        assert [c.generation for c in chain] == list(range(1, len(chain) + 1))
+        assert [c.superseded_by_id for c in chain] == [c.id for c in chain[1:]] + [None]
+        for old, new in pairwise(chain):
+            assert old.status == CertificateStatus.SUPERSEDED
+            assert old.superseded_at == new.issued_at > old.issued_at
+    # For completed enrolments of closed cohorts, issued when the cohort closed.
+    for certificate in certificates:
+        assert certificate.enrolment.status == EnrolmentStatus.COMPLETED
+        assert certificate.cohort.status == CohortStatus.CLOSED
+        if certificate.generation == 1:
+            closed = certificate.cohort.closed_at
+            assert closed <= certificate.issued_at < closed + timedelta(hours=1)
+        assert certificate.issued_on == to_local(certificate.issued_at).date()
+        months = certificate.cohort.course.certificate_validity_months
+        assert certificate.expires_on == expiry_date(certificate.issued_on, months)
+        assert certificate.number == codes.certificate_number(
+            "PMO", certificate.serial_year, certificate.serial
+        )
+        assert codes.normalise(certificate.display_code) == certificate.verification_code
+        revoked = certificate.status == CertificateStatus.REVOKED
+        assert (certificate.revoked_at is not None) is revoked
+        assert (certificate.revocation_reason is not None) is revoked
+        assert (certificate.revoked_by_id is not None) is revoked
+    # Numbers without gaps per year, the counter at each year's last.
+    serials: dict[int, list[int]] = {}
+    for certificate in certificates:
+        serials.setdefault(certificate.serial_year, []).append(certificate.serial)
+    counters = dict(
+        db.session.execute(select(CertificateSerial.year, CertificateSerial.last)).all()
+    )
+    assert {year: sorted(each) for year, each in serials.items()} == {
+        year: list(range(1, last + 1)) for year, last in counters.items()
+    }
+    assert len({c.verification_code for c in certificates}) == len(certificates)
+    notice_days = app.config["CERTIFICATE_EXPIRY_NOTICE_DAYS"]
+    standings = Counter(c.standing(today, notice_days) for c in certificates)
+    assert standings[Standing.VALID] > len(certificates) / 2
+    assert min(standings[s] for s in (Standing.EXPIRED, Standing.REVOKED, Standing.SUPERSEDED))
+    # The tick would already have told the holders of current ones about to expire.
+    for certificate in certificates:
+        if certificate.status == CertificateStatus.VALID and certificate.expires_on:
+            due = certificate.expires_on - timedelta(days=notice_days) < today
+            assert (certificate.expiry_notice_sent_at is not None) is due, certificate.number
+    events = count(AuditEvent, AuditEvent.action == "certificate.issued")
+    assert events == len(certificates)
+
+
+def test_every_certificate_downloads_the_pdf_its_digest_names(app, client, today):
+    seed(today)
+    rows = db.session.execute(
+        select(Certificate.number, Certificate.pdf_sha256, CertificateFile.content).join(
+            CertificateFile, CertificateFile.certificate_id == Certificate.id
+        )
+    ).all()
+    for number, digest, content in rows:
+        assert hashlib.sha256(content).hexdigest() == digest, number
+    stand_in = next(content for _, _, content in rows if len(content) < 2000)
+    reader = PdfReader(BytesIO(stand_in))
+    assert len(reader.pages) == 1 and "Certificate PMO-" in reader.pages[0].extract_text()
+    # The demo learner's are drawn in full; their list and PDFs answer.
+    learner = db.session.scalar(select(User).where(User.email == "learner@example.nhs.uk"))
+    theirs = db.session.scalars(
+        select(Certificate).where(Certificate.learner_id == learner.id)
+    ).all()
+    assert {c.status for c in theirs} == set(CertificateStatus)
+    log_in(client, learner.email, PASSWORD)
+    assert client.get("/certificates/").status_code == 200
+    for certificate in theirs:
+        pdf = client.get(f"/certificates/{certificate.number}.pdf")
+        assert pdf.status_code == 200 and len(pdf.data) > 10_000, certificate.number
+        assert hashlib.sha256(pdf.data).hexdigest() == certificate.pdf_sha256
