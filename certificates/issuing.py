@@ -142,12 +142,7 @@ def reissue(
     if not by.is_admin:
         raise CertificateRefused("Only the PMO team can re-issue a certificate")
     note = _note(note, "Enter why the certificate is being re-issued")
-    lock_rows(Enrolment, [certificate.enrolment_id])
-    db.session.refresh(certificate)
-    if certificate.status != CertificateStatus.VALID:
-        raise CertificateRefused(
-            f"Only a current certificate can be re-issued. This one is {certificate.status}"
-        )
+    _lock_current(certificate, "re-issued")
     new = _make(certificate.enrolment, now=now, previous=certificate, keep_facts=True)
     certificate.status = CertificateStatus.SUPERSEDED
     audit.record(
@@ -184,12 +179,7 @@ def revoke(
     if by is not None and not by.is_admin:
         raise CertificateRefused("Only the PMO team can revoke a certificate")
     note = _note(note, "Enter a note saying why the certificate is revoked")
-    lock_rows(Enrolment, [certificate.enrolment_id])
-    db.session.refresh(certificate)
-    if certificate.status != CertificateStatus.VALID:
-        raise CertificateRefused(
-            f"Only a current certificate can be revoked. This one is {certificate.status}"
-        )
+    _lock_current(certificate, "revoked")
     certificate.status = CertificateStatus.REVOKED
     certificate.revoked_at = now
     certificate.revoked_by_id = by.id if by is not None else None
@@ -368,6 +358,17 @@ def _snapshot(certificate: Certificate) -> dict:
         "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
         "pdf_sha256": certificate.pdf_sha256,
     }
+
+
+def _lock_current(certificate: Certificate, done: str) -> None:
+    """Locks the certificate's enrolment, reads the certificate afresh, and refuses unless
+    it is still current (someone may have revoked or re-issued it meanwhile)."""
+    lock_rows(Enrolment, [certificate.enrolment_id])
+    db.session.refresh(certificate)
+    if not certificate.is_current:
+        raise CertificateRefused(
+            f"Only a current certificate can be {done}. This one is {certificate.status}"
+        )
 
 
 def _note(note: str, missing: str) -> str:
