@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectChoice, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Length, Optional
 
 from certificates import codes
 from certificates.issuing import NOTE_LENGTH
 from certificates.models import RevocationReason
-from lms.web.forms import Form
+from certificates.search import Shown
+from lms.web.forms import Form, SingleLine
 
 
 class VerifyForm(Form):
@@ -76,4 +84,25 @@ class ReissueForm(Form):
                 max=NOTE_LENGTH, message=f"The note must be {NOTE_LENGTH:,} characters or fewer"
             ),
         ],
+    )
+
+
+class CertificateFilterForm(Form):
+    class Meta:
+        csrf = False  # a search form changes nothing
+
+    q = StringField(
+        "Search by learner, certificate number or verification code",
+        validators=[
+            SingleLine("search"),
+            Optional(),
+            Length(max=200, message="Search must be 200 characters or fewer"),
+        ],
+    )
+    shown = SelectField(
+        "Status",
+        default="",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(shown.value, shown.label) for shown in Shown],
+        invalid_choice_message="Choose a status from the list",
     )

@@ -102,6 +102,8 @@ class Certificate(TimestampMixin, Base):
         CheckConstraint(
             "(status = 'revoked') = (revoked_at IS NOT NULL)", name="revoked_when_revoked"
         ),
+        # Lists of certificates run newest first (the PMO's list reads 25 of 60,000).
+        Index("ix_certificate_issued_at_id", "issued_at", "id"),
         # `flask lms tick` looks for certificates to warn about, never reading the rest.
         Index(
             "ix_certificate_expires_on_unwarned",

@@ -11,6 +11,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
+from certificates import admin_views as certificate_admin_views
 from certificates import badge_views as badge_views
 from certificates import receivers as _certificate_receivers  # noqa: F401 - connects them
 from certificates import verification_views as verification_views
@@ -73,6 +74,7 @@ BLUEPRINTS = (
     certificate_views.bp,
     verification_views.bp,
     badge_views.bp,
+    certificate_admin_views.bp,
 )
 
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})

@@ -192,6 +192,7 @@ PAGES: dict[str, tuple[str | None, Callable[[World], str]]] = {
         lambda w: f"/certificates/{w.certificate.number}/badge.json",
     ),
     "badges.signed": ("learner", lambda w: f"/certificates/{w.certificate.number}/badge.jwt"),
+    "certificate_admin.index": ("admin", lambda w: "/admin/certificates/?q=person&shown=current"),
 }
 
 

@@ -86,3 +86,24 @@ def test_the_verification_form_takes_a_typed_code(
     page.get_by_label("Verification code").fill(certificate.verification_code.lower())
     page.get_by_role("button", name="Check the code").click()
     expect(page.get_by_role("heading", name="Valid certificate")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_an_admin_finds_a_certificate_and_revokes_it(
+    app, live_server, page: Page, log_in, admin, learner, make_certificate
+):
+    app.config["BASE_URL"] = live_server
+    certificate = make_certificate(learner)
+    log_in(admin)
+    page.goto(f"{live_server}/admin/certificates/")
+    page.get_by_label("Search by learner, certificate number or verification code").fill("Zoë")
+    page.get_by_role("button", name="Search").click()
+    assert_accessible(page)
+    page.get_by_role("link", name=certificate.number).click()
+    page.get_by_role("button", name="Revoke the certificate").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Enter a note")
+    assert_accessible(page)
+    page.get_by_label("Misconduct").check()
+    page.get_by_label("Note for the PMO team").fill("Copied a colleague's assignment")
+    page.get_by_role("button", name="Revoke the certificate").click()
+    expect(page.get_by_text(f"Certificate {certificate.number} is revoked")).to_be_visible()
