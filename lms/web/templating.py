@@ -44,7 +44,6 @@ def navigation() -> tuple[tuple[str, str, bool, bool], ...]:
         items += [
             NavItem("Course admin", "course_admin.index", "/admin/courses"),
             NavItem("People", "people.index", "/admin/users"),
-            NavItem("All certificates", "certificate_admin.index", "/admin/certificates"),
             NavItem("Audit log", "audit.index", "/admin/audit"),
             NavItem("Mail", "mail.index", "/admin/mail"),
         ]

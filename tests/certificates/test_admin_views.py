@@ -60,3 +60,10 @@ def test_a_bad_filter_is_said_and_ignored(client, as_admin, make_certificate):
 
 def test_only_admins_see_the_list(client, as_learner):
     assert client.get("/admin/certificates/").status_code == 403
+
+
+def test_an_admin_reaches_the_list_from_their_certificates(client, login, admin, learner):
+    login(learner)
+    assert "/admin/certificates/" not in client.get("/certificates/").get_data(as_text=True)
+    login(admin)
+    assert "/admin/certificates/" in client.get("/certificates/").get_data(as_text=True)
