@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from certificates import expiry
 from certificates.forms import CertificateFilterForm
 from certificates.search import Shown, search
 from lms.auth.access import role_required
 from lms.auth.models import Role
-from lms.core.db import utcnow
-from lms.core.timezones import to_local
+from lms.core.timezones import local_today
 from lms.web.forms import paginate
 
 bp = Blueprint("certificate_admin", __name__, template_folder="templates")
@@ -21,14 +21,12 @@ bp = Blueprint("certificate_admin", __name__, template_folder="templates")
 def index():
     form = CertificateFilterForm(request.args)
     form.validate()  # a field with a mistake is shown with it, and ignored
-    today = to_local(utcnow()).date()
     text = form.q.data if not form.q.errors else None
     shown = Shown(form.shown.data) if form.shown.data and not form.shown.errors else None
-    page = paginate(search(text, shown, today), current_app.config["ADMIN_PAGE_SIZE"])
+    page = paginate(search(text, shown, local_today()), current_app.config["ADMIN_PAGE_SIZE"])
     return render_template(
         "certificates/admin/index.html",
         form=form,
         page=page,
-        today=today,
-        soon_days=current_app.config["CERTIFICATE_EXPIRY_NOTICE_DAYS"],
+        rows=expiry.with_standings(page.items),
     )

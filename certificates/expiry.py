@@ -1,18 +1,37 @@
-"""Telling holders that a certificate expires soon, once each (`flask lms tick`)."""
+"""Expiry: how a certificate stands today, and telling holders that one expires soon,
+once each (`flask lms tick`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from certificates.models import Certificate, CertificateStatus
+from certificates.models import Certificate, CertificateStatus, Standing
 from lms.core import outbox
 from lms.core.extensions import db
-from lms.core.timezones import to_local
+from lms.core.timezones import local_today
 from lms.web.urls import external_url
+
+
+def notice_days() -> int:
+    """How many days before expiry a certificate counts as expiring soon, and its holder
+    is told (CERTIFICATE_EXPIRY_NOTICE_DAYS)."""
+    return current_app.config["CERTIFICATE_EXPIRY_NOTICE_DAYS"]
+
+
+def standing(certificate: Certificate) -> Standing:
+    """How the certificate stands today, as its holder and a verifier see it."""
+    return certificate.standing(local_today(), notice_days())
+
+
+def with_standings(certificates: Iterable[Certificate]) -> list[tuple[Certificate, Standing]]:
+    """Each certificate of a list with how it stands today."""
+    today, soon = local_today(), notice_days()
+    return [(certificate, certificate.standing(today, soon)) for certificate in certificates]
 
 
 def send_expiry_notices(now: datetime) -> int:
@@ -22,8 +41,8 @@ def send_expiry_notices(now: datetime) -> int:
     Each certificate is claimed by one conditional UPDATE before its mail is queued, in
     the same transaction, so ticks running at once never tell anyone twice.
     """
-    today = to_local(now).date()
-    horizon = today + timedelta(days=current_app.config["CERTIFICATE_EXPIRY_NOTICE_DAYS"])
+    today = local_today(now)
+    horizon = today + timedelta(days=notice_days())
     claimed = db.session.scalars(
         update(Certificate)
         .where(

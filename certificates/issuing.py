@@ -36,7 +36,7 @@ from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.locks import lock_rows
-from lms.core.timezones import to_local
+from lms.core.timezones import local_today, to_local
 from lms.web.urls import external_url
 
 NOTE_LENGTH = 1000
@@ -244,7 +244,7 @@ def _make(
     completion takes today's facts; a re-issue (`keep_facts`) keeps the completion's as
     `previous` has them, its expiry included, and takes only today's name."""
     cohort, course, learner = enrolment.cohort, enrolment.cohort.course, enrolment.learner
-    issued_on = to_local(now).date()
+    issued_on = local_today(now)
     serial = _next_serial(issued_on.year)
     config = current_app.config
     certificate = Certificate(

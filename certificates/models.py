@@ -82,6 +82,11 @@ class Standing(enum.StrEnum):
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
 
+    @property
+    def is_valid(self) -> bool:
+        """A verifier may rely on it today (expiring soon is still valid)."""
+        return self in (Standing.VALID, Standing.EXPIRING_SOON)
+
 
 class CertificateSerial(Base):
     """The last serial number given in a year: numbers run 1, 2, 3... per year with no gap,

@@ -1,4 +1,5 @@
-"""Finding certificates: the PMO's list of every certificate, searched and filtered."""
+"""Lists of certificates, as `select()`s a view pages through: a learner's, a cohort's,
+and the PMO's list of every certificate, searched and filtered."""
 
 from __future__ import annotations
 
@@ -23,6 +24,26 @@ class Shown(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"current": "Valid", "expired": "Expired"}.get(self.value, self.value.capitalize())
+
+
+def of_learner(learner_id: int) -> Select:
+    """The learner's certificates, newest first, with whichever replaced each."""
+    return (
+        select(Certificate)
+        .where(Certificate.learner_id == learner_id)
+        .options(joinedload(Certificate.superseded_by))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+
+
+def of_cohort(cohort_id: int) -> Select:
+    """Every certificate issued on the cohort, by learner, each learner's in order."""
+    return (
+        select(Certificate)
+        .where(Certificate.cohort_id == cohort_id)
+        .options(joinedload(Certificate.superseded_by))
+        .order_by(Certificate.learner_name, Certificate.generation)
+    )
 
 
 def search(text: str | None, shown: Shown | None, today: date) -> Select:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from certificates import codes, verification
+from certificates import codes, expiry, verification
 from certificates.forms import FileCheckForm, VerifyForm
 from certificates.limits import lookups_per_address, uploads_per_address
 from certificates.models import Certificate
 from lms.auth.access import public
-from lms.core.db import utcnow
 from lms.core.extensions import db
-from lms.core.timezones import to_local
 from lms.web.errors import render_error
 from lms.web.forms import INVALID
 from lms.web.request_hooks import body_limit
@@ -100,11 +98,10 @@ def certificate(code: str):
 
 
 def _verdict(certificate: Certificate, *, file_matches=None, file_form=None, status=200):
-    today = to_local(utcnow()).date()
     return render_template(
         "certificates/verified.html",
         certificate=certificate,
-        standing=certificate.standing(today, current_app.config["CERTIFICATE_EXPIRY_NOTICE_DAYS"]),
+        standing=expiry.standing(certificate),
         file_matches=file_matches,
         file_form=file_form or FileCheckForm(formdata=None),
     ), status

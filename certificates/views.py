@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,10 +18,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from certificates import bulk, issuing
+from certificates import bulk, expiry, issuing, search
 from certificates.access import certificate_viewer, viewable_certificate
 from certificates.forms import ReissueForm, RevokeForm
 from certificates.models import Certificate, RevocationReason
@@ -32,7 +29,6 @@ from lms.auth.access import login_required, role_required
 from lms.auth.models import Role
 from lms.core.db import utcnow
 from lms.core.extensions import db
-from lms.core.timezones import to_local
 from lms.web.forms import INVALID, attachment, paginate, service_call
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
@@ -49,26 +45,12 @@ def _stay_on_this_cohort(endpoint: str, values: dict) -> None:
             values["cohort_id"] = here["cohort_id"]
 
 
-def _today():
-    return to_local(utcnow()).date()
-
-
-def _soon_days() -> int:
-    return current_app.config["CERTIFICATE_EXPIRY_NOTICE_DAYS"]
-
-
 @bp.get("/certificates/")
 @login_required
 def index():
-    page = paginate(
-        select(Certificate)
-        .where(Certificate.learner_id == current_user.id)
-        .options(joinedload(Certificate.superseded_by))
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc()),
-        PAGE_SIZE,
-    )
+    page = paginate(search.of_learner(current_user.id), PAGE_SIZE)
     return render_template(
-        "certificates/index.html", page=page, today=_today(), soon_days=_soon_days()
+        "certificates/index.html", page=page, rows=expiry.with_standings(page.items)
     )
 
 
@@ -76,7 +58,7 @@ def _page(certificate: Certificate, *, revoke_form=None, reissue_form=None, stat
     return render_template(
         "certificates/certificate.html",
         certificate=certificate,
-        standing=certificate.standing(_today(), _soon_days()),
+        standing=expiry.standing(certificate),
         verification_url=issuing.verification_url(certificate),
         revoke_form=revoke_form or RevokeForm(formdata=None, prefix="revoke"),
         reissue_form=reissue_form or ReissueForm(formdata=None, prefix="reissue"),
@@ -155,19 +137,12 @@ def reissue(number: str):
 @bp.get("/teach/cohorts/<int:cohort_id>/certificates")
 @cohort_manager(load="cohort_id")
 def cohort(cohort_id: int, cohort: Cohort):
-    page = paginate(
-        select(Certificate)
-        .where(Certificate.cohort_id == cohort.id)
-        .options(joinedload(Certificate.superseded_by))
-        .order_by(Certificate.learner_name, Certificate.generation),
-        PAGE_SIZE,
-    )
+    page = paginate(search.of_cohort(cohort.id), PAGE_SIZE)
     return render_template(
         "certificates/cohort.html",
         cohort=cohort,
         page=page,
-        today=_today(),
-        soon_days=_soon_days(),
+        rows=expiry.with_standings(page.items),
     )
 
 

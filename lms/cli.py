@@ -20,7 +20,7 @@ from lms.core import outbox
 from lms.core.db import refresh_planner_statistics, utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
-from lms.core.timezones import to_local
+from lms.core.timezones import local_today
 from lms.people import directory, importing
 from lms.retention import apply_retention
 
@@ -101,7 +101,7 @@ def seed_scale(factor: float, seed_: int, today):
             "seed-scale makes made-up people; it does not run in production."
         )
     password = demo.demo_password(Path(current_app.instance_path))
-    day = today.date() if today else to_local(utcnow()).date()
+    day = today.date() if today else local_today()
     with click.progressbar(length=scale.estimated_rows(factor), label="Seeding") as bar:
 
         def advance(step: str, rows: int) -> None:

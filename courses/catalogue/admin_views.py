@@ -13,6 +13,7 @@ from courses.models import Course, CourseCategory, CourseStatus, DeliveryMode
 from lms.auth.access import role_required
 from lms.auth.models import Role
 from lms.core.extensions import db
+from lms.core.timezones import local_today
 from lms.web.forms import INVALID, paginate, service_call
 
 bp = Blueprint("course_admin", __name__, url_prefix="/admin/courses", template_folder="templates")
@@ -81,7 +82,7 @@ def index():
     status = CourseStatus(form.status.data) if valid and form.status.data else None
     query = catalogue.admin_courses(form.q.data if valid else None, status=status)
     page = paginate(query, per_page=current_app.config["ADMIN_PAGE_SIZE"])
-    today = catalogue.local_today()
+    today = local_today()
     return render_template(
         "catalogue/admin/index.html",
         form=form,

@@ -33,7 +33,6 @@ from lms.auth.models import User
 from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
-from lms.core.timezones import LONDON
 
 CODE_FORMAT = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$", re.ASCII)
 CODE_LENGTH = 20
@@ -118,11 +117,6 @@ class UpcomingCohort:
 
 
 # --- small helpers shared with the views -----------------------------------------------------
-
-
-def local_today() -> date:
-    """Today's date in the trust's time zone, the day accreditation dates are compared with."""
-    return datetime.now(LONDON).date()
 
 
 def hours_text(hours: Decimal) -> str:

@@ -11,6 +11,7 @@ from courses.catalogue.forms import CatalogueFilterForm
 from courses.models import DeliveryMode
 from lms.auth.access import login_required
 from lms.core.extensions import db
+from lms.core.timezones import local_today
 from lms.web.forms import INVALID, paginate
 
 bp = Blueprint("catalogue", __name__, url_prefix="/courses", template_folder="templates")
@@ -60,5 +61,5 @@ def course(code: str):
         "catalogue/course.html",
         course=course,
         cohorts=catalogue.upcoming_cohorts(course),
-        lapsed=catalogue.accreditation_lapsed(course, catalogue.local_today()),
+        lapsed=catalogue.accreditation_lapsed(course, local_today()),
     )

@@ -35,7 +35,7 @@ from lms.core.db import utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.locks import lock_rows
-from lms.core.timezones import to_local
+from lms.core.timezones import local_today, to_local
 
 # Statuses that hold a place (or a claim to one) on the cohort.
 ACTIVE = (EnrolmentStatus.PENDING_APPROVAL, EnrolmentStatus.CONFIRMED, EnrolmentStatus.WAITLISTED)
@@ -268,7 +268,7 @@ def _check_not_completed(course: Course, learner: User, now: datetime) -> None:
         raise AlreadyCompleted("You have already completed this course")
     notice = timedelta(days=current_app.config["CERTIFICATE_EXPIRY_NOTICE_DAYS"])
     opens = add_months(to_local(completed_at).date(), months) - notice
-    if to_local(now).date() < opens:
+    if local_today(now) < opens:
         raise AlreadyCompleted(
             "You have already completed this course. You can enrol again to renew your "
             f"certificate from {opens:%-d %B %Y}"

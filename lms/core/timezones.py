@@ -12,6 +12,11 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(LONDON)
 
 
+def local_today(now: datetime | None = None) -> date:
+    """Today's date in the trust's time zone (at `now`, or by the clock)."""
+    return to_local(now or datetime.now(UTC)).date()
+
+
 def start_of_local_day(day: date) -> datetime:
     """The UTC instant at which the given London calendar day begins."""
     return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, render_template, request
 from lms.auth.access import role_required
 from lms.auth.models import Role
 from lms.core.db import utcnow
-from lms.core.timezones import start_of_local_day, to_local
+from lms.core.timezones import local_today, start_of_local_day
 from lms.reports.attendance import course_attendance, courses_reported
 from lms.reports.forms import ReportForm
 from lms.web.forms import INVALID, paginate
@@ -23,7 +23,7 @@ def attendance():
     """Attendance per course over a date range (UK dates, both included)."""
     form = ReportForm(formdata=request.args or None)
     now = utcnow()
-    today = to_local(now).date()
+    today = local_today(now)
     rows, page = [], None
     if form.validate():
         date_from, date_to = form.range(today, default_from=today - timedelta(days=365))
