@@ -118,6 +118,8 @@ def page_footer() -> Markup:
         "footer",
         home=url_for("home.index"),
         organisation_name=current_app.config["ORGANISATION_NAME"],
+        # For anyone handed a certificate: the public verification page.
+        verify=url_for("verification.start"),
     )
 
 

@@ -240,3 +240,9 @@ def test_uploads_have_a_tighter_limit(client, app, certificate):
     statuses = [_upload(client, url, pdf_bytes(certificate)).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert client.get(url).status_code == 200  # looking is still allowed
+
+
+def test_every_page_links_to_the_verification_page(client, as_learner):
+    for path in ("/", "/login", "/verify"):
+        page = client.get(path, follow_redirects=True).get_data(as_text=True)
+        assert 'href="/verify"' in page and "Check a certificate" in page, path
