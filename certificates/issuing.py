@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from certificates import codes
+from certificates import codes, signals
 from certificates.models import (
     Certificate,
     CertificateFile,
@@ -28,6 +28,7 @@ from certificates.models import (
 )
 from certificates.render import LAYOUT, CertificatePage, render_certificate
 from courses.models import AttendanceRecord, AttendanceStatus, Enrolment, EnrolmentStatus, Session
+from courses.signals import send_after_commit
 from lms.audit import audit
 from lms.auth.models import User
 from lms.core import outbox
@@ -186,6 +187,7 @@ def revoke(
     certificate.revocation_reason = reason
     certificate.revocation_note = note
     db.session.flush()
+    send_after_commit(signals.certificate_revoked, certificate)
     audit.record(
         by,
         "certificate.revoked",
@@ -285,6 +287,8 @@ def _make(
         previous.superseded_by_id = certificate.id
         previous.superseded_at = now
     db.session.flush()
+    replaces = previous if keep_facts else None
+    send_after_commit(signals.certificate_issued, certificate, replaces=replaces)
     return certificate
 
 

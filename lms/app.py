@@ -38,6 +38,7 @@ from lms.core import outbox
 from lms.core.config import DEFAULT_INSTANCE, from_environment
 from lms.core.extensions import db, login_manager, migrate
 from lms.core.unit_of_work import init_unit_of_work
+from lms.cpd import receivers as _cpd_receivers  # noqa: F401 - connects them
 from lms.home import views as home
 from lms.mail import views as mail_views
 from lms.people import import_views as people_import_views

@@ -21,6 +21,7 @@ from lms.core.db import refresh_planner_statistics, utcnow
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.timezones import local_today
+from lms.cpd.record import record_missing_certificates
 from lms.people import directory, importing
 from lms.retention import apply_retention
 
@@ -186,7 +187,8 @@ def tick():
     learners whose attendance has fallen below their course's minimum, and finishes quiz
     attempts whose time limit has run out (marking the answers saved in time), issues the
     certificates of recent completions still without one (an issue that failed), and tells
-    holders of certificates expiring within CERTIFICATE_EXPIRY_NOTICE_DAYS; running it
+    holders of certificates expiring within CERTIFICATE_EXPIRY_NOTICE_DAYS, and adds to
+    CPD records any certificate a failure left out; running it
     twice does nothing twice. It applies the retention schedule (lms/retention.py). On
     SQLite it also refreshes the query planner's statistics.
     """
@@ -196,6 +198,7 @@ def tick():
     finished = finish_expired(utcnow())
     reissued = issue_missing(utcnow())
     expiring = send_expiry_notices(utcnow())
+    recorded = record_missing_certificates()
     retained = apply_retention(utcnow())
     refresh_planner_statistics(db.session)
     db.session.commit()
@@ -207,6 +210,7 @@ def tick():
     click.echo(f"Finished {finished} quiz attempt(s) whose time ran out.")
     click.echo(f"Issued {reissued} certificate(s) that a completion was still waiting for.")
     click.echo(f"Queued {expiring} notice(s) of a certificate expiring soon.")
+    click.echo(f"Added {recorded} certificate(s) missing from their holder's CPD record.")
     click.echo(f"Removed {retained['mail']} sent or failed message(s) past their retention.")
     click.echo(f"Removed {retained['spent_links']} used or expired password link(s).")
     click.echo(f"Blanked {retained['audit_ip_addresses']} IP address(es) in the audit log.")

@@ -10,6 +10,7 @@ from lms.audit import audit as _audit  # noqa: F401
 from lms.auth import models as _auth  # noqa: F401
 from lms.core import outbox as _outbox  # noqa: F401
 from lms.core.db import Base
+from lms.cpd import models as _cpd  # noqa: F401
 from lms.people import models as _people  # noqa: F401
 
 metadata = Base.metadata

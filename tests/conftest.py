@@ -38,6 +38,7 @@ pytest_plugins = [
     "tests.courses.factories",
     "tests.courses.assessments.factories",
     "tests.certificates.factories",
+    "tests.lms.cpd.factories",
 ]
 
 

@@ -250,10 +250,12 @@ def upload_folder() -> Path | None:
     return folder
 
 
-def store(upload: Upload) -> SubmissionFile:
-    """A SubmissionFile holding the upload: its bytes in the database, or written under
-    UPLOAD_FOLDER with a random name (removed again if this transaction rolls back)."""
-    stored = SubmissionFile(
+def store(upload: Upload, model: type = SubmissionFile):
+    """A `model` row (SubmissionFile by default; any model with the same file columns,
+    such as the CPD record's evidence) holding the upload: its bytes in the database, or
+    written under UPLOAD_FOLDER with a random name (removed again if this transaction
+    rolls back)."""
+    stored = model(
         filename=upload.filename,
         media_type=upload.media_type,
         size=upload.size,
@@ -274,8 +276,8 @@ def store(upload: Upload) -> SubmissionFile:
     return stored
 
 
-def file_bytes(submission_file: SubmissionFile) -> bytes:
-    """The file's bytes, from the database or from UPLOAD_FOLDER."""
+def file_bytes(submission_file) -> bytes:
+    """A stored file's bytes (a `store`d row), from the database or from UPLOAD_FOLDER."""
     if submission_file.stored_name is None:
         return submission_file.content or b""
     if not _RANDOM_NAME.fullmatch(submission_file.stored_name):

@@ -10,7 +10,8 @@ import os
 import re
 import secrets
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -223,6 +224,33 @@ def _certificate_settings() -> dict:
     }
 
 
+def _cpd_settings() -> dict:
+    """The CPD record's year and yearly target (lms/cpd/)."""
+    env = os.environ.get
+    start = env("LMS_CPD_YEAR_START", "04-01").strip()
+    match = re.fullmatch(r"-{0,2}(\d{2})-(\d{2})", start)
+    try:
+        if match is None:
+            raise ValueError(start)
+        parsed = (int(match[1]), int(match[2]))
+        date(2023, *parsed)  # a day of every year: not 29 February
+    except ValueError:
+        raise ConfigError("LMS_CPD_YEAR_START must be a month and day like 04-01") from None
+    try:
+        target = Decimal(env("LMS_CPD_TARGET_HOURS", "35").strip())
+    except InvalidOperation:
+        target = Decimal(-1)
+    if not (target.is_finite() and 0 < target <= 1000):
+        raise ConfigError("LMS_CPD_TARGET_HOURS must be a number of hours from 0.25 to 1000")
+    return {
+        # The CPD year starts on this (month, day): 1 April, the NHS financial year.
+        "CPD_YEAR_START": parsed,
+        # Hours a year a learner aims for unless they set their own (APM asks for 35).
+        "CPD_TARGET_HOURS": target,
+        "CPD_PAGE_SIZE": 20,
+    }
+
+
 def _session_settings() -> dict:
     """How long a login lasts, however active (the idle timeout is set beside the cookie's)."""
     return {"SESSION_MAX_AGE": timedelta(hours=_env_int("LMS_SESSION_MAX_HOURS", 12))}
@@ -359,4 +387,5 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         **_retention_settings(),
         **_outbox_settings(),
         **_certificate_settings(),
+        **_cpd_settings(),
     }

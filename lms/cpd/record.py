@@ -1,0 +1,447 @@
+"""A learner's CPD record: entries in and out, and what they add up to.
+
+External entries are checked here (`entry_problems`), so the entry form and the CSV
+import refuse the same things with the same words. Entries from certificates are made
+and kept in step by `record_certificate`, which `lms.cpd.receivers` calls when
+`certificates` announces an issue or a re-issue; `record_missing_certificates`
+(`flask lms tick`) makes any that a failure left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from flask import current_app
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
+
+from certificates.models import Certificate
+from courses.assessments.uploads import Upload, store
+from lms.audit import audit
+from lms.auth.models import User
+from lms.core.domain import DomainError
+from lms.core.extensions import db
+from lms.core.timezones import local_today
+from lms.cpd.models import CpdCategory, CpdEntry, CpdEvidence, CpdProfile, EntrySource, counts
+from lms.cpd.years import CpdYear, starting_year_of
+
+TITLE_LENGTH = 200
+PROVIDER_LENGTH = 200
+REFLECTION_LENGTH = 5000
+HOURS_PER_DAY = 24
+LONGEST_SPAN_DAYS = 366  # an activity running longer is recorded in parts
+CERTIFIED = "certified"  # the category filter's value for entries from certificates
+CERTIFIED_NAME = "Certified course"
+
+
+class EntryRefused(DomainError):
+    """An entry was refused; `problems` says what is wrong with each field."""
+
+    def __init__(self, problems: list[DomainError]):
+        super().__init__(problems[0].message if problems else "The entry was refused")
+        self.problems = problems
+
+
+class NotYours(DomainError):
+    pass
+
+
+@dataclass
+class EntryDetails:
+    """What a learner says about an external activity (the form's fields, or a CSV row's)."""
+
+    title: str
+    category_id: int | None
+    activity_on: date | None
+    hours: Decimal | None
+    learned: str
+    applied: str = ""
+    ended_on: date | None = None
+    provider: str = ""
+
+
+# --- checking -------------------------------------------------------------------------------
+
+
+def entry_problems(
+    details: EntryDetails, *, today: date, categories: dict[int, CpdCategory]
+) -> list[DomainError]:
+    """Everything wrong with an external entry, each by its field, in plain English."""
+    problems: list[DomainError] = []
+
+    def refuse(field: str, message: str) -> None:
+        problems.append(DomainError(message, field=field))
+
+    title = (details.title or "").strip()
+    if not title:
+        refuse("title", "Enter a title for the activity")
+    elif len(title) > TITLE_LENGTH:
+        refuse("title", f"Enter a title of {TITLE_LENGTH} characters or fewer")
+    category = categories.get(details.category_id) if details.category_id else None
+    if category is None or category.retired:
+        refuse("category_id", "Choose a category from the list")
+    if details.activity_on is None:
+        refuse("activity_on", "Enter the date of the activity")
+    elif details.activity_on > today:
+        refuse("activity_on", "The date of the activity must be today or in the past")
+    if details.ended_on is not None and details.activity_on is not None:
+        if details.ended_on < details.activity_on:
+            refuse("ended_on", "The last day must be the same as or after the first day")
+        elif details.ended_on > today:
+            refuse("ended_on", "The last day must be today or in the past")
+        elif (details.ended_on - details.activity_on).days >= LONGEST_SPAN_DAYS:
+            refuse("ended_on", "Record an activity longer than a year as one entry per year")
+    problems.extend(_hours_problems(details))
+    if len(details.provider or "") > PROVIDER_LENGTH:
+        refuse("provider", f"Enter a provider of {PROVIDER_LENGTH} characters or fewer")
+    if not (details.learned or "").strip():
+        refuse("learned", "Enter what you learned from the activity")
+    elif len(details.learned) > REFLECTION_LENGTH:
+        refuse("learned", f"Enter {REFLECTION_LENGTH} characters or fewer")
+    if len(details.applied or "") > REFLECTION_LENGTH:
+        refuse("applied", f"Enter {REFLECTION_LENGTH} characters or fewer")
+    return problems
+
+
+def _hours_problems(details: EntryDetails) -> list[DomainError]:
+    hours = details.hours
+    if hours is None:
+        return [DomainError("Enter the number of hours, like 1.5", field="hours")]
+    if not hours.is_finite() or hours <= 0:
+        return [DomainError("Enter a number of hours greater than 0", field="hours")]
+    if hours != hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
+        return [
+            DomainError("Enter the hours to 2 decimal places at most, like 1.25", field="hours")
+        ]
+    days = 1
+    if details.activity_on and details.ended_on and details.ended_on >= details.activity_on:
+        days = min((details.ended_on - details.activity_on).days + 1, LONGEST_SPAN_DAYS)
+    most = HOURS_PER_DAY * days
+    if hours > most:
+        over = "a day" if days == 1 else f"{days} days"
+        return [
+            DomainError(f"Enter {most} hours or fewer: the most there are in {over}", field="hours")
+        ]
+    return []
+
+
+def parse_hours(text: str) -> Decimal | None:
+    """ "1.5", "2", "0.25" as a Decimal; None for anything that is not a plain number."""
+    try:
+        hours = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return hours if hours.is_finite() else None
+
+
+def categories_by_id() -> dict[int, CpdCategory]:
+    return {category.id: category for category in db.session.scalars(select(CpdCategory))}
+
+
+# --- external entries ---------------------------------------------------------------------
+
+
+def add_entry(
+    learner: User,
+    details: EntryDetails,
+    *,
+    evidence: Upload | None = None,
+    today: date | None = None,
+) -> CpdEntry:
+    """Adds an external entry to the learner's own record, or EntryRefused."""
+    _refuse_problems(details, today)
+    entry = CpdEntry(learner_id=learner.id, source=EntrySource.EXTERNAL, evidence=None)
+    _apply(entry, details)
+    if evidence is not None:
+        entry.evidence = store(evidence, model=CpdEvidence)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record(learner, "cpd_entry.added", entry, None, _facts(entry))
+    return entry
+
+
+def change_entry(
+    entry: CpdEntry,
+    details: EntryDetails,
+    *,
+    by: User,
+    evidence: Upload | None = None,
+    remove_evidence: bool = False,
+    today: date | None = None,
+) -> None:
+    """Changes an external entry of the learner's own; a new file replaces the old."""
+    _own_external(entry, by)
+    _refuse_problems(details, today)
+    before = _facts(entry)
+    _apply(entry, details)
+    if evidence is not None or remove_evidence:
+        entry.evidence = None
+        db.session.flush()  # the old file goes before the new one takes its place
+    if evidence is not None:
+        entry.evidence = store(evidence, model=CpdEvidence)
+    db.session.flush()
+    audit.record_changes(by, "cpd_entry.changed", entry, before, _facts(entry))
+
+
+def reflect_on_certificate(entry: CpdEntry, learned: str, applied: str, *, by: User) -> None:
+    """A certificate's entry keeps the certificate's facts; its holder adds a reflection."""
+    if entry.learner_id != by.id:
+        raise NotYours("Only the learner can change their CPD record")
+    problems = []
+    for field, text in (("learned", learned), ("applied", applied)):
+        if len(text or "") > REFLECTION_LENGTH:
+            problems.append(
+                DomainError(f"Enter {REFLECTION_LENGTH} characters or fewer", field=field)
+            )
+    if problems:
+        raise EntryRefused(problems)
+    entry.learned = (learned or "").strip()
+    entry.applied = (applied or "").strip()
+    db.session.flush()
+
+
+def delete_entry(entry: CpdEntry, *, by: User) -> None:
+    """Deletes an external entry of the learner's own, with its evidence file."""
+    _own_external(entry, by)
+    audit.record(by, "cpd_entry.deleted", entry, _facts(entry), None)
+    db.session.delete(entry)
+    db.session.flush()
+
+
+def _own_external(entry: CpdEntry, by: User) -> None:
+    if entry.learner_id != by.id:
+        raise NotYours("Only the learner can change their CPD record")
+    if entry.source != EntrySource.EXTERNAL:
+        raise DomainError("An entry from a certificate cannot be changed or deleted")
+
+
+def _refuse_problems(details: EntryDetails, today: date | None) -> None:
+    problems = entry_problems(details, today=today or local_today(), categories=categories_by_id())
+    if problems:
+        raise EntryRefused(problems)
+
+
+def _apply(entry: CpdEntry, details: EntryDetails) -> None:
+    entry.title = details.title.strip()
+    entry.category_id = details.category_id
+    entry.activity_on = details.activity_on
+    entry.ended_on = (
+        details.ended_on if details.ended_on and details.ended_on != details.activity_on else None
+    )
+    entry.hours = details.hours
+    entry.provider = (details.provider or "").strip() or None
+    entry.learned = details.learned.strip()
+    entry.applied = (details.applied or "").strip()
+
+
+def _facts(entry: CpdEntry) -> dict:
+    """What the audit log keeps of an entry: never the reflection, which is the learner's."""
+    return {
+        "title": entry.title,
+        "activity_on": entry.activity_on.isoformat() if entry.activity_on else None,
+        "hours": str(entry.hours) if entry.hours is not None else None,
+        "category_id": entry.category_id,
+    }
+
+
+# --- entries from certificates ------------------------------------------------------------
+
+
+def record_certificate(certificate: Certificate) -> CpdEntry:
+    """The enrolment's one CPD entry, made or moved to `certificate` (its latest).
+
+    Safe to call again, and from two processes at once: the unique enrolment makes the
+    second insert fail, and it then updates the entry the first one made."""
+    entry = db.session.scalar(
+        select(CpdEntry).where(CpdEntry.enrolment_id == certificate.enrolment_id)
+    )
+    if entry is None:
+        entry = CpdEntry(
+            learner_id=certificate.learner_id,
+            source=EntrySource.CERTIFICATE,
+            enrolment_id=certificate.enrolment_id,
+            learned="",
+            applied="",
+        )
+        _from_certificate(entry, certificate)
+        try:
+            with db.session.begin_nested():
+                db.session.add(entry)
+        except IntegrityError:
+            return record_certificate(certificate)
+        return entry
+    current = db.session.get(Certificate, entry.certificate_id)
+    if current is not None and current.generation > certificate.generation:
+        return entry  # heard late: a newer certificate is recorded already
+    _from_certificate(entry, certificate)
+    db.session.flush()
+    return entry
+
+
+def _from_certificate(entry: CpdEntry, certificate: Certificate) -> None:
+    days = sorted(date.fromisoformat(day) for day in certificate.session_dates or ())
+    entry.certificate_id = certificate.id
+    entry.title = certificate.course_title[:TITLE_LENGTH]
+    entry.activity_on = days[0] if days else certificate.issued_on
+    entry.ended_on = days[-1] if len(days) > 1 else None
+    entry.hours = certificate.cpd_hours
+    entry.provider = current_app.config["ORGANISATION_NAME"][:PROVIDER_LENGTH]
+
+
+def record_missing_certificates(limit: int = 200) -> int:
+    """Records the latest certificates that have no CPD entry pointing at them (a
+    receiver that failed after its certificate committed); returns how many."""
+    missing = db.session.scalars(
+        select(Certificate)
+        .where(
+            Certificate.superseded_by_id.is_(None),
+            ~select(CpdEntry.id).where(CpdEntry.certificate_id == Certificate.id).exists(),
+        )
+        .order_by(Certificate.id)
+        .limit(limit)
+    ).all()
+    for certificate in missing:
+        record_certificate(certificate)
+    return len(missing)
+
+
+# --- targets and preferences --------------------------------------------------------------
+
+
+def trust_target() -> Decimal:
+    return current_app.config["CPD_TARGET_HOURS"]
+
+
+def profile_of(learner_id: int) -> CpdProfile | None:
+    return db.session.get(CpdProfile, learner_id)
+
+
+def target_of(profile: CpdProfile | None) -> Decimal:
+    if profile is not None and profile.target_hours is not None:
+        return profile.target_hours
+    return trust_target()
+
+
+def set_preferences(
+    learner: User,
+    *,
+    target_hours: Decimal | None,
+    professional_body: str,
+    share_reflections: bool,
+) -> CpdProfile:
+    """The learner's own target (None: the trust's), professional body and sharing."""
+    if target_hours is not None and not (Decimal(0) < target_hours <= Decimal(1000)):
+        raise DomainError("Enter a target from 0.25 to 1000 hours", field="target_hours")
+    profile = profile_of(learner.id) or CpdProfile(learner_id=learner.id)
+    profile.target_hours = target_hours
+    profile.professional_body = (professional_body or "").strip() or None
+    profile.share_reflections = share_reflections
+    db.session.add(profile)
+    db.session.flush()
+    return profile
+
+
+# --- what the record adds up to -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryTotal:
+    key: str  # a category's id, or CERTIFIED
+    name: str
+    hours: Decimal
+
+
+@dataclass(frozen=True)
+class YearSummary:
+    year: CpdYear
+    target: Decimal
+    by_category: list[CategoryTotal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((row.hours for row in self.by_category), Decimal(0))
+
+    @property
+    def percent(self) -> int:
+        """Of the target, rounded down, capped at 100 for the progress bar."""
+        if self.target <= 0:
+            return 100
+        return min(int(self.total * 100 / self.target), 100)
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.target - self.total, Decimal(0))
+
+
+def _counted(query: Select) -> Select:
+    return query.outerjoin(Certificate, Certificate.id == CpdEntry.certificate_id).where(counts())
+
+
+def year_summary(learner_id: int, year: CpdYear, target: Decimal) -> YearSummary:
+    """This year's hours by category (certificate entries as one "Certified course")."""
+    key = func.coalesce(CpdEntry.category_id, 0)
+    rows = db.session.execute(
+        _counted(
+            select(key, CpdCategory.name, func.sum(CpdEntry.hours))
+            .select_from(CpdEntry)
+            .outerjoin(CpdCategory, CpdCategory.id == CpdEntry.category_id)
+        )
+        .where(
+            CpdEntry.learner_id == learner_id,
+            CpdEntry.activity_on.between(year.first_day, year.last_day),
+        )
+        .group_by(key, CpdCategory.name)
+    ).all()
+    totals = [
+        CategoryTotal(str(category_id) if category_id else CERTIFIED, name or CERTIFIED_NAME, hours)
+        for category_id, name, hours in rows
+    ]
+    totals.sort(key=lambda row: (-row.hours, row.name.lower()))
+    return YearSummary(year, target, totals)
+
+
+def year_totals(
+    learner_id: int, *, before: CpdYear, most: int = 10
+) -> list[tuple[CpdYear, Decimal]]:
+    """The hours of each earlier year with any, newest first (up to `most` years)."""
+    starts = starting_year_of(CpdEntry.activity_on, (before.month, before.day))
+    rows = db.session.execute(
+        _counted(select(starts, func.sum(CpdEntry.hours)).select_from(CpdEntry))
+        .where(CpdEntry.learner_id == learner_id, CpdEntry.activity_on < before.first_day)
+        .group_by(starts)
+        .order_by(starts.desc())
+        .limit(most)
+    ).all()
+    return [(CpdYear(int(year), before.month, before.day), hours) for year, hours in rows]
+
+
+def entries(learner_id: int, year: CpdYear | None = None, category: str | None = None) -> Select:
+    """A learner's entries, newest first, with category, certificate and evidence name
+    loaded alongside (the evidence's bytes are not read)."""
+    query = (
+        select(CpdEntry)
+        .outerjoin(CpdEntry.evidence)
+        .options(
+            contains_eager(CpdEntry.evidence),
+            joinedload(CpdEntry.category),
+            joinedload(CpdEntry.certificate),
+        )
+        .where(CpdEntry.learner_id == learner_id)
+        .order_by(CpdEntry.activity_on.desc(), CpdEntry.id.desc())
+    )
+    if year is not None:
+        query = query.where(CpdEntry.activity_on.between(year.first_day, year.last_day))
+    if category == CERTIFIED:
+        query = query.where(CpdEntry.source == EntrySource.CERTIFICATE)
+    elif category:
+        query = query.where(CpdEntry.category_id == int(category))
+    return query
+
+
+def earliest_year_with_entries(learner_id: int) -> date | None:
+    return db.session.scalar(
+        select(func.min(CpdEntry.activity_on)).where(CpdEntry.learner_id == learner_id)
+    )
