@@ -38,7 +38,11 @@ from lms.core import outbox
 from lms.core.config import DEFAULT_INSTANCE, from_environment
 from lms.core.extensions import db, login_manager, migrate
 from lms.core.unit_of_work import init_unit_of_work
+from lms.cpd import export_views as cpd_export_views
+from lms.cpd import import_views as cpd_import_views
 from lms.cpd import receivers as _cpd_receivers  # noqa: F401 - connects them
+from lms.cpd import team_views as cpd_team_views
+from lms.cpd import views as cpd_views
 from lms.home import views as home
 from lms.mail import views as mail_views
 from lms.people import import_views as people_import_views
@@ -76,6 +80,10 @@ BLUEPRINTS = (
     verification_views.bp,
     badge_views.bp,
     certificate_admin_views.bp,
+    cpd_views.bp,
+    cpd_export_views.bp,
+    cpd_import_views.bp,
+    cpd_team_views.bp,
 )
 
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})

@@ -81,3 +81,18 @@ def starting_year_of(column, start: tuple[int, int] | None = None) -> ColumnElem
     column_day = cast(extract("day", column), Integer)
     before_start = (column_month < month) | ((column_month == month) & (column_day < first))
     return case((before_start, year - 1), else_=year)
+
+
+EARLIEST = 1990  # no CPD record reaches further back
+
+
+def chosen_year(text: str | None, today: date) -> CpdYear | None:
+    """The year a `?year=2025` query names (by the calendar year it starts in), if it is
+    a sane one: from 1990 to the current CPD year. None for anything else."""
+    current = year_of(today)
+    if not text or not text.isdigit() or len(text) != 4:
+        return None
+    starts = int(text)
+    if not EARLIEST <= starts <= current.starts:
+        return None
+    return CpdYear(starts, current.month, current.day)
