@@ -28,6 +28,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from courses.models import Session
 from lms.auth.models import User
 from lms.core.fonts import Fonts, register_fonts
+from lms.core.pdf import NumberedCanvas
 from lms.core.timezones import to_local
 
 FOOTER_TEXT = "Return this sheet to the trainer, who keys it into the register"
@@ -97,34 +98,10 @@ def _styles(fonts: Fonts) -> _Styles:
     )
 
 
-class _NumberedCanvas(Canvas):
-    """Holds pages back until the end so each can say "Page 1 of N"; adds the footer."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict] = []
-
-    def showPage(self):  # ReportLab's name
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self):
-        total = len(self._pages)
-        for number, page in enumerate(self._pages, start=1):
-            self.__dict__.update(page)
-            self._footer(number, total)
-            super().showPage()
-        super().save()
-
-    def _footer(self, number: int, total: int) -> None:
-        width, _ = self._pagesize
-        self.saveState()
-        self.setFont(register_fonts().regular, 9)
-        self.setFillColor(colors.black)
-        y = MARGIN - 6 * mm
-        self.drawString(MARGIN, y, FOOTER_TEXT)
-        self.drawRightString(width - MARGIN, y, f"Page {number} of {total}")
-        self.restoreState()
+class _NumberedCanvas(NumberedCanvas):
+    footer_text = FOOTER_TEXT
+    footer_margin = MARGIN
+    footer_y = MARGIN - 6 * mm
 
 
 def _heading(session: Session, trainers: Sequence[User], styles: _Styles) -> list:

@@ -90,7 +90,7 @@ def chosen_year(text: str | None, today: date) -> CpdYear | None:
     """The year a `?year=2025` query names (by the calendar year it starts in), if it is
     a sane one: from 1990 to the current CPD year. None for anything else."""
     current = year_of(today)
-    if not text or not text.isdigit() or len(text) != 4:
+    if not text or not (text.isascii() and text.isdigit()) or len(text) != 4:
         return None
     starts = int(text)
     if not EARLIEST <= starts <= current.starts:
