@@ -9,13 +9,16 @@ changes.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
+from hashlib import sha256
 from pathlib import Path
 
+from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import delete, func, select
 
 from courses.assessments import attempts, submissions
@@ -28,6 +31,7 @@ from courses.assessments.models import (
     QuestionType,
     SubmissionStatus,
 )
+from courses.assessments.uploads import Upload
 from courses.attendance import mark_register
 from courses.catalogue import CourseDetails, add_category, create_course, publish
 from courses.cohorts.closing import close_cohort
@@ -55,6 +59,10 @@ from lms.auth.passwords import hash_password
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import PENDING, OutboxMessage
+from lms.core.timezones import local_today
+from lms.cpd.categories import categories as cpd_categories
+from lms.cpd.categories import ensure_default_categories
+from lms.cpd.record import EntryDetails, add_entry, set_preferences
 from lms.people.directory import PersonDetails, create_person
 
 DEMO_LOGINS = (
@@ -202,12 +210,115 @@ def seed(password: str) -> list[str]:
     _seed_open_cohorts(courses, people)
     _seed_running_cohort(courses["PM-OCC"], people)
     _seed_closed_cohort(courses["SRO-ESS"], people)
-    # Closing the cohort issues its certificates once the closing has committed.
+    # Closing the cohort issues its certificates once the closing has committed (and the
+    # certificates' CPD entries once theirs has).
     db.session.commit()
+    _seed_cpd(people)
     # The demo's people are made up: the mail the services queued for them is not sent.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.status == PENDING))
     audit.record(None, "demo.seeded", None, entity_type="System")
     return [email for email, *_ in DEMO_LOGINS]
+
+
+# (days ago, title, category, hours, provider, what was learned, how it was applied)
+DEMO_CPD = {
+    "learner@example.nhs.uk": (
+        (
+            12,
+            "Reading: Managing Successful Projects with PRINCE2",
+            "Reading",
+            "3",
+            "Axelos",
+            "How stage boundaries give the board a decision point.",
+            "I added two stage gates to the ward's discharge project plan.",
+        ),
+        (
+            45,
+            "Shadowing the theatres scheduling project",
+            "Work-based learning",
+            "6",
+            "Surgical Services PMO",
+            "How a RAID log is kept up to date every week.",
+            "",
+        ),
+        (
+            400,
+            "APM Project Management Conference",
+            "Conference",
+            "6.5",
+            "APM",
+            "Benefits mapping from the keynote.",
+            "We now map benefits before the PID.",
+        ),
+    ),
+    "sian.apgwyn@example.nhs.uk": (
+        (
+            20,
+            "Mentoring session with the head of the PMO",
+            "Mentoring",
+            "1.5",
+            "PMO",
+            "How to present a change request to the board.",
+            "Used it at our board in May.",
+        ),
+    ),
+    "priya.shah@example.nhs.uk": (
+        (
+            8,
+            "NHS Elect webinar: lean in outpatients",
+            "Course",
+            "2",
+            "NHS Elect",
+            "Value-stream mapping.",
+            "Mapping our clinic's referral path next month.",
+        ),
+    ),
+}
+
+
+def _seed_cpd(people: dict[str, User]) -> None:
+    """A few CPD entries the demo's learners logged themselves, one with a file of
+    evidence, beside the entries their certificates made; one learner shares their
+    reflections with their line manager."""
+    ensure_default_categories()
+    by_name = {category.name: category.id for category in db.session.scalars(cpd_categories())}
+    today = local_today()
+    for email, entries in DEMO_CPD.items():
+        for index, (ago, title, category, hours, provider, learned, applied) in enumerate(entries):
+            evidence = None
+            if index == 0:
+                notes = render_notes(title)
+                evidence = Upload("notes.pdf", "application/pdf", notes, sha256(notes).hexdigest())
+            add_entry(
+                people[email],
+                EntryDetails(
+                    title=title,
+                    category_id=by_name[category],
+                    activity_on=today - timedelta(days=ago),
+                    hours=Decimal(hours),
+                    provider=provider,
+                    learned=learned,
+                    applied=applied,
+                ),
+                evidence=evidence,
+                today=today,
+            )
+    set_preferences(
+        people["sian.apgwyn@example.nhs.uk"],
+        target_hours=None,
+        professional_body="APM",
+        share_reflections=True,
+    )
+    db.session.commit()
+
+
+def render_notes(title: str) -> bytes:
+    """A one-page PDF of notes, the demo's evidence file."""
+    buffer = io.BytesIO()
+    page = Canvas(buffer, invariant=1)
+    page.drawString(72, 770, f"Notes: {title}")
+    page.save()
+    return buffer.getvalue()
 
 
 def _seed_people(password_hash: str) -> dict[str, User]:

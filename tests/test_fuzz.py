@@ -43,13 +43,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from itertools import islice, zip_longest
 from urllib.parse import quote, urlsplit
 
 import pytest
 from flask import Flask, request
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import NumberConverter
@@ -73,6 +74,10 @@ from lms.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetP
 from lms.auth.models import Role
 from lms.core.db import utcnow
 from lms.core.extensions import db
+from lms.cpd.categories import ensure_default_categories
+from lms.cpd.forms import CategoryForm as CpdCategoryForm
+from lms.cpd.forms import EntryForm, SettingsForm
+from lms.cpd.models import CpdCategory, CpdEntry, EntrySource
 from lms.models import metadata
 from lms.people.forms import PersonForm, StaffImportForm
 from tests.conftest import _empty_all_tables, log_in
@@ -337,6 +342,11 @@ def _fallback_forms() -> dict[str, list[str]]:
         "assignments.mark": names(MarkForm),
         "certificates.revoke": [f"revoke-{name}" for name in names(RevokeForm)],
         "certificates.reissue": [f"reissue-{name}" for name in names(ReissueForm)],
+        "cpd.add": names(EntryForm),
+        "cpd.edit": names(EntryForm),
+        "cpd.settings": names(SettingsForm),
+        "cpd.categories": names(CpdCategoryForm),
+        "cpd.change_category": names(CpdCategoryForm),
     }
 
 
@@ -438,6 +448,19 @@ def world(
     # the learner's certificate, from a cohort of the course they completed
     finished = make_cohort(course, status=CohortStatus.CLOSED, sessions=[])
     certificate = issue(make_enrolment(finished, learner, status=EnrolmentStatus.COMPLETED))
+    # an entry in the learner's CPD record, and its category
+    ensure_default_categories()
+    cpd_category = db.session.scalar(select(CpdCategory).order_by(CpdCategory.id))
+    cpd_entry = CpdEntry(
+        learner_id=learner.id,
+        source=EntrySource.EXTERNAL,
+        title="Reading",
+        category_id=cpd_category.id,
+        activity_on=now.date(),
+        hours=Decimal("1.5"),
+        learned="Stage gates",
+    )
+    db.session.add(cpd_entry)
     audit.record(admin, "fuzz.seeded", course)
     reset = accounts.issue_token(forgetful, accounts.RESET)
     invitation = accounts.issue_token(other, accounts.INVITATION)
@@ -461,6 +484,9 @@ def world(
             "submission_id": mine_sent.id,
             "item_id": quiz.items[0].id,
             "number": certificate.number,
+            "entry_id": cpd_entry.id,
+            "person_id": learner.id,
+            "cpd_category_id": cpd_category.id,
         },
         {
             "cohort_id": running.id,

@@ -55,6 +55,11 @@ from lms.auth.models import Role
 from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.extensions import db
+from lms.core.timezones import local_today
+from lms.cpd import record as cpd_record
+from lms.cpd.categories import ensure_default_categories
+from lms.cpd.models import CpdCategory, CpdEntry, CpdEvidence, EntrySource
+from lms.cpd.record import EntryDetails
 from lms.people import views as people_views
 from tests.helpers import sign_in
 
@@ -81,6 +86,8 @@ class World:
     submission: object  # the learner's submission of the assignment, with a file
     learner_enrolment: object  # the learner's place on the cohort
     certificate: object  # the learner's, from a closed cohort of the course
+    cpd_entry: object  # an external entry in the learner's CPD record, with evidence
+    cpd_category: object
     attempts_made: int = 1  # by the learner, at the quiz
 
 
@@ -193,6 +200,23 @@ PAGES: dict[str, tuple[str | None, Callable[[World], str]]] = {
     ),
     "badges.signed": ("learner", lambda w: f"/certificates/{w.certificate.number}/badge.jwt"),
     "certificate_admin.index": ("admin", lambda w: "/admin/certificates/?q=person&shown=current"),
+    # the CPD record: the learner's, its entries and settings; the admins' categories
+    "cpd.index": ("learner", lambda w: "/cpd/"),
+    "cpd.show": ("learner", lambda w: f"/cpd/entries/{w.cpd_entry.id}"),
+    "cpd.add": ("learner", lambda w: "/cpd/entries/new"),
+    "cpd.edit": ("learner", lambda w: f"/cpd/entries/{w.cpd_entry.id}/edit"),
+    "cpd.delete": ("learner", lambda w: f"/cpd/entries/{w.cpd_entry.id}/delete"),
+    "cpd.evidence": ("learner", lambda w: f"/cpd/entries/{w.cpd_entry.id}/evidence"),
+    "cpd.settings": ("learner", lambda w: "/cpd/settings"),
+    "cpd_export.pdf": ("learner", lambda w: "/cpd/export.pdf"),
+    "cpd_export.csv": ("learner", lambda w: "/cpd/export.csv"),
+    "cpd_import.upload": ("learner", lambda w: "/cpd/import"),
+    "cpd_import.template": ("learner", lambda w: "/cpd/import/template.csv"),
+    "cpd_team.index": ("manager", lambda w: "/cpd/team"),
+    "cpd_team.download": ("admin", lambda w: "/cpd/team.csv"),
+    "cpd_team.person": ("manager", lambda w: f"/cpd/team/{w.learner.id}"),
+    "cpd.categories": ("admin", lambda w: "/admin/cpd/categories"),
+    "cpd.change_category": ("admin", lambda w: f"/admin/cpd/categories/{w.cpd_category.id}"),
 }
 
 
@@ -240,6 +264,17 @@ def _scored_attempt(world: World, enrolment, number: int) -> Attempt:
 def _pdf(name: str) -> SubmissionFile:
     content = b"%PDF-1.4 " + name.encode()
     return SubmissionFile(
+        filename=name,
+        media_type="application/pdf",
+        size=len(content),
+        sha256=sha256(content).hexdigest(),
+        content=content,
+    )
+
+
+def _evidence(name: str) -> CpdEvidence:
+    content = b"%PDF-1.4 " + name.encode()
+    return CpdEvidence(
         filename=name,
         media_type="application/pdf",
         size=len(content),
@@ -317,6 +352,21 @@ def grow(make_user, make_course, make_cohort, make_enrolment):
             issue(make_enrolment(closed, learner, status=EnrolmentStatus.COMPLETED))
             finished = make_cohort(other_course, status=CohortStatus.CLOSED)
             issue(make_enrolment(finished, world.learner, status=EnrolmentStatus.COMPLETED))
+            # and entries more in the learner's CPD record this year, and a category
+            for hours in ("1.5", "2"):
+                db.session.add(
+                    CpdEntry(
+                        learner_id=world.learner.id,
+                        source=EntrySource.EXTERNAL,
+                        title=f"Grown reading {number}",
+                        category_id=world.cpd_category.id,
+                        activity_on=world.cpd_entry.activity_on,
+                        hours=Decimal(hours),
+                        learned="Grown",
+                        evidence=_evidence(f"notes-{number}.pdf"),
+                    )
+                )
+            db.session.add(CpdCategory(name=f"Grown category {number}", position=number))
             audit.record(world.admin, "statement_counts.grown", learner)
             outbox.queue(learner.email, "Your place", "Hello").status = outbox.FAILED
         db.session.commit()
@@ -384,6 +434,20 @@ def world(
     reset_token = accounts.issue_token(make_user(), accounts.RESET)
     closed = make_cohort(course, trainers=[trainer], status=CohortStatus.CLOSED, sessions=[])
     certificate = issue(make_enrolment(closed, learner, status=EnrolmentStatus.COMPLETED))
+    ensure_default_categories()
+    cpd_category = db.session.scalar(select(CpdCategory).where(CpdCategory.name == "Reading"))
+    content = b"%PDF-1.4 conference notes"
+    cpd_entry = cpd_record.add_entry(
+        learner,
+        EntryDetails(
+            title="APM conference",
+            category_id=cpd_category.id,
+            activity_on=local_today(),
+            hours=Decimal("6"),
+            learned="Benefits maps",
+        ),
+        evidence=Upload("notes.pdf", "application/pdf", content, sha256(content).hexdigest()),
+    )
     db.session.commit()
     built = World(
         admin=admin,
@@ -403,6 +467,8 @@ def world(
         submission=submission,
         learner_enrolment=place,
         certificate=certificate,
+        cpd_entry=cpd_entry,
+        cpd_category=cpd_category,
     )
     grow(built, 2)
     return built

@@ -106,12 +106,18 @@ class CpdEntry(TimestampMixin, Base):
     category: Mapped[CpdCategory | None] = relationship()
     certificate: Mapped[Certificate | None] = relationship()
     evidence: Mapped[CpdEvidence | None] = relationship(
-        back_populates="entry", cascade="all, delete-orphan", lazy="raise"
+        back_populates="entry", cascade="all, delete-orphan", lazy="raise", passive_deletes=True
     )
 
     @property
     def from_certificate(self) -> bool:
         return self.source == EntrySource.CERTIFICATE
+
+    @property
+    def counted(self) -> bool:
+        """Whether it counts towards totals: `counts()` read for one loaded entry."""
+        certificate = self.certificate if self.from_certificate else None
+        return certificate is None or certificate.status != CertificateStatus.REVOKED
 
     @property
     def days(self) -> int:

@@ -112,26 +112,25 @@ def _hours_problems(details: EntryDetails) -> list[DomainError]:
         return [DomainError("Enter the number of hours, like 1.5", field="hours")]
     if not hours.is_finite() or hours <= 0:
         return [DomainError("Enter a number of hours greater than 0", field="hours")]
-    if hours != hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
-        return [
-            DomainError("Enter the hours to 2 decimal places at most, like 1.25", field="hours")
-        ]
     days = 1
     if details.activity_on and details.ended_on and details.ended_on >= details.activity_on:
         days = min((details.ended_on - details.activity_on).days + 1, LONGEST_SPAN_DAYS)
     most = HOURS_PER_DAY * days
-    if hours > most:
+    if hours > most:  # asked first: a huge number (1e309) cannot be rounded
         over = "a day" if days == 1 else f"{days} days"
-        return [
-            DomainError(f"Enter {most} hours or fewer: the most there are in {over}", field="hours")
-        ]
+        message = f"Enter {most} hours or fewer: the most there are in {over}"
+        return [DomainError(message, field="hours")]
+    if hours != hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
+        message = "Enter the hours to 2 decimal places at most, like 1.25"
+        return [DomainError(message, field="hours")]
     return []
 
 
 def parse_hours(text: str) -> Decimal | None:
-    """ "1.5", "2", "0.25" as a Decimal; None for anything that is not a plain number."""
+    """ "1.5", "2", "0.25" as a Decimal; None for anything that is not a plain number
+    (a comma too: "1,5" and "1,000" are not guessed at)."""
     try:
-        hours = Decimal(text.strip().replace(",", "."))
+        hours = Decimal(text.strip())
     except InvalidOperation:
         return None
     return hours if hours.is_finite() else None
@@ -154,12 +153,12 @@ def add_entry(
     """Adds an external entry to the learner's own record, or EntryRefused."""
     _refuse_problems(details, today)
     entry = CpdEntry(learner_id=learner.id, source=EntrySource.EXTERNAL, evidence=None)
-    _apply(entry, details)
+    apply_details(entry, details)
     if evidence is not None:
         entry.evidence = store(evidence, model=CpdEvidence)
     db.session.add(entry)
     db.session.flush()
-    audit.record(learner, "cpd_entry.added", entry, None, _facts(entry))
+    audit.record(learner, "cpd_entry.added", entry, None, audit_facts(entry))
     return entry
 
 
@@ -175,15 +174,15 @@ def change_entry(
     """Changes an external entry of the learner's own; a new file replaces the old."""
     _own_external(entry, by)
     _refuse_problems(details, today)
-    before = _facts(entry)
-    _apply(entry, details)
+    before = audit_facts(entry)
+    apply_details(entry, details)
     if evidence is not None or remove_evidence:
         entry.evidence = None
         db.session.flush()  # the old file goes before the new one takes its place
     if evidence is not None:
         entry.evidence = store(evidence, model=CpdEvidence)
     db.session.flush()
-    audit.record_changes(by, "cpd_entry.changed", entry, before, _facts(entry))
+    audit.record_changes(by, "cpd_entry.changed", entry, before, audit_facts(entry))
 
 
 def reflect_on_certificate(entry: CpdEntry, learned: str, applied: str, *, by: User) -> None:
@@ -206,7 +205,7 @@ def reflect_on_certificate(entry: CpdEntry, learned: str, applied: str, *, by: U
 def delete_entry(entry: CpdEntry, *, by: User) -> None:
     """Deletes an external entry of the learner's own, with its evidence file."""
     _own_external(entry, by)
-    audit.record(by, "cpd_entry.deleted", entry, _facts(entry), None)
+    audit.record(by, "cpd_entry.deleted", entry, audit_facts(entry), None)
     db.session.delete(entry)
     db.session.flush()
 
@@ -224,7 +223,7 @@ def _refuse_problems(details: EntryDetails, today: date | None) -> None:
         raise EntryRefused(problems)
 
 
-def _apply(entry: CpdEntry, details: EntryDetails) -> None:
+def apply_details(entry: CpdEntry, details: EntryDetails) -> None:
     entry.title = details.title.strip()
     entry.category_id = details.category_id
     entry.activity_on = details.activity_on
@@ -237,7 +236,7 @@ def _apply(entry: CpdEntry, details: EntryDetails) -> None:
     entry.applied = (details.applied or "").strip()
 
 
-def _facts(entry: CpdEntry) -> dict:
+def audit_facts(entry: CpdEntry) -> dict:
     """What the audit log keeps of an entry: never the reflection, which is the learner's."""
     return {
         "title": entry.title,

@@ -21,6 +21,7 @@ really are let in, so that leaving them out of the matrix hides nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from flask import Flask, abort
@@ -49,6 +50,13 @@ from lms.auth.models import Role, User
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import OutboxMessage
+from lms.core.timezones import local_today
+from lms.cpd import record as cpd_record
+from lms.cpd.categories import ensure_default_categories
+from lms.cpd.models import CpdCategory, CpdEntry, CpdEvidence
+from lms.cpd.record import EntryDetails
+from lms.cpd.team_views import PERSON as CPD_TEAM
+from lms.cpd.views import OWNER as CPD_OWNER
 from tests.helpers import log_in
 
 ADMIN_ONLY = "role: admin"
@@ -116,6 +124,11 @@ MUST_COVER = {
     "certificates.cohort_zip": MANAGER,
     "badges.credential": CERTIFICATE_VIEWER,
     "badges.signed": CERTIFICATE_VIEWER,
+    "cpd.show": CPD_OWNER,
+    "cpd.edit": CPD_OWNER,
+    "cpd.delete": CPD_OWNER,
+    "cpd.evidence": CPD_OWNER,
+    "cpd_team.person": CPD_TEAM,
 }
 
 # Routes whose URL argument must name another object than the world's usual one: the
@@ -132,7 +145,8 @@ class World:
     trainer: User  # teaches the cohort
     admin: User
     taker: User  # the learner on the cohort whose attempt and submission the ids name
-    holder: User  # the learner on the cohort whose certificate the ids name
+    holder: User  # the learner on the cohort whose certificate (and CPD entry) the ids name
+    holders_manager: User  # the holder's line manager, who sees their CPD year
     outsiders: dict[str, User]
     state: dict = field(default_factory=dict)  # what no outsider may change
 
@@ -170,6 +184,12 @@ def _state(world_ids: dict, assignment_id: int) -> dict:
         "certificates": db.session.execute(
             select(Certificate.number, Certificate.status).order_by(Certificate.id)
         ).all(),
+        "cpd entries": db.session.execute(
+            select(CpdEntry.id, CpdEntry.title, CpdEntry.hours, CpdEntry.learned).order_by(
+                CpdEntry.id
+            )
+        ).all(),
+        "cpd evidence": db.session.scalar(select(func.count(CpdEvidence.id))),
     }
 
 
@@ -210,8 +230,24 @@ def world(
         by=taker,
     )
     # a learner on the cohort who completed it, and their certificate
-    holder = make_user("the.holder@example.nhs.uk")
+    holders_manager = make_user("the.holders.manager@example.nhs.uk")
+    holder = make_user("the.holder@example.nhs.uk", line_manager=holders_manager)
     certificate = issue(make_enrolment(cohort, holder, status=EnrolmentStatus.COMPLETED))
+    # an entry the holder logged in their CPD record, with a file of evidence
+    ensure_default_categories()
+    reading = db.session.scalar(select(CpdCategory).where(CpdCategory.name == "Reading"))
+    notes = b"%PDF-1.4 the holder's notes"
+    entry = cpd_record.add_entry(
+        holder,
+        EntryDetails(
+            title="Reading",
+            category_id=reading.id,
+            activity_on=local_today(),
+            hours=Decimal("2"),
+            learned="Stage gates",
+        ),
+        evidence=Upload("notes.pdf", "application/pdf", notes, "0" * 64),
+    )
     former.role_grants.clear()  # the trainer role is removed; the trainer list keeps them
     db.session.commit()
     assert former in cohort.trainers and not former.is_trainer
@@ -227,6 +263,8 @@ def world(
         "attempt_id": attempt.id,
         "submission_id": submission.id,
         "number": certificate.number,
+        "entry_id": entry.id,
+        "person_id": holder.id,
     }
     return World(
         ids=ids,
@@ -235,6 +273,7 @@ def world(
         admin=admin,
         taker=taker,
         holder=holder,
+        holders_manager=holders_manager,
         outsiders={
             LEARNER_ON_THE_COHORT: on_the_cohort,
             LEARNER_ON_ANOTHER_COURSE: on_another_course,
@@ -327,6 +366,8 @@ def test_each_rules_insiders_get_in(app, world):
         LEARNER: [world.taker],
         MARKER_OR_LEARNER: [world.taker, world.trainer, world.admin],
         CERTIFICATE_VIEWER: [world.holder, world.trainer, world.admin],
+        CPD_OWNER: [world.holder],
+        CPD_TEAM: [world.holders_manager, world.admin],
     }
     declared = object_scoped_endpoints(app)
     opened = {}

@@ -216,6 +216,8 @@ BAD_FIELDS = [
     ({"hours": Decimal("-1")}, "hours", "greater than 0"),
     ({"hours": Decimal("24.01")}, "hours", "Enter 24 hours or fewer"),
     ({"hours": Decimal("1.255")}, "hours", "2 decimal places"),
+    ({"hours": Decimal("1e309")}, "hours", "Enter 24 hours or fewer"),
+    ({"hours": Decimal("1e-309")}, "hours", "2 decimal places"),
     ({"learned": " "}, "learned", "Enter what you learned"),
     ({"learned": "x" * 5001}, "learned", "5000 characters or fewer"),
     ({"applied": "x" * 5001}, "applied", "5000 characters or fewer"),
