@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event, or_, select
+from sqlalchemy import Engine, event, func, or_, select
 
 from benchmarks.forms import FORMS, csrf_token
 from certificates.models import Certificate, CertificateStatus
@@ -37,6 +37,7 @@ from lms.auth.models import User
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.timezones import start_of_local_day, to_local
+from lms.cpd.models import CpdEntry
 
 CLOSED = (CohortStatus.CLOSED, CohortStatus.CANCELLED)
 
@@ -66,6 +67,7 @@ def discover(accounts: dict[str, str]) -> tuple[dict[str, str], list[str]]:
         "session_cohort_id": str(session.cohort_id),
         **_assessment_values(session.cohort, learner),
         **_certificate_values(learner, people["trainer"], session.cohort, notes),
+        **_cpd_values(people["trainer"]),
     }
     return values, notes
 
@@ -161,6 +163,24 @@ def _certificate_values(
         "verification_code": certificate.display_code,
         "certificates_cohort_id": str(cohort_id),
     }
+
+
+def _cpd_values(trainer: User) -> dict[str, str]:
+    """The trainer's active report with the most CPD entries, for the team view's page of
+    one person (seed-scale makes the trainer line manager of 40, one of them with 500)."""
+    report = db.session.scalar(
+        select(User.id)
+        .outerjoin(CpdEntry, CpdEntry.learner_id == User.id)
+        .where(User.line_manager_id == trainer.id, User.is_active_account.is_(True))
+        .group_by(User.id)
+        .order_by(func.count(CpdEntry.id).desc(), User.id)
+        .limit(1)
+    )
+    if report is None:
+        raise SystemExit(
+            "the trainer has no reports for the CPD team view: seed the database again (--reseed)"
+        )
+    return {"cpd_report_id": str(report)}
 
 
 def _trainers_session(trainer: User, notes: list[str]) -> Session:

@@ -30,6 +30,9 @@ PLACEHOLDERS = (
     "certificate_number",  # the learner's newest current certificate (a real PDF)
     "verification_code",  # its verification code, grouped as printed
     "certificates_cohort_id",  # the trainer's most recently closed cohort with certificates
+    # The trainer's report with the most CPD entries: seed-scale makes the trainer line
+    # manager of 40 (the PMO's staff) for the team view, one of them with 500 entries.
+    "cpd_report_id",
 )
 
 
@@ -122,6 +125,12 @@ TARGETS: tuple[Target, ...] = (
     # "contains"): 30 ms of SQLite at 60,000 certificates. Measured; no goal set.
     Target("certificate search", "/admin/certificates/?q=jones&shown=current", "admin", None),
     Target("mail", "/admin/mail/", "admin", 0.035),
+    # The CPD record (issue #13): the demo learner's 40 entries over three years, and the
+    # team view of the trainer, who has 40 reports in seed-scale (the manager has 12).
+    Target("CPD record", "/cpd/", "learner", 0.05),
+    Target("CPD record PDF", "/cpd/export.pdf", "learner", 0.05, "application/pdf"),
+    Target("CPD team", "/cpd/team", "trainer", 0.035),
+    Target("CPD team member", "/cpd/team/{cpd_report_id}", "trainer", 0.035),
 )
 
 ACCOUNTS = {

@@ -23,6 +23,7 @@ from lms.scale import (
     catalogue,
     certificates,
     cohorts,
+    cpd,
     enrolments,
     history,
     people,
@@ -31,8 +32,19 @@ from lms.scale.plan import Plan
 from lms.scale.world import World
 from lms.scale.writer import Writer
 
-# Certificates last: nothing before reads them, and the earlier steps' data stays the same.
-STEPS = (people, catalogue, cohorts, enrolments, attendance, assessments, history, certificates)
+# Certificates last but one: nothing before reads them, and the earlier steps' data stays the
+# same. The CPD record last: it has an entry for each certificate.
+STEPS = (
+    people,
+    catalogue,
+    cohorts,
+    enrolments,
+    attendance,
+    assessments,
+    history,
+    certificates,
+    cpd,
+)
 
 
 class NotEmpty(Exception):
@@ -79,4 +91,6 @@ def estimated_rows(factor: float) -> int:
         + plan.enrolments * 9
         # certificates: the certificate, its PDF, its audit event and its mail
         + min(certificates.CERTIFICATES * plan.factor, plan.enrolments / 2) * 4
+        # the CPD record: entries, and an audit event for each one logged by hand
+        + cpd.ENTRIES * plan.factor * 1.4
     )

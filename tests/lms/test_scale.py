@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 from io import BytesIO
 from itertools import pairwise
 
@@ -51,8 +52,12 @@ from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.outbox import PENDING, OutboxMessage
 from lms.core.timezones import start_of_local_day, to_local
+from lms.cpd.models import CpdEntry, CpdEvidence, CpdProfile, EntrySource
+from lms.cpd.record import EntryDetails, _from_certificate, categories_by_id, entry_problems
+from lms.cpd.years import year_of
 from lms.models import metadata
 from lms.scale.certificates import CERTIFICATES
+from lms.scale.cpd import DEMO_ENTRIES, ENTRIES, HEAVY_ENTRIES, TEAM_VIEW
 from lms.scale.plan import Plan
 from tests.conftest import _empty_all_tables
 from tests.helpers import count, log_in
@@ -375,3 +380,125 @@ def test_every_certificate_downloads_the_pdf_its_digest_names(app, client, today
         pdf = client.get(f"/certificates/{certificate.number}.pdf")
         assert pdf.status_code == 200 and len(pdf.data) > 10_000, certificate.number
         assert hashlib.sha256(pdf.data).hexdigest() == certificate.pdf_sha256
+
+
+# --- the CPD record ---------------------------------------------------------------------------
+
+CPD_FIELDS = ("certificate_id", "title", "activity_on", "ended_on", "hours", "provider")
+
+
+def test_the_cpd_record_has_an_entry_per_current_certificate_and_logged_ones_to_the_total(
+    app, today
+):
+    counts = seed(today)
+    assert counts["cpd_entry"] == count(CpdEntry) == round(ENTRIES * FACTOR)
+    assert counts["cpd_profile"] > 0 and counts["cpd_evidence"] > 0
+    current = db.session.scalars(
+        select(Certificate).where(Certificate.superseded_by_id.is_(None))
+    ).all()
+    assert current and count(Certificate) > len(current), "some were re-issued"
+    entries = {
+        entry.certificate_id: entry
+        for entry in db.session.scalars(
+            select(CpdEntry).where(CpdEntry.source == EntrySource.CERTIFICATE)
+        )
+    }
+    # Exactly one entry for each current certificate, as the app's own receiver makes it.
+    assert count(CpdEntry, CpdEntry.source == EntrySource.CERTIFICATE) == len(current)
+    assert set(entries) == {certificate.id for certificate in current}
+    for certificate in current:
+        expected = CpdEntry()
+        _from_certificate(expected, certificate)
+        entry = entries[certificate.id]
+        assert [getattr(entry, field) for field in CPD_FIELDS] == [
+            getattr(expected, field) for field in CPD_FIELDS
+        ], certificate.number
+        assert (entry.learner_id, entry.enrolment_id) == (
+            certificate.learner_id,
+            certificate.enrolment_id,
+        )
+        assert (entry.category_id, entry.learned, entry.applied) == (None, "", "")
+    external = count(CpdEntry, CpdEntry.source == EntrySource.EXTERNAL)
+    assert external == round(ENTRIES * FACTOR) - len(current)
+    assert count(AuditEvent, AuditEvent.action == "cpd_entry.added") == external
+
+
+def test_cpd_entries_keep_the_record_s_rules(app, today):
+    seed(today)
+    categories = categories_by_id()
+    first = year_of(today).starts - 3
+    entries = db.session.scalars(select(CpdEntry)).all()
+    for entry in entries:
+        # The table's check constraints, read back (the database enforced them on insert).
+        assert entry.hours > 0 and (entry.ended_on is None or entry.ended_on >= entry.activity_on)
+        assert entry.from_certificate == (entry.certificate_id is not None)
+        assert entry.from_certificate == (entry.enrolment_id is not None)
+        assert entry.from_certificate == (entry.category_id is None)
+        if entry.from_certificate:
+            continue
+        # What the entry form would accept, by the app's own checks.
+        details = EntryDetails(
+            entry.title, entry.category_id, entry.activity_on, entry.hours, entry.learned,
+            entry.applied, entry.ended_on, entry.provider or "",
+        )  # fmt: skip
+        assert entry_problems(details, today=today, categories=categories) == [], entry.id
+        assert Decimal("0.5") <= entry.hours <= Decimal("7.5")
+        assert year_of(entry.activity_on).starts >= first and entry.activity_on < today
+    enrolments = [entry.enrolment_id for entry in entries if entry.enrolment_id]
+    assert len(set(enrolments)) == len(enrolments)
+    assert len({entry.category_id for entry in entries}) == len(categories) + 1
+    for evidence in db.session.scalars(select(CpdEvidence)):
+        assert evidence.content.startswith(b"%PDF-") and len(evidence.content) == evidence.size
+        assert hashlib.sha256(evidence.content).hexdigest() == evidence.sha256
+        assert not evidence.entry.from_certificate
+    profiles = db.session.scalars(select(CpdProfile)).all()
+    assert {p.share_reflections for p in profiles} == {True, False}
+    assert any(p.target_hours is not None for p in profiles)
+
+
+def test_the_demo_learner_has_40_cpd_entries_and_the_trainer_a_team_of_40(app, today):
+    seed(today)
+    learner = db.session.scalar(select(User).where(User.email == "learner@example.nhs.uk"))
+    trainer = db.session.scalar(select(User).where(User.email == "trainer@example.nhs.uk"))
+    manager = db.session.scalar(select(User).where(User.email == "manager@example.nhs.uk"))
+    theirs = db.session.scalars(select(CpdEntry).where(CpdEntry.learner_id == learner.id)).all()
+    assert len(theirs) == DEMO_ENTRIES
+    assert {entry.source for entry in theirs} == set(EntrySource)
+    logged = [entry for entry in theirs if not entry.from_certificate]
+    assert {year_of(entry.activity_on).starts for entry in logged} == {
+        year_of(today).starts - back for back in range(3)
+    }
+    assert db.session.get(CpdProfile, learner.id).share_reflections
+    # The team view's manager: the PMO's staff report to the trainer; the manager keeps 12.
+    reports = db.session.scalars(
+        select(User.id).where(User.line_manager_id == trainer.id).order_by(User.id)
+    ).all()
+    assert len(reports) == TEAM_VIEW
+    assert count(User, User.line_manager_id == manager.id) == 12
+    pmo = db.session.scalars(
+        select(User.id)
+        .where(User.department_id == trainer.department_id, User.id > manager.id)
+        .where(User.line_manager_id.is_distinct_from(manager.id))
+        .order_by(User.id)
+    ).all()
+    assert set(pmo[:TEAM_VIEW]) <= set(reports)
+    this_year = year_of(today).first_day
+    logging = db.session.scalar(
+        select(func.count(func.distinct(CpdEntry.learner_id))).where(
+            CpdEntry.learner_id.in_(reports), CpdEntry.activity_on >= this_year
+        )
+    )
+    assert logging >= 5
+
+
+def test_a_500_entry_cpd_record_is_in_the_trainer_s_team_given_room(app, today, monkeypatch):
+    # At factor 0.01 there is no room for them; at four times the entries there is.
+    monkeypatch.setattr("lms.scale.cpd.ENTRIES", ENTRIES * 4)
+    counts = seed(today)
+    assert counts["cpd_entry"] == round(ENTRIES * 4 * FACTOR)
+    trainer = db.session.scalar(select(User).where(User.email == "trainer@example.nhs.uk"))
+    reports = db.session.scalars(select(User.id).where(User.line_manager_id == trainer.id))
+    per_learner = Counter(db.session.scalars(select(CpdEntry.learner_id)))
+    heavy = max(reports, key=lambda report: per_learner[report])
+    assert per_learner[heavy] == HEAVY_ENTRIES
+    assert db.session.get(CpdProfile, heavy).share_reflections
