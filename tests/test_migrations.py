@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -123,3 +124,40 @@ def test_closing_the_audit_log_first_forgets_typed_passwords_and_note_text(
             {"status": "excused", "has_note": True, "note_changed": True},
         ),
     ]
+
+
+def test_the_cpd_record_begins_with_the_certificates_already_issued(
+    app, make_app, fresh_database, make_user, make_course, make_cohort, make_enrolment
+):
+    """Certificates issued before the CPD record existed become entries in it when the
+    migration that makes it runs, as a certificate issued since makes one."""
+    from certificates import issue
+    from courses.models import CohortStatus, EnrolmentStatus
+    from lms.cpd.models import CpdEntry
+    from tests.helpers import days, span
+
+    with fresh_database() as url:
+        fresh = make_app(SQLALCHEMY_DATABASE_URI=url)
+        with fresh.app_context():
+            upgrade()
+            learner = make_user("holder@example.nhs.uk")
+            course = make_course(code="CPD-7", cpd_hours=Decimal("7.50"))
+            free = make_course(code="FREE", cpd_hours=Decimal("0"))
+            completed = {"status": EnrolmentStatus.COMPLETED}
+            closed = {"status": CohortStatus.CLOSED, "sessions": [span(days(-9)), span(days(-2))]}
+            certificate = issue(make_enrolment(make_cohort(course, **closed), learner, **completed))
+            issue(make_enrolment(make_cohort(free, **closed), learner, **completed))
+            db.session.commit()
+            expected = db.session.execute(
+                select(CpdEntry.certificate_id, CpdEntry.activity_on, CpdEntry.hours)
+            ).all()
+            assert [row.certificate_id for row in expected] == [certificate.id]
+            db.session.remove()  # no transaction left open on the tables dropped next
+            downgrade(revision="8b9cabdced37")  # before the CPD record
+            upgrade()
+            backfilled = db.session.execute(
+                select(CpdEntry.certificate_id, CpdEntry.activity_on, CpdEntry.hours)
+            ).all()
+            db.session.remove()
+            db.engine.dispose()
+    assert backfilled == expected

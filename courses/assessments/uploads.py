@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 
 from flask import current_app
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session, object_session
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -292,9 +292,10 @@ def file_bytes(submission_file) -> bytes:
         raise
 
 
-# --- files written for a transaction that did not commit ----------------------------------
+# --- files written for a transaction that did not commit, and files of deleted rows -------
 
 _WRITTEN = "uploads_written"
+_DELETED = "uploads_deleted"
 
 
 def _remove_on_rollback(session: Session, path: Path) -> None:
@@ -319,3 +320,35 @@ def _remove_written(session: Session, transaction) -> None:
             path.unlink(missing_ok=True)
         except OSError:
             log.warning("could not remove %s, written for a change that was not saved", path)
+
+
+@event.listens_for(Mapper, "after_delete")
+def _note_deleted(_mapper, _connection, instance) -> None:
+    """A stored file's row (a submission's file, a CPD entry's evidence) was deleted, on
+    its own or as an orphan: its file in UPLOAD_FOLDER goes too, once the deletion
+    commits."""
+    name = getattr(instance, "stored_name", None)
+    if isinstance(name, str) and hasattr(instance, "sha256") and _RANDOM_NAME.fullmatch(name):
+        session = object_session(instance)
+        if session is not None:
+            session.info.setdefault(_DELETED, []).append(name)
+
+
+@event.listens_for(Session, "after_commit")
+def _remove_deleted(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    names = session.info.pop(_DELETED, ())
+    folder = upload_folder() if names else None
+    for name in names if folder is not None else ():
+        try:
+            (folder / name).unlink(missing_ok=True)
+        except OSError:
+            log.warning("could not remove %s, the file of a deleted row", name)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _keep_deleted(session: Session, _previous) -> None:
+    """Any rollback (a savepoint's too) forgets the deletions noted: a file kept for a row
+    that is gone after all is harmless; a file removed for a row that stayed is not."""
+    session.info.pop(_DELETED, None)

@@ -240,7 +240,7 @@ def _cpd_settings() -> dict:
         target = Decimal(env("LMS_CPD_TARGET_HOURS", "35").strip())
     except InvalidOperation:
         target = Decimal(-1)
-    if not (target.is_finite() and 0 < target <= 1000):
+    if not (target.is_finite() and Decimal("0.25") <= target <= 1000):
         raise ConfigError("LMS_CPD_TARGET_HOURS must be a number of hours from 0.25 to 1000")
     return {
         # The CPD year starts on this (month, day): 1 April, the NHS financial year.

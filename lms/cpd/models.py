@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     and_,
     false,
+    func,
     or_,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
@@ -61,6 +62,10 @@ class CpdCategory(Base):
 
     def __str__(self) -> str:
         return self.name
+
+
+# A category's name is unique whatever its case (the import finds categories by name).
+Index("uq_cpd_category_name_lower", func.lower(CpdCategory.name), unique=True)
 
 
 class CpdEntry(TimestampMixin, Base):

@@ -9,6 +9,7 @@ and kept in step by `record_certificate`, which `lms.cpd.receivers` calls when
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -33,8 +34,12 @@ PROVIDER_LENGTH = 200
 REFLECTION_LENGTH = 5000
 HOURS_PER_DAY = 24
 LONGEST_SPAN_DAYS = 366  # an activity running longer is recorded in parts
+MINIMUM_TARGET = Decimal("0.25")  # a learner's own yearly target, in hours
+MAXIMUM_TARGET = Decimal(1000)
 CERTIFIED = "certified"  # the category filter's value for entries from certificates
 CERTIFIED_NAME = "Certified course"
+
+log = logging.getLogger(__name__)
 
 
 class EntryRefused(DomainError):
@@ -67,9 +72,16 @@ class EntryDetails:
 
 
 def entry_problems(
-    details: EntryDetails, *, today: date, categories: dict[int, CpdCategory]
+    details: EntryDetails,
+    *,
+    today: date,
+    categories: dict[int, CpdCategory],
+    kept_category_id: int | None = None,
 ) -> list[DomainError]:
-    """Everything wrong with an external entry, each by its field, in plain English."""
+    """Everything wrong with an external entry, each by its field, in plain English.
+
+    A retired category is refused, except on an entry already filed under it
+    (`kept_category_id`): changing its title must not make the learner refile it."""
     problems: list[DomainError] = []
 
     def refuse(field: str, message: str) -> None:
@@ -81,7 +93,7 @@ def entry_problems(
     elif len(title) > TITLE_LENGTH:
         refuse("title", f"Enter a title of {TITLE_LENGTH} characters or fewer")
     category = categories.get(details.category_id) if details.category_id else None
-    if category is None or category.retired:
+    if category is None or (category.retired and category.id != kept_category_id):
         refuse("category_id", "Choose a category from the list")
     if details.activity_on is None:
         refuse("activity_on", "Enter the date of the activity")
@@ -173,7 +185,7 @@ def change_entry(
 ) -> None:
     """Changes an external entry of the learner's own; a new file replaces the old."""
     _own_external(entry, by)
-    _refuse_problems(details, today)
+    _refuse_problems(details, today, kept_category_id=entry.category_id)
     before = audit_facts(entry)
     apply_details(entry, details)
     if evidence is not None or remove_evidence:
@@ -217,8 +229,15 @@ def _own_external(entry: CpdEntry, by: User) -> None:
         raise DomainError("An entry from a certificate cannot be changed or deleted")
 
 
-def _refuse_problems(details: EntryDetails, today: date | None) -> None:
-    problems = entry_problems(details, today=today or local_today(), categories=categories_by_id())
+def _refuse_problems(
+    details: EntryDetails, today: date | None, *, kept_category_id: int | None = None
+) -> None:
+    problems = entry_problems(
+        details,
+        today=today or local_today(),
+        categories=categories_by_id(),
+        kept_category_id=kept_category_id,
+    )
     if problems:
         raise EntryRefused(problems)
 
@@ -249,14 +268,15 @@ def audit_facts(entry: CpdEntry) -> dict:
 # --- entries from certificates ------------------------------------------------------------
 
 
-def record_certificate(certificate: Certificate) -> CpdEntry:
-    """The enrolment's one CPD entry, made or moved to `certificate` (its latest).
+def record_certificate(certificate: Certificate) -> CpdEntry | None:
+    """The enrolment's one CPD entry, made or moved to `certificate` (its latest); none
+    for a course worth no CPD hours.
 
     Safe to call again, and from two processes at once: the unique enrolment makes the
     second insert fail, and it then updates the entry the first one made."""
-    entry = db.session.scalar(
-        select(CpdEntry).where(CpdEntry.enrolment_id == certificate.enrolment_id)
-    )
+    if certificate.cpd_hours is None or certificate.cpd_hours <= 0:
+        return None
+    entry = _entry_of_enrolment(certificate.enrolment_id)
     if entry is None:
         entry = CpdEntry(
             learner_id=certificate.learner_id,
@@ -269,15 +289,21 @@ def record_certificate(certificate: Certificate) -> CpdEntry:
         try:
             with db.session.begin_nested():
                 db.session.add(entry)
+            return entry
         except IntegrityError:
-            return record_certificate(certificate)
-        return entry
+            entry = _entry_of_enrolment(certificate.enrolment_id)  # another made it first
+            if entry is None:
+                raise
     current = db.session.get(Certificate, entry.certificate_id)
     if current is not None and current.generation > certificate.generation:
         return entry  # heard late: a newer certificate is recorded already
     _from_certificate(entry, certificate)
     db.session.flush()
     return entry
+
+
+def _entry_of_enrolment(enrolment_id: int) -> CpdEntry | None:
+    return db.session.scalar(select(CpdEntry).where(CpdEntry.enrolment_id == enrolment_id))
 
 
 def _from_certificate(entry: CpdEntry, certificate: Certificate) -> None:
@@ -291,20 +317,29 @@ def _from_certificate(entry: CpdEntry, certificate: Certificate) -> None:
 
 
 def record_missing_certificates(limit: int = 200) -> int:
-    """Records the latest certificates that have no CPD entry pointing at them (a
-    receiver that failed after its certificate committed); returns how many."""
+    """Records the latest certificates (of courses worth CPD hours) that have no CPD entry
+    pointing at them: issued before the CPD record existed, or heard by a receiver that
+    failed. Returns how many; each in a savepoint of its own, so one that fails again is
+    logged and left, and the rest are recorded."""
     missing = db.session.scalars(
         select(Certificate)
         .where(
             Certificate.superseded_by_id.is_(None),
+            Certificate.cpd_hours > 0,
             ~select(CpdEntry.id).where(CpdEntry.certificate_id == Certificate.id).exists(),
         )
         .order_by(Certificate.id)
         .limit(limit)
     ).all()
+    recorded = 0
     for certificate in missing:
-        record_certificate(certificate)
-    return len(missing)
+        try:
+            with db.session.begin_nested():
+                record_certificate(certificate)
+            recorded += 1
+        except Exception:
+            log.exception("could not add certificate %s to its CPD record", certificate.number)
+    return recorded
 
 
 # --- targets and preferences --------------------------------------------------------------
@@ -332,8 +367,15 @@ def set_preferences(
     share_reflections: bool,
 ) -> CpdProfile:
     """The learner's own target (None: the trust's), professional body and sharing."""
-    if target_hours is not None and not (Decimal(0) < target_hours <= Decimal(1000)):
-        raise DomainError("Enter a target from 0.25 to 1000 hours", field="target_hours")
+    if target_hours is not None and not (
+        target_hours.is_finite()
+        and MINIMUM_TARGET <= target_hours <= MAXIMUM_TARGET
+        and target_hours == target_hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    ):
+        raise DomainError(
+            "Enter a target from 0.25 to 1000 hours, to 2 decimal places at most",
+            field="target_hours",
+        )
     profile = profile_of(learner.id) or CpdProfile(learner_id=learner.id)
     profile.target_hours = target_hours
     profile.professional_body = (professional_body or "").strip() or None
@@ -438,9 +480,3 @@ def entries(learner_id: int, year: CpdYear | None = None, category: str | None =
     elif category:
         query = query.where(CpdEntry.category_id == int(category))
     return query
-
-
-def earliest_year_with_entries(learner_id: int) -> date | None:
-    return db.session.scalar(
-        select(func.min(CpdEntry.activity_on)).where(CpdEntry.learner_id == learner_id)
-    )

@@ -235,7 +235,7 @@ def entries(person_id: int, year: CpdYear, *, with_reflections: bool) -> Select:
     raises: a manager never sees what the person has not shared."""
     query = (
         select(CpdEntry)
-        .options(joinedload(CpdEntry.category))
+        .options(joinedload(CpdEntry.category), joinedload(CpdEntry.certificate))
         .where(
             CpdEntry.learner_id == person_id,
             CpdEntry.activity_on.between(year.first_day, year.last_day),
@@ -250,22 +250,11 @@ def entries(person_id: int, year: CpdYear, *, with_reflections: bool) -> Select:
 
 
 def entry_rows(page: list[CpdEntry]) -> list[EntryRow]:
-    """A page of `entries()`, each with whether it counts (one statement for the page)."""
-    uncounted = (
-        set(
-            db.session.scalars(
-                select(CpdEntry.id)
-                .outerjoin(Certificate, Certificate.id == CpdEntry.certificate_id)
-                .where(CpdEntry.id.in_([entry.id for entry in page]), ~counts())
-            )
-        )
-        if page
-        else set()
-    )
+    """A page of `entries()`, each with whether it counts and its category's name."""
     return [
         EntryRow(
             entry=entry,
-            counted=entry.id not in uncounted,
+            counted=entry.counted,
             category=entry.category.name if entry.category is not None else CERTIFIED_NAME,
         )
         for entry in page

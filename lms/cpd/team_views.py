@@ -147,7 +147,12 @@ def person(person_id: int):
     year = _year_form(form)
     form.validate()
     profile = record.profile_of(person.id)
-    shared = profile is not None and profile.share_reflections
+    # Shared with their line manager, as the setting says: not with every admin.
+    shared = (
+        profile is not None
+        and profile.share_reflections
+        and person.line_manager_id == current_user.id
+    )
     summary = record.year_summary(person.id, year, record.target_of(profile))
     page = paginate(
         team.entries(person.id, year, with_reflections=shared), current_app.config["CPD_PAGE_SIZE"]

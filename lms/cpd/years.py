@@ -83,12 +83,12 @@ def starting_year_of(column, start: tuple[int, int] | None = None) -> ColumnElem
     return case((before_start, year - 1), else_=year)
 
 
-EARLIEST = 1990  # no CPD record reaches further back
+EARLIEST = 1900  # the earliest year a date field takes (lms.web.forms.SensibleDate)
 
 
 def chosen_year(text: str | None, today: date) -> CpdYear | None:
     """The year a `?year=2025` query names (by the calendar year it starts in), if it is
-    a sane one: from 1990 to the current CPD year. None for anything else."""
+    a sane one: from 1900 to the current CPD year. None for anything else."""
     current = year_of(today)
     if not text or not (text.isascii() and text.isdigit()) or len(text) != 4:
         return None

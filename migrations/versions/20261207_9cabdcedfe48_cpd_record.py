@@ -8,6 +8,9 @@ Create Date: 2026-12-07 02:14:52.639724
 
 """
 
+import os
+from datetime import date
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -154,6 +157,9 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cpd_evidence")),
         sa.UniqueConstraint("entry_id", name=op.f("uq_cpd_evidence_entry_id")),
     )
+    op.create_index(
+        "uq_cpd_category_name_lower", "cpd_category", [sa.text("lower(name)")], unique=True
+    )
     categories = sa.table(
         "cpd_category",
         sa.column("name", sa.String),
@@ -167,6 +173,68 @@ def upgrade():
             for position, name in enumerate(DEFAULT_CATEGORIES, start=1)
         ],
     )
+    _record_issued_certificates()
+
+
+def _record_issued_certificates() -> None:
+    """Each certificate already issued (its latest, of a course worth CPD hours) becomes
+    an entry in its holder's record, as lms.cpd.record.record_certificate makes them."""
+    certificate = sa.table(
+        "certificate",
+        sa.column("id", sa.Integer),
+        sa.column("enrolment_id", sa.Integer),
+        sa.column("learner_id", sa.Integer),
+        sa.column("course_title", sa.String),
+        sa.column("cpd_hours", sa.Numeric),
+        sa.column("session_dates", sa.JSON),
+        sa.column("issued_on", sa.Date),
+        sa.column("issued_at", sa.DateTime(timezone=True)),
+        sa.column("superseded_by_id", sa.Integer),
+    )
+    entry = sa.table(
+        "cpd_entry",
+        sa.column("learner_id", sa.Integer),
+        sa.column("source", sa.String),
+        sa.column("title", sa.String),
+        sa.column("activity_on", sa.Date),
+        sa.column("ended_on", sa.Date),
+        sa.column("hours", sa.Numeric),
+        sa.column("provider", sa.String),
+        sa.column("learned", sa.Text),
+        sa.column("applied", sa.Text),
+        sa.column("enrolment_id", sa.Integer),
+        sa.column("certificate_id", sa.Integer),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    provider = os.environ.get("LMS_ORGANISATION_NAME", "Portfolio Management Office")[:200]
+    rows = op.get_bind().execute(
+        sa.select(certificate)
+        .where(certificate.c.superseded_by_id.is_(None), certificate.c.cpd_hours > 0)
+        .order_by(certificate.c.id)
+    )
+    while batch := rows.fetchmany(5000):
+        entries = []
+        for row in batch:
+            days = sorted(date.fromisoformat(day) for day in row.session_dates or ())
+            entries.append(
+                {
+                    "learner_id": row.learner_id,
+                    "source": "certificate",
+                    "title": row.course_title[:200],
+                    "activity_on": days[0] if days else row.issued_on,
+                    "ended_on": days[-1] if len(days) > 1 else None,
+                    "hours": row.cpd_hours,
+                    "provider": provider,
+                    "learned": "",
+                    "applied": "",
+                    "enrolment_id": row.enrolment_id,
+                    "certificate_id": row.id,
+                    "created_at": row.issued_at,
+                    "updated_at": row.issued_at,
+                }
+            )
+        op.bulk_insert(entry, entries)
 
 
 def downgrade():

@@ -287,3 +287,53 @@ def test_an_entrys_audit_events_never_hold_its_reflection(app, learner, cpd_cate
     [event] = db.session.scalars(select(AuditEvent)).all()
     assert event.action == "cpd_entry.added"
     assert "keynote" not in str(event.after)
+
+
+def test_a_course_worth_no_cpd_hours_makes_no_entry_and_the_tick_still_runs(
+    app, make_certificate, make_course, learner
+):
+    course = make_course(code="INDUCT", cpd_hours=Decimal("0"))
+    make_certificate(learner, course=course)
+    assert _entries_of(learner) == []
+    assert record.record_missing_certificates() == 0
+
+
+def test_the_tick_records_each_missing_certificate_on_its_own(
+    app, make_certificate, make_user, learner, monkeypatch
+):
+    first = make_certificate(learner)
+    make_certificate(make_user(email="second@example.nhs.uk"))
+    db.session.execute(CpdEntry.__table__.delete())
+    db.session.commit()
+    real = record.record_certificate
+
+    def failing_for_the_first(certificate):
+        if certificate.id == first.id:
+            raise RuntimeError("a broken certificate")
+        return real(certificate)
+
+    monkeypatch.setattr(record, "record_certificate", failing_for_the_first)
+    assert record.record_missing_certificates() == 1
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(CpdEntry)) == 1
+
+
+def test_an_entry_keeps_its_retired_category_when_changed(app, learner, cpd_categories, admin):
+    from lms.cpd.categories import change_category
+
+    entry = record.add_entry(learner, _details(cpd_categories), today=TODAY)
+    change_category(cpd_categories["Conference"], "Conference", True, by=admin)
+    record.change_entry(
+        entry, _details(cpd_categories, title="Typo fixed"), by=learner, today=TODAY
+    )
+    assert (entry.title, entry.category_id) == ("Typo fixed", cpd_categories["Conference"].id)
+
+
+@pytest.mark.parametrize("target", ["0.001", "0.24", "1000.01", "12.345"])
+def test_a_target_outside_a_quarter_hour_to_1000_or_finer_than_minutes_is_refused(
+    app, learner, target
+):
+    with pytest.raises(Exception, match=r"from 0\.25 to 1000 hours"):
+        record.set_preferences(
+            learner, target_hours=Decimal(target), professional_body="", share_reflections=False
+        )

@@ -174,7 +174,7 @@ def test_a_persons_own_target_is_the_one_they_are_measured_against(
 
 
 def test_reflections_are_shown_only_when_the_person_shares_them(
-    app, manager, report, make_entry, year
+    app, manager, admin, report, make_entry, year
 ):
     amy = report("Amy Hart")
     make_entry(
@@ -188,13 +188,17 @@ def test_reflections_are_shown_only_when_the_person_shares_them(
         page = text_of(viewer.get(f"/cpd/team/{amy.id}"))
         assert "Reading on" in page  # the entry itself is listed
         assert "Gantt charts" not in page and "ward move" not in page
-        assert "Amy Hart has not shared their reflections" in page
+        assert "Amy Hart has not shared their reflections with you" in page
 
     db.session.get(CpdProfile, amy.id).share_reflections = True
     db.session.commit()
     page = text_of(viewer.get(f"/cpd/team/{amy.id}"))
     assert "Gantt charts help me" in page and "Planned the ward move" in page
     assert "has not shared" not in page
+    # Shared with her line manager, as the setting says: not with the PMO's admins.
+    page = text_of(as_user(app, admin).get(f"/cpd/team/{amy.id}"))
+    assert "Reading on" in page
+    assert "Gantt charts" not in page and "has not shared their reflections with you" in page
 
 
 def test_only_their_line_manager_or_an_admin_sees_a_persons_year(

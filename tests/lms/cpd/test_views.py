@@ -238,3 +238,27 @@ def test_admins_keep_the_categories(app, admin, learner, cpd_categories):
 def test_the_header_links_to_the_record(client, login, learner):
     login(learner)
     assert 'href="/cpd/"' in text_of(client.get("/"))
+
+
+def test_evidence_files_in_the_upload_folder_go_with_their_entry(
+    client, login, learner, cpd_categories, tmp_path
+):
+    client.application.config["UPLOAD_FOLDER"] = str(tmp_path)
+    login(learner)
+    data = _form(cpd_categories, evidence=(io.BytesIO(PDF), "first.pdf"))
+    client.post("/cpd/entries/new", data=data, content_type="multipart/form-data")
+    entry = db.session.scalar(select(CpdEntry))
+    [first] = list(tmp_path.iterdir())
+    # A new file replaces the old, on disk too.
+    data = _form(cpd_categories, evidence=(io.BytesIO(PDF + b" "), "second.pdf"))
+    response = client.post(
+        f"/cpd/entries/{entry.id}/edit", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    [second] = list(tmp_path.iterdir())
+    assert second != first
+    assert client.get(f"/cpd/entries/{entry.id}/evidence").data == PDF + b" "
+    # Deleting the entry deletes its file, as the page says.
+    client.post(f"/cpd/entries/{entry.id}/delete")
+    assert list(tmp_path.iterdir()) == []
+    assert count(CpdEvidence) == 0
