@@ -37,7 +37,7 @@ from lms.auth.models import User
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.timezones import start_of_local_day, to_local
-from lms.cpd.models import CpdEntry
+from lms.cpd.models import CpdEntry, EntrySource
 
 CLOSED = (CohortStatus.CLOSED, CohortStatus.CANCELLED)
 
@@ -67,7 +67,7 @@ def discover(accounts: dict[str, str]) -> tuple[dict[str, str], list[str]]:
         "session_cohort_id": str(session.cohort_id),
         **_assessment_values(session.cohort, learner),
         **_certificate_values(learner, people["trainer"], session.cohort, notes),
-        **_cpd_values(people["trainer"]),
+        **_cpd_values(learner, people["trainer"]),
     }
     return values, notes
 
@@ -165,9 +165,18 @@ def _certificate_values(
     }
 
 
-def _cpd_values(trainer: User) -> dict[str, str]:
-    """The trainer's active report with the most CPD entries, for the team view's page of
-    one person (seed-scale makes the trainer line manager of 40, one of them with 500)."""
+def _cpd_values(learner: User, trainer: User) -> dict[str, str]:
+    """The learner's latest entry they logged themself (its page and form), and the
+    trainer's active report with the most CPD entries, for the team view's page of one
+    person (seed-scale makes the trainer line manager of 40, one of them with 500)."""
+    entry = db.session.scalar(
+        select(CpdEntry.id)
+        .where(CpdEntry.learner_id == learner.id, CpdEntry.source == EntrySource.EXTERNAL)
+        .order_by(CpdEntry.activity_on.desc(), CpdEntry.id.desc())
+        .limit(1)
+    )
+    if entry is None:
+        raise SystemExit("the learner has no CPD entries: seed the database again (--reseed)")
     report = db.session.scalar(
         select(User.id)
         .outerjoin(CpdEntry, CpdEntry.learner_id == User.id)
@@ -180,7 +189,7 @@ def _cpd_values(trainer: User) -> dict[str, str]:
         raise SystemExit(
             "the trainer has no reports for the CPD team view: seed the database again (--reseed)"
         )
-    return {"cpd_report_id": str(report)}
+    return {"cpd_report_id": str(report), "cpd_entry_id": str(entry)}
 
 
 def _trainers_session(trainer: User, notes: list[str]) -> Session:

@@ -33,6 +33,7 @@ PLACEHOLDERS = (
     # The trainer's report with the most CPD entries: seed-scale makes the trainer line
     # manager of 40 (the PMO's staff) for the team view, one of them with 500 entries.
     "cpd_report_id",
+    "cpd_entry_id",
 )
 
 
@@ -128,9 +129,18 @@ TARGETS: tuple[Target, ...] = (
     # The CPD record (issue #13): the demo learner's 40 entries over three years, and the
     # team view of the trainer, who has 40 reports in seed-scale (the manager has 12).
     Target("CPD record", "/cpd/", "learner", 0.05),
-    Target("CPD record PDF", "/cpd/export.pdf", "learner", 0.05, "application/pdf"),
+    # Laid out afresh on each request, as the sign-in sheet is: the same goal as that.
+    Target("CPD record PDF", "/cpd/export.pdf", "learner", 0.025, "application/pdf"),
+    Target("CPD entry", "/cpd/entries/{cpd_entry_id}", "learner", 0.05),
+    Target("CPD entry form", "/cpd/entries/new", "learner", 0.05),
+    Target("CPD entry change", "/cpd/entries/{cpd_entry_id}/edit", "learner", 0.05),
+    Target("CPD settings", "/cpd/settings", "learner", 0.05),
+    Target("CPD record CSV", "/cpd/export.csv", "learner", None, "text/csv"),
+    Target("CPD import", "/cpd/import", "learner", 0.05),
     Target("CPD team", "/cpd/team", "trainer", 0.035),
     Target("CPD team member", "/cpd/team/{cpd_report_id}", "trainer", 0.035),
+    Target("CPD team CSV", "/cpd/team.csv", "trainer", None, "text/csv"),
+    Target("CPD categories", "/admin/cpd/categories", "admin", 0.035),
 )
 
 ACCOUNTS = {

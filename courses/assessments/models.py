@@ -21,7 +21,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
-    LargeBinary,
     Numeric,
     String,
     Text,
@@ -30,11 +29,11 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from courses.models import Course, Enrolment, _enum
 from lms.auth.models import User
-from lms.core.db import Base, TimestampMixin
+from lms.core.db import Base, StoredFileMixin, TimestampMixin
 
 
 class AssessmentKind(enum.StrEnum):
@@ -319,10 +318,8 @@ class Submission(TimestampMixin, Base):
     )
 
 
-class SubmissionFile(Base):
-    """The file sent with a submission. Its bytes are in `content` (the default) or in a
-    file named `stored_name` under UPLOAD_FOLDER, never under the web root; `filename` is
-    the safe name it downloads as."""
+class SubmissionFile(StoredFileMixin, Base):
+    """The file sent with a submission (`lms.core.db.StoredFileMixin`)."""
 
     __tablename__ = "submission_file"
 
@@ -330,11 +327,5 @@ class SubmissionFile(Base):
     submission_id: Mapped[int] = mapped_column(
         ForeignKey("submission.id", ondelete="CASCADE"), unique=True
     )
-    filename: Mapped[str] = mapped_column(String(200))
-    media_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
-    stored_name: Mapped[str | None] = mapped_column(String(100))
-    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
     submission: Mapped[Submission] = relationship(back_populates="file")

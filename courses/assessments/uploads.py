@@ -43,6 +43,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from courses.assessments.models import SubmissionFile
+from lms.core.db import StoredFileMixin
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 
@@ -250,9 +251,9 @@ def upload_folder() -> Path | None:
     return folder
 
 
-def store(upload: Upload, model: type = SubmissionFile):
-    """A `model` row (SubmissionFile by default; any model with the same file columns,
-    such as the CPD record's evidence) holding the upload: its bytes in the database, or
+def store(upload: Upload, model: type[StoredFileMixin] = SubmissionFile):
+    """A `model` row (a SubmissionFile by default; any `StoredFileMixin` model, such as
+    the CPD record's evidence) holding the upload: its bytes in the database, or
     written under UPLOAD_FOLDER with a random name (removed again if this transaction
     rolls back)."""
     stored = model(
@@ -276,7 +277,7 @@ def store(upload: Upload, model: type = SubmissionFile):
     return stored
 
 
-def file_bytes(submission_file) -> bytes:
+def file_bytes(submission_file: StoredFileMixin) -> bytes:
     """A stored file's bytes (a `store`d row), from the database or from UPLOAD_FOLDER."""
     if submission_file.stored_name is None:
         return submission_file.content or b""
@@ -327,8 +328,8 @@ def _note_deleted(_mapper, _connection, instance) -> None:
     """A stored file's row (a submission's file, a CPD entry's evidence) was deleted, on
     its own or as an orphan: its file in UPLOAD_FOLDER goes too, once the deletion
     commits."""
-    name = getattr(instance, "stored_name", None)
-    if isinstance(name, str) and hasattr(instance, "sha256") and _RANDOM_NAME.fullmatch(name):
+    name = instance.stored_name if isinstance(instance, StoredFileMixin) else None
+    if name is not None and _RANDOM_NAME.fullmatch(name):
         session = object_session(instance)
         if session is not None:
             session.info.setdefault(_DELETED, []).append(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, func, text
+from sqlalchemy import DateTime, LargeBinary, MetaData, String, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -65,6 +65,20 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         default=utcnow, onupdate=utcnow, server_default=func.now()
     )
+
+
+class StoredFileMixin:
+    """A file people upload, as `courses.assessments.uploads.store` keeps it: the safe name
+    it downloads as, its checked type, size and SHA-256, and its bytes in `content` (the
+    default) or in a file named `stored_name` under UPLOAD_FOLDER, never under the web
+    root. Deleting the row removes that file once the deletion commits (`uploads`)."""
+
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str | None] = mapped_column(String(100))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 def alembic_render_item(type_, obj, autogen_context):

@@ -20,10 +20,10 @@ from courses.assessments.uploads import Upload
 from lms.cpd.record import EntryDetails, parse_hours
 from lms.web.forms import DATE_FORMATS, Form, SensibleDate, optional_date
 
-LEARNED_HINT = "What did you learn? What was new, or what do you now see differently?"
+LEARNED_HINT = "What was new to you, or what do you now see differently?"
 APPLIED_HINT = (
-    "How have you applied it in your work, or how will you? APM asks for this too: "
-    "you can come back and add it later."
+    "In your work, on a project, or in how you lead. APM asks for this too; you can come "
+    "back and add it later."
 )
 
 

@@ -23,7 +23,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
-    LargeBinary,
     Numeric,
     String,
     Text,
@@ -32,13 +31,13 @@ from sqlalchemy import (
     func,
     or_,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from certificates.models import Certificate, CertificateStatus
 from courses.models import _enum
 from lms.auth.models import User
-from lms.core.db import Base, TimestampMixin
+from lms.core.db import Base, StoredFileMixin, TimestampMixin
 
 
 class EntrySource(enum.StrEnum):
@@ -142,11 +141,10 @@ def counts() -> ColumnElement[bool]:
     )
 
 
-class CpdEvidence(Base):
+class CpdEvidence(StoredFileMixin, Base):
     """The file a learner keeps with an external entry (a programme, a notes page, a
     certificate of attendance), under the same rules as assignment submissions
-    (`courses.assessments.uploads`). Its bytes are in `content`, or in a file named
-    `stored_name` under UPLOAD_FOLDER."""
+    (`courses.assessments.uploads`; `lms.core.db.StoredFileMixin`)."""
 
     __tablename__ = "cpd_evidence"
 
@@ -154,12 +152,6 @@ class CpdEvidence(Base):
     entry_id: Mapped[int] = mapped_column(
         ForeignKey("cpd_entry.id", ondelete="CASCADE"), unique=True
     )
-    filename: Mapped[str] = mapped_column(String(200))
-    media_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
-    stored_name: Mapped[str | None] = mapped_column(String(100))
-    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
     entry: Mapped[CpdEntry] = relationship(back_populates="evidence")
 

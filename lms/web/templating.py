@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 from flask import Flask, current_app, has_request_context, request, url_for
@@ -136,6 +137,11 @@ def _template_globals() -> dict:
     }
 
 
+def hours_number(value) -> str:
+    """Hours as people write them, every digit kept: 7.5, 35, 10000.25 (not 1e+04)."""
+    return f"{Decimal(str(value)).normalize():f}" if value is not None else ""
+
+
 def init_templating(app: Flask) -> None:
     app.extensions["lms.chrome"] = Chrome(app)
     app.context_processor(_template_globals)
@@ -144,3 +150,4 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(external_url=external_url)
     app.add_template_filter(format_local, "local_datetime")
     app.add_template_filter(lambda d: format_local(d, "%-d %B %Y"), "local_date")
+    app.add_template_filter(hours_number, "hours_number")
