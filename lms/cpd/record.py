@@ -13,9 +13,10 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -421,20 +422,47 @@ def _counted(query: Select) -> Select:
     return query.outerjoin(Certificate, Certificate.id == CpdEntry.certificate_id).where(counts())
 
 
-def year_summary(learner_id: int, year: CpdYear, target: Decimal) -> YearSummary:
-    """This year's hours by category (certificate entries as one "Certified course")."""
+# The two totals' statements are built once and run with the learner and dates bound:
+# building them afresh cost a fifth of the record page's time.
+
+
+@cache
+def _summary_statement() -> Select:
     key = func.coalesce(CpdEntry.category_id, 0)
-    rows = db.session.execute(
+    return (
         _counted(
             select(key, CpdCategory.name, func.sum(CpdEntry.hours))
             .select_from(CpdEntry)
             .outerjoin(CpdCategory, CpdCategory.id == CpdEntry.category_id)
         )
         .where(
-            CpdEntry.learner_id == learner_id,
-            CpdEntry.activity_on.between(year.first_day, year.last_day),
+            CpdEntry.learner_id == bindparam("learner_id"),
+            CpdEntry.activity_on.between(bindparam("first_day"), bindparam("last_day")),
         )
         .group_by(key, CpdCategory.name)
+    )
+
+
+@cache
+def _year_totals_statement(start: tuple[int, int], most: int) -> Select:
+    starts = starting_year_of(CpdEntry.activity_on, start)
+    return (
+        _counted(select(starts, func.sum(CpdEntry.hours)).select_from(CpdEntry))
+        .where(
+            CpdEntry.learner_id == bindparam("learner_id"),
+            CpdEntry.activity_on < bindparam("before"),
+        )
+        .group_by(starts)
+        .order_by(starts.desc())
+        .limit(most)
+    )
+
+
+def year_summary(learner_id: int, year: CpdYear, target: Decimal) -> YearSummary:
+    """This year's hours by category (certificate entries as one "Certified course")."""
+    rows = db.session.execute(
+        _summary_statement(),
+        {"learner_id": learner_id, "first_day": year.first_day, "last_day": year.last_day},
     ).all()
     totals = [
         CategoryTotal(str(category_id) if category_id else CERTIFIED, name or CERTIFIED_NAME, hours)
@@ -448,13 +476,9 @@ def year_totals(
     learner_id: int, *, before: CpdYear, most: int = 10
 ) -> list[tuple[CpdYear, Decimal]]:
     """The hours of each earlier year with any, newest first (up to `most` years)."""
-    starts = starting_year_of(CpdEntry.activity_on, (before.month, before.day))
     rows = db.session.execute(
-        _counted(select(starts, func.sum(CpdEntry.hours)).select_from(CpdEntry))
-        .where(CpdEntry.learner_id == learner_id, CpdEntry.activity_on < before.first_day)
-        .group_by(starts)
-        .order_by(starts.desc())
-        .limit(most)
+        _year_totals_statement((before.month, before.day), most),
+        {"learner_id": learner_id, "before": before.first_day},
     ).all()
     return [(CpdYear(int(year), before.month, before.day), hours) for year, hours in rows]
 
