@@ -377,9 +377,15 @@ def set_preferences(
             "Enter a target from 0.25 to 1000 hours, to 2 decimal places at most",
             field="target_hours",
         )
+    professional_body = (professional_body or "").strip()
+    if len(professional_body) > PROVIDER_LENGTH:
+        raise DomainError(
+            f"Enter a professional body of {PROVIDER_LENGTH} characters or fewer",
+            field="professional_body",
+        )
     profile = profile_of(learner.id) or CpdProfile(learner_id=learner.id)
     profile.target_hours = target_hours
-    profile.professional_body = (professional_body or "").strip() or None
+    profile.professional_body = professional_body or None
     profile.share_reflections = share_reflections
     db.session.add(profile)
     db.session.flush()

@@ -212,6 +212,9 @@ def test_the_learner_sets_their_own_target(client, login, learner, make_entry):
     assert "as a number of hours" in field_error(text_of(response), "target_hours")
     response = client.post("/cpd/settings", data={"target_hours": "0"})
     assert "from 0.25 to 1000" in field_error(text_of(response), "target_hours")
+    response = client.post("/cpd/settings", data={"professional_body": "é" * 201})
+    assert response.status_code == 422
+    assert "200 characters or fewer" in field_error(text_of(response), "professional_body")
     assert db.session.get(CpdProfile, learner.id).target_hours == Decimal("20")
 
 
