@@ -39,7 +39,6 @@ from reportlab.platypus import (
 )
 
 from certificates import verification_url
-from certificates.models import CertificateStatus
 from certificates.render import MONTHS, describe_accreditation, uk_date
 from courses.catalogue.catalogue import hours_text
 from lms.auth.models import User
@@ -107,7 +106,7 @@ def line_of(entry: CpdEntry) -> ExportLine:
         title=entry.title,
         category=entry.category.name if entry.category else record.CERTIFIED_NAME,
         hours=entry.hours,
-        counted=certificate is None or certificate.status != CertificateStatus.REVOKED,
+        counted=entry.counted,
         provider=entry.provider or "",
         learned=entry.learned or "",
         applied=entry.applied or "",

@@ -415,13 +415,19 @@ class YearSummary:
     @property
     def percent(self) -> int:
         """Of the target, rounded down, capped at 100 for the progress bar."""
-        if self.target <= 0:
-            return 100
-        return min(int(self.total * 100 / self.target), 100)
+        return min(percent_of(self.total, self.target), 100)
 
     @property
     def remaining(self) -> Decimal:
         return max(self.target - self.total, Decimal(0))
+
+
+def percent_of(hours: Decimal, target: Decimal) -> int:
+    """Hours as a percentage of the target, rounded down; past 100 when the target is
+    passed (progress bars cap it, the numbers do not)."""
+    if target <= 0:
+        return 100
+    return int(hours * 100 / target)
 
 
 def _counted(query: Select) -> Select:

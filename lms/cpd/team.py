@@ -20,8 +20,10 @@ from sqlalchemy.orm import Bundle, defer, joinedload, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from certificates.models import Certificate
+from courses.catalogue.catalogue import hours_text
 from lms.auth.models import User
 from lms.core.extensions import db
+from lms.cpd import record
 from lms.cpd.models import CpdEntry, CpdProfile, counts
 from lms.cpd.record import CERTIFIED_NAME
 from lms.cpd.years import CpdYear
@@ -35,19 +37,6 @@ class TeamFilter:
     department_id: int | None = None
     service_group_id: int | None = None
     text: str | None = None
-
-
-def percent_of(hours: Decimal, target: Decimal) -> int:
-    """Hours as a percentage of the target, rounded down; past 100 when the target is
-    passed (the progress bar caps it, the numbers do not)."""
-    if target <= 0:
-        return 100
-    return int(hours * 100 / target)
-
-
-def number(value: Decimal) -> str:
-    """Hours as the page and the CSV both print them: 7.5, 35, 0.25."""
-    return f"{Decimal(value).normalize():f}"
 
 
 @dataclass(frozen=True)
@@ -66,15 +55,15 @@ class TeamRow:
 
     @property
     def percent(self) -> int:
-        return percent_of(self.hours, self.target)
+        return record.percent_of(self.hours, self.target)
 
     @property
     def hours_text(self) -> str:
-        return number(self.hours)
+        return hours_text(self.hours)
 
     @property
     def target_text(self) -> str:
-        return number(self.target)
+        return hours_text(self.target)
 
     @property
     def bar(self) -> int:

@@ -163,7 +163,7 @@ def person(person_id: int):
         form=form,
         year=year,
         summary=summary,
-        percent=team.percent_of(summary.total, summary.target),
+        percent=record.percent_of(summary.total, summary.target),
         own_target=profile is not None and profile.target_hours is not None,
         shared=shared,
         page=page,
