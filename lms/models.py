@@ -12,5 +12,6 @@ from lms.core import outbox as _outbox  # noqa: F401
 from lms.core.db import Base
 from lms.cpd import models as _cpd  # noqa: F401
 from lms.people import models as _people  # noqa: F401
+from lms.projects import models as _projects  # noqa: F401
 
 metadata = Base.metadata

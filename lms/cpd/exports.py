@@ -104,7 +104,7 @@ def line_of(entry: CpdEntry) -> ExportLine:
         activity_on=entry.activity_on,
         ended_on=entry.ended_on,
         title=entry.title,
-        category=entry.category.name if entry.category else record.CERTIFIED_NAME,
+        category=entry.category_name,
         hours=entry.hours,
         counted=entry.counted,
         provider=entry.provider or "",

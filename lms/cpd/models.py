@@ -11,6 +11,14 @@ An entry comes from one of two sources:
   certificate's own status, so it can never disagree with it.
 - **external** (`source = external`): what the learner logs themself, filed under an
   admin-editable category, with a reflection and an optional evidence file.
+- **coaching** (`source = coaching_received` or `coaching_given`): made by the PMO's
+  coaching log (`lms.projects.coaching`) for a session the coachee confirmed, in the
+  coachee's record, and in the coach's when they add it. Read-only here, like a
+  certificate's, apart from the reflection; the session owns it and deleting the session
+  deletes it.
+
+Entries made for the learner (every source but external) have no category: each source
+is its own heading (`EntrySource.heading`).
 """
 
 from __future__ import annotations
@@ -43,6 +51,18 @@ from lms.core.db import Base, StoredFileMixin, TimestampMixin
 class EntrySource(enum.StrEnum):
     CERTIFICATE = "certificate"
     EXTERNAL = "external"
+    COACHING_RECEIVED = "coaching_received"
+    COACHING_GIVEN = "coaching_given"
+
+    @property
+    def heading(self) -> str:
+        """What an entry made for the learner is filed under, in place of a category."""
+        return {
+            "certificate": "Certified course",
+            "external": "Other",
+            "coaching_received": "Coaching received",
+            "coaching_given": "Coaching given",
+        }[self.value]
 
 
 class CpdCategory(Base):
@@ -77,7 +97,7 @@ class CpdEntry(TimestampMixin, Base):
             name="certificate_entries_have_one",
         ),
         CheckConstraint(
-            "(source = 'certificate') OR (category_id IS NOT NULL)",
+            "(source <> 'external') OR (category_id IS NOT NULL)",
             name="external_entries_have_a_category",
         ),
         # A learner's record, newest first, and a year's totals read this index alone.
@@ -118,6 +138,16 @@ class CpdEntry(TimestampMixin, Base):
         return self.source == EntrySource.CERTIFICATE
 
     @property
+    def made_for_you(self) -> bool:
+        """From a certificate or a coaching session: its facts are not the learner's to
+        change, only its reflection."""
+        return self.source != EntrySource.EXTERNAL
+
+    @property
+    def category_name(self) -> str:
+        return self.category.name if self.category is not None else self.source.heading
+
+    @property
     def counted(self) -> bool:
         """Whether it counts towards totals: `counts()` read for one loaded entry."""
         certificate = self.certificate if self.from_certificate else None
@@ -130,10 +160,10 @@ class CpdEntry(TimestampMixin, Base):
 
 
 def counts() -> ColumnElement[bool]:
-    """The entries that count towards totals: every external entry, and a certificate's
-    unless it is revoked. Use with the certificate outer-joined on `certificate_id`."""
+    """The entries that count towards totals: every entry but a certificate's while it is
+    revoked. Use with the certificate outer-joined on `certificate_id`."""
     return or_(
-        CpdEntry.source == EntrySource.EXTERNAL,
+        CpdEntry.source != EntrySource.CERTIFICATE,
         and_(
             CpdEntry.source == EntrySource.CERTIFICATE,
             Certificate.status != CertificateStatus.REVOKED,

@@ -38,7 +38,15 @@ LONGEST_SPAN_DAYS = 366  # an activity running longer is recorded in parts
 MINIMUM_TARGET = Decimal("0.25")  # a learner's own yearly target, in hours
 MAXIMUM_TARGET = Decimal(1000)
 CERTIFIED = "certified"  # the category filter's value for entries from certificates
-CERTIFIED_NAME = "Certified course"
+CERTIFIED_NAME = EntrySource.CERTIFICATE.heading
+# The category filter's values for the entries made for the learner, which have no
+# category: each source is its own heading.
+MADE_SOURCES = {
+    CERTIFIED: EntrySource.CERTIFICATE,
+    EntrySource.COACHING_RECEIVED.value: EntrySource.COACHING_RECEIVED,
+    EntrySource.COACHING_GIVEN.value: EntrySource.COACHING_GIVEN,
+}
+_SOURCE_KEYS = {source: key for key, source in MADE_SOURCES.items()}
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +207,8 @@ def change_entry(
 
 
 def reflect_on_certificate(entry: CpdEntry, learned: str, applied: str, *, by: User) -> None:
-    """A certificate's entry keeps the certificate's facts; its holder adds a reflection."""
+    """An entry made for the learner (a certificate's, a coaching session's) keeps the
+    facts it was made from; the learner adds a reflection."""
     if entry.learner_id != by.id:
         raise NotYours("Only the learner can change their CPD record")
     problems = []
@@ -227,7 +236,8 @@ def _own_external(entry: CpdEntry, by: User) -> None:
     if entry.learner_id != by.id:
         raise NotYours("Only the learner can change their CPD record")
     if entry.source != EntrySource.EXTERNAL:
-        raise DomainError("An entry from a certificate cannot be changed or deleted")
+        made_from = "a certificate" if entry.from_certificate else "a coaching session"
+        raise DomainError(f"An entry from {made_from} cannot be changed or deleted")
 
 
 def _refuse_problems(
@@ -343,6 +353,48 @@ def record_missing_certificates(limit: int = 200) -> int:
     return recorded
 
 
+# --- entries from coaching ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoachingFacts:
+    """What the coaching log puts in a CPD record for one confirmed session."""
+
+    title: str
+    held_on: date
+    hours: Decimal
+    provider: str  # the coach's name in the coachee's record; the coachee's in the coach's
+
+
+def record_coaching(learner_id: int, source: EntrySource, facts: CoachingFacts) -> CpdEntry:
+    """A new entry for a coaching session, received or given; the caller keeps it (the
+    session points at it) and deletes it with `remove_coaching`."""
+    if source not in (EntrySource.COACHING_RECEIVED, EntrySource.COACHING_GIVEN):
+        raise ValueError(f"not a coaching source: {source}")
+    entry = CpdEntry(learner_id=learner_id, source=source, learned="", applied="")
+    update_coaching(entry, facts)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def update_coaching(entry: CpdEntry, facts: CoachingFacts) -> None:
+    """Keeps a coaching entry in step with its session (its date, length or topic changed)."""
+    entry.title = facts.title[:TITLE_LENGTH]
+    entry.activity_on = facts.held_on
+    entry.ended_on = None
+    entry.hours = facts.hours
+    entry.provider = facts.provider[:PROVIDER_LENGTH] or None
+
+
+def remove_coaching(entry: CpdEntry) -> None:
+    """Deletes a coaching entry whose session is deleted or no longer confirmed."""
+    if entry.source not in (EntrySource.COACHING_RECEIVED, EntrySource.COACHING_GIVEN):
+        raise ValueError(f"not a coaching entry: {entry.id}")
+    db.session.delete(entry)
+    db.session.flush()
+
+
 # --- targets and preferences --------------------------------------------------------------
 
 
@@ -397,7 +449,7 @@ def set_preferences(
 
 @dataclass(frozen=True)
 class CategoryTotal:
-    key: str  # a category's id, or CERTIFIED
+    key: str  # a category's id, or a key of MADE_SOURCES
     name: str
     hours: Decimal
 
@@ -443,7 +495,7 @@ def _summary_statement() -> Select:
     key = func.coalesce(CpdEntry.category_id, 0)
     return (
         _counted(
-            select(key, CpdCategory.name, func.sum(CpdEntry.hours))
+            select(CpdEntry.source, key, CpdCategory.name, func.sum(CpdEntry.hours))
             .select_from(CpdEntry)
             .outerjoin(CpdCategory, CpdCategory.id == CpdEntry.category_id)
         )
@@ -451,7 +503,7 @@ def _summary_statement() -> Select:
             CpdEntry.learner_id == bindparam("learner_id"),
             CpdEntry.activity_on.between(bindparam("first_day"), bindparam("last_day")),
         )
-        .group_by(key, CpdCategory.name)
+        .group_by(CpdEntry.source, key, CpdCategory.name)
     )
 
 
@@ -471,14 +523,17 @@ def _year_totals_statement(start: tuple[int, int], most: int) -> Select:
 
 
 def year_summary(learner_id: int, year: CpdYear, target: Decimal) -> YearSummary:
-    """This year's hours by category (certificate entries as one "Certified course")."""
+    """This year's hours by category (entries made for the learner under their source's
+    heading: "Certified course", "Coaching received", "Coaching given")."""
     rows = db.session.execute(
         _summary_statement(),
         {"learner_id": learner_id, "first_day": year.first_day, "last_day": year.last_day},
     ).all()
     totals = [
-        CategoryTotal(str(category_id) if category_id else CERTIFIED, name or CERTIFIED_NAME, hours)
-        for category_id, name, hours in rows
+        CategoryTotal(str(category_id), name, hours)
+        if source == EntrySource.EXTERNAL
+        else CategoryTotal(_SOURCE_KEYS[source], source.heading, hours)
+        for source, category_id, name, hours in rows
     ]
     totals.sort(key=lambda row: (-row.hours, row.name.lower()))
     return YearSummary(year, target, totals)
@@ -511,8 +566,8 @@ def entries(learner_id: int, year: CpdYear | None = None, category: str | None =
     )
     if year is not None:
         query = query.where(CpdEntry.activity_on.between(year.first_day, year.last_day))
-    if category == CERTIFIED:
-        query = query.where(CpdEntry.source == EntrySource.CERTIFICATE)
+    if category in MADE_SOURCES:
+        query = query.where(CpdEntry.source == MADE_SOURCES[category])
     elif category:
         query = query.where(CpdEntry.category_id == int(category))
     return query

@@ -25,7 +25,6 @@ from lms.auth.models import User
 from lms.core.extensions import db
 from lms.cpd import record
 from lms.cpd.models import CpdEntry, CpdProfile, counts
-from lms.cpd.record import CERTIFIED_NAME
 from lms.cpd.years import CpdYear
 from lms.people.models import Department, ServiceGroup
 
@@ -244,7 +243,7 @@ def entry_rows(page: list[CpdEntry]) -> list[EntryRow]:
         EntryRow(
             entry=entry,
             counted=entry.counted,
-            category=entry.category.name if entry.category is not None else CERTIFIED_NAME,
+            category=entry.category_name,
         )
         for entry in page
     ]

@@ -70,7 +70,7 @@ def index():
     filters.year.data = str(year.starts)
     filters.category.choices = [
         ("", "All categories"),
-        (record.CERTIFIED, record.CERTIFIED_NAME),
+        *[(key, source.heading) for key, source in record.MADE_SOURCES.items()],
         *[(str(each.id), each.name) for each in every_category],
     ]
     filters.category.data = category or ""
@@ -87,7 +87,7 @@ def index():
 
 
 def _chosen_category(value: str | None, every_category: list[CpdCategory]) -> str | None:
-    if value == record.CERTIFIED:
+    if value in record.MADE_SOURCES:
         return value
     if value and value in {str(category.id) for category in every_category}:
         return value
@@ -149,7 +149,7 @@ def add():
 @object_access(OWNER, argument="entry_id")
 def edit(entry_id: int):
     entry = _own_entry(entry_id)
-    if entry.from_certificate:
+    if entry.made_for_you:
         return _reflect(entry)
     form = _entry_form(current_category=entry.category)
     if request.method == "GET":
@@ -193,8 +193,8 @@ def _reflect(entry: CpdEntry):
 def delete(entry_id: int):
     """Asks first; deletes the entry and its evidence on the POST."""
     entry = _own_entry(entry_id)
-    if entry.from_certificate:
-        abort(404)  # not the learner's to delete: revoking is the PMO's
+    if entry.made_for_you:
+        abort(404)  # not the learner's to delete: its certificate or session decides
     form = DeleteForm()
     if form.validate_on_submit():
         title, year = entry.title, year_of(entry.activity_on)
