@@ -47,6 +47,10 @@ from lms.home import views as home
 from lms.mail import views as mail_views
 from lms.people import import_views as people_import_views
 from lms.people import views as people_views
+from lms.projects import coaching_views as project_coaching_views
+from lms.projects import import_views as project_import_views
+from lms.projects import support_views as project_support_views
+from lms.projects import views as project_views
 from lms.reports import views as report_views
 from lms.web import assets, errors, health, security
 from lms.web.request_hooks import init_request_extensions
@@ -84,6 +88,10 @@ BLUEPRINTS = (
     cpd_export_views.bp,
     cpd_import_views.bp,
     cpd_team_views.bp,
+    project_views.bp,
+    project_support_views.bp,
+    project_coaching_views.bp,
+    project_import_views.bp,
 )
 
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})

@@ -64,6 +64,7 @@ from lms.cpd.categories import categories as cpd_categories
 from lms.cpd.categories import ensure_default_categories
 from lms.cpd.record import EntryDetails, add_entry, set_preferences
 from lms.people.directory import PersonDetails, create_person
+from lms.projects.demo import seed_projects
 
 DEMO_LOGINS = (
     ("admin@example.nhs.uk", "Amara Okafor", "Head of Portfolio Management Office", {Role.ADMIN}),
@@ -214,6 +215,8 @@ def seed(password: str) -> list[str]:
     # certificates' CPD entries once theirs has).
     db.session.commit()
     _seed_cpd(people)
+    seed_projects(people, local_today())
+    db.session.commit()
     # The demo's people are made up: the mail the services queued for them is not sent.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.status == PENDING))
     audit.record(None, "demo.seeded", None, entity_type="System")

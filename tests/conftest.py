@@ -39,6 +39,7 @@ pytest_plugins = [
     "tests.courses.assessments.factories",
     "tests.certificates.factories",
     "tests.lms.cpd.factories",
+    "tests.lms.projects.factories",
 ]
 
 

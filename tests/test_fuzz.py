@@ -80,6 +80,16 @@ from lms.cpd.forms import EntryForm, SettingsForm
 from lms.cpd.models import CpdCategory, CpdEntry, EntrySource
 from lms.models import metadata
 from lms.people.forms import PersonForm, StaffImportForm
+from lms.projects.models import (
+    CoachingSession,
+    Project,
+    ProjectMember,
+    ProjectRole,
+    ProjectStatus,
+    Support,
+    SupportStatus,
+)
+from lms.projects.support_forms import AcceptForm, DeclineForm
 from tests.conftest import _empty_all_tables, log_in
 
 DEPTH = int(os.environ.get("LMS_FUZZ_BUDGET", "3"))  # hostile values per field
@@ -347,6 +357,8 @@ def _fallback_forms() -> dict[str, list[str]]:
         "cpd.settings": names(SettingsForm),
         "cpd.categories": names(CpdCategoryForm),
         "cpd.change_category": names(CpdCategoryForm),
+        "support.accept": [f"accept-{name}" for name in names(AcceptForm)],
+        "support.decline": [f"decline-{name}" for name in names(DeclineForm)],
     }
 
 
@@ -461,6 +473,40 @@ def world(
         learned="Stage gates",
     )
     db.session.add(cpd_entry)
+    # the learner's project: accepted coaching from the trainer with one session, and a
+    # request for assurance still waiting for the PMO
+    project = Project(
+        title="Same day emergency care",
+        starts_on=now.date(),
+        status=ProjectStatus.ACTIVE,
+        members=[ProjectMember(person_id=learner.id, role=ProjectRole.LEAD)],
+    )
+    db.session.add(project)
+    db.session.flush()
+    coaching = Support(
+        project_id=project.id,
+        requested_by_id=learner.id,
+        coaching=True,
+        need="Coaching",
+        status=SupportStatus.ACCEPTED,
+        responsible_id=trainer.id,
+        starts_on=now.date() - timedelta(days=7),
+    )
+    waiting = Support(
+        project_id=project.id, requested_by_id=learner.id, assurance=True, need="Assurance"
+    )
+    db.session.add_all([coaching, waiting])
+    db.session.flush()
+    coaching_session = CoachingSession(
+        support_id=coaching.id,
+        coach_id=trainer.id,
+        coachee_id=learner.id,
+        held_on=now.date() - timedelta(days=1),
+        minutes=60,
+        topic="Planning",
+        notes="Private",
+    )
+    db.session.add(coaching_session)
     audit.record(admin, "fuzz.seeded", course)
     reset = accounts.issue_token(forgetful, accounts.RESET)
     invitation = accounts.issue_token(other, accounts.INVITATION)
@@ -487,6 +533,10 @@ def world(
             "entry_id": cpd_entry.id,
             "person_id": learner.id,
             "cpd_category_id": cpd_category.id,
+            "project_id": project.id,
+            "member_id": project.members[0].id,
+            "support_id": coaching.id,
+            "coaching_session_id": coaching_session.id,
         },
         {
             "cohort_id": running.id,
@@ -502,6 +552,8 @@ def world(
             "attempt_id": attempt.id,
             "submission_id": theirs_sent.id,
             "item_id": quiz.items[-1].id,
+            "project_id": project.id,
+            "support_id": waiting.id,
         },
         {
             "cohort_id": full.id,

@@ -61,6 +61,18 @@ from lms.cpd.categories import ensure_default_categories
 from lms.cpd.models import CpdCategory, CpdEntry, CpdEvidence, EntrySource
 from lms.cpd.record import EntryDetails
 from lms.people import views as people_views
+from lms.projects.models import (
+    Answer,
+    CoachingSession,
+    Project,
+    ProjectMember,
+    ProjectRole,
+    ProjectStatus,
+    ProjectUpdate,
+    Rag,
+    Support,
+    SupportStatus,
+)
 from tests.helpers import sign_in
 
 # Served from files, never from the database.
@@ -88,6 +100,9 @@ class World:
     certificate: object  # the learner's, from a closed cohort of the course
     cpd_entry: object  # an external entry in the learner's CPD record, with evidence
     cpd_category: object
+    project: object  # led by the learner, who completed the course before it started
+    support: object  # accepted coaching for it: the trainer coaches the learner
+    coaching_session: object  # one of its sessions, confirmed
     attempts_made: int = 1  # by the learner, at the quiz
 
 
@@ -216,6 +231,31 @@ PAGES: dict[str, tuple[str | None, Callable[[World], str]]] = {
     "cpd_team.download": ("admin", lambda w: "/cpd/team.csv"),
     "cpd_team.person": ("manager", lambda w: f"/cpd/team/{w.learner.id}"),
     "cpd.categories": ("admin", lambda w: "/admin/cpd/categories"),
+    "projects.index": ("learner", lambda w: "/projects/?supported=yes&trainee_led=yes"),
+    "projects.show": ("learner", lambda w: f"/projects/{w.project.id}"),
+    "projects.new": ("learner", lambda w: "/projects/new"),
+    "projects.edit": ("learner", lambda w: f"/projects/{w.project.id}/edit"),
+    "projects.people": ("learner", lambda w: f"/projects/{w.project.id}/people"),
+    "projects.add_update": ("learner", lambda w: f"/projects/{w.project.id}/updates/new"),
+    "projects.close": ("learner", lambda w: f"/projects/{w.project.id}/close"),
+    "projects.merge": ("admin", lambda w: f"/projects/{w.project.id}/merge"),
+    "support.new": ("learner", lambda w: f"/projects/{w.project.id}/support/new"),
+    "support.index": ("admin", lambda w: "/support/"),
+    "support.show": ("admin", lambda w: f"/support/{w.support.id}"),
+    "coaching.index": ("trainer", lambda w: "/coaching/"),
+    "coaching.support": ("learner", lambda w: f"/coaching/{w.support.id}"),
+    "coaching.new_session": ("trainer", lambda w: f"/coaching/{w.support.id}/sessions/new"),
+    "coaching.session": ("learner", lambda w: f"/coaching/sessions/{w.coaching_session.id}"),
+    "coaching.edit_session": (
+        "trainer",
+        lambda w: f"/coaching/sessions/{w.coaching_session.id}/edit",
+    ),
+    "coaching.delete_session": (
+        "trainer",
+        lambda w: f"/coaching/sessions/{w.coaching_session.id}/delete",
+    ),
+    "project_import.upload": ("admin", lambda w: "/admin/projects/import"),
+    "project_import.template": ("admin", lambda w: "/admin/projects/import/template.csv"),
     "cpd.change_category": ("admin", lambda w: f"/admin/cpd/categories/{w.cpd_category.id}"),
 }
 
@@ -280,6 +320,66 @@ def _evidence(name: str) -> CpdEvidence:
         size=len(content),
         sha256=sha256(content).hexdigest(),
         content=content,
+    )
+
+
+def _update(project, author, day) -> ProjectUpdate:
+    return ProjectUpdate(
+        project_id=project.id,
+        author_id=author.id,
+        reported_on=day,
+        rag=Rag.AMBER,
+        milestones_met=Answer.PARTLY,
+        on_time=Answer.YES,
+        on_budget=Answer.NO,
+        benefits_realised=Answer.TOO_EARLY,
+        narrative="On track",
+    )
+
+
+def _grow_projects(world: World, learner, number: int) -> None:
+    """Another project led by a grown learner (who completed a course before it started),
+    with the world's learner on it, an update and accepted support; and, on the world's
+    project, one more person, update, support request and confirmed coaching session."""
+    today = local_today()
+    project = Project(
+        title=f"Grown project {number}",
+        ppm_reference=f"PPM-G{number}",
+        starts_on=today + timedelta(days=30),
+        status=ProjectStatus.ACTIVE,
+    )
+    project.members = [
+        ProjectMember(person_id=learner.id, role=ProjectRole.LEAD),
+        ProjectMember(person_id=world.learner.id, role=ProjectRole.MEMBER),
+    ]
+    db.session.add(project)
+    db.session.flush()
+    db.session.add(_update(project, learner, today))
+    db.session.add(_update(world.project, world.learner, today))
+    world.project.members.append(ProjectMember(person_id=learner.id, role=ProjectRole.MEMBER))
+    for target, asker in ((project, learner), (world.project, world.learner)):
+        db.session.add(
+            Support(
+                project_id=target.id,
+                requested_by_id=asker.id,
+                coaching=True,
+                need="Grown",
+                status=SupportStatus.ACCEPTED,
+                responsible_id=world.trainer.id,
+                starts_on=today,
+            )
+        )
+    db.session.add(
+        CoachingSession(
+            support_id=world.support.id,
+            coach_id=world.trainer.id,
+            coachee_id=world.learner.id,
+            held_on=today,
+            minutes=45,
+            topic=f"Grown topic {number}",
+            notes="Private",
+            confirmed_at=world.held.ends_at,
+        )
     )
 
 
@@ -349,7 +449,11 @@ def grow(make_user, make_course, make_cohort, make_enrolment):
             make_enrolment(other, world.learner)
             # a certificate more on the closed cohort, and one more of the learner's
             closed = world.certificate.cohort
-            issue(make_enrolment(closed, learner, status=EnrolmentStatus.COMPLETED))
+            issue(
+                make_enrolment(
+                    closed, learner, status=EnrolmentStatus.COMPLETED, ended_at=world.held.ends_at
+                )
+            )
             finished = make_cohort(other_course, status=CohortStatus.CLOSED)
             issue(make_enrolment(finished, world.learner, status=EnrolmentStatus.COMPLETED))
             # and entries more in the learner's CPD record this year, and a category
@@ -367,6 +471,7 @@ def grow(make_user, make_course, make_cohort, make_enrolment):
                     )
                 )
             db.session.add(CpdCategory(name=f"Grown category {number}", position=number))
+            _grow_projects(world, learner, number)
             audit.record(world.admin, "statement_counts.grown", learner)
             outbox.queue(learner.email, "Your place", "Hello").status = outbox.FAILED
         db.session.commit()
@@ -433,7 +538,9 @@ def world(
     )
     reset_token = accounts.issue_token(make_user(), accounts.RESET)
     closed = make_cohort(course, trainers=[trainer], status=CohortStatus.CLOSED, sessions=[])
-    certificate = issue(make_enrolment(closed, learner, status=EnrolmentStatus.COMPLETED))
+    certificate = issue(
+        make_enrolment(closed, learner, status=EnrolmentStatus.COMPLETED, ended_at=now)
+    )
     ensure_default_categories()
     cpd_category = db.session.scalar(select(CpdCategory).where(CpdCategory.name == "Reading"))
     content = b"%PDF-1.4 conference notes"
@@ -448,6 +555,37 @@ def world(
         ),
         evidence=Upload("notes.pdf", "application/pdf", content, sha256(content).hexdigest()),
     )
+    today = local_today()
+    project = Project(
+        title="Same day emergency care",
+        starts_on=today + timedelta(days=10),
+        status=ProjectStatus.ACTIVE,
+        created_by_id=learner.id,
+    )
+    project.members = [ProjectMember(person_id=learner.id, role=ProjectRole.LEAD)]
+    db.session.add(project)
+    db.session.flush()
+    support = Support(
+        project_id=project.id,
+        requested_by_id=learner.id,
+        coaching=True,
+        need="Coaching for a first project",
+        status=SupportStatus.ACCEPTED,
+        responsible_id=trainer.id,
+        starts_on=today,
+    )
+    db.session.add(support)
+    db.session.flush()
+    coaching_session = CoachingSession(
+        support_id=support.id,
+        coach_id=trainer.id,
+        coachee_id=learner.id,
+        held_on=today,
+        minutes=60,
+        topic="Planning",
+        notes="Private",
+    )
+    db.session.add(coaching_session)
     db.session.commit()
     built = World(
         admin=admin,
@@ -469,6 +607,9 @@ def world(
         certificate=certificate,
         cpd_entry=cpd_entry,
         cpd_category=cpd_category,
+        project=project,
+        support=support,
+        coaching_session=coaching_session,
     )
     grow(built, 2)
     return built

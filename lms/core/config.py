@@ -248,6 +248,10 @@ def _cpd_settings() -> dict:
         # Hours a year a learner aims for unless they set their own (APM asks for 35).
         "CPD_TARGET_HOURS": target,
         "CPD_PAGE_SIZE": 20,
+        # Projects: the register's page, and the strategy's "up to 20 projects supported
+        # by the PMO a year" (any accepted support active in the financial year).
+        "PROJECTS_PAGE_SIZE": 25,
+        "PROJECTS_SUPPORTED_TARGET": _env_int("LMS_PROJECTS_SUPPORTED_TARGET", 20),
     }
 
 

@@ -38,6 +38,7 @@ def navigation() -> tuple[tuple[str, str, bool, bool], ...]:
         NavItem("Check in", "checkin.check_in", "/check-in"),  # everyone is a learner
         NavItem("Certificates", "certificates.index", "/certificates"),
         NavItem("CPD", "cpd.index", "/cpd"),
+        NavItem("Projects", "projects.index", "/projects"),
     ]
     if current_user.is_admin or current_user.is_trainer:
         items.append(NavItem("Cohorts", "cohort_admin.index", "/admin/cohorts"))

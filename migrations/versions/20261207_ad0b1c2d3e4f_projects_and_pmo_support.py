@@ -191,7 +191,7 @@ def upgrade():
             nullable=False,
         ),
         sa.Column("narrative", sa.Text(), server_default="", nullable=False),
-        sa.Column("final", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("final", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -231,10 +231,10 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("requested_by_id", sa.Integer(), nullable=False),
-        sa.Column("coaching", sa.Boolean(), server_default=sa.text("0"), nullable=False),
-        sa.Column("immersive", sa.Boolean(), server_default=sa.text("0"), nullable=False),
-        sa.Column("assurance", sa.Boolean(), server_default=sa.text("0"), nullable=False),
-        sa.Column("advice", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("coaching", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("immersive", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("assurance", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("advice", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("need", sa.Text(), nullable=False),
         sa.Column(
             "status",

@@ -57,6 +57,17 @@ from lms.cpd.models import CpdCategory, CpdEntry, CpdEvidence
 from lms.cpd.record import EntryDetails
 from lms.cpd.team_views import PERSON as CPD_TEAM
 from lms.cpd.views import OWNER as CPD_OWNER
+from lms.projects import coaching_views, support_views
+from lms.projects import views as project_views
+from lms.projects.models import (
+    CoachingSession,
+    Project,
+    ProjectMember,
+    ProjectRole,
+    ProjectStatus,
+    Support,
+    SupportStatus,
+)
 from tests.helpers import log_in
 
 ADMIN_ONLY = "role: admin"
@@ -129,6 +140,21 @@ MUST_COVER = {
     "cpd.delete": CPD_OWNER,
     "cpd.evidence": CPD_OWNER,
     "cpd_team.person": CPD_TEAM,
+    "projects.edit": project_views.RUNNERS,
+    "projects.people": project_views.RUNNERS,
+    "projects.remove_person": project_views.RUNNERS,
+    "projects.add_update": project_views.RUNNERS,
+    "projects.close": project_views.RUNNERS,
+    "projects.merge": project_views.ADMINS,
+    "support.show": support_views.VIEWER,
+    "support.withdraw": support_views.REQUESTER,
+    "coaching.support": coaching_views.SUPPORT_VIEWER,
+    "coaching.new_session": coaching_views.SUPPORT_COACH,
+    "coaching.session": coaching_views.SESSION_PARTY,
+    "coaching.edit_session": coaching_views.SESSION_COACH,
+    "coaching.delete_session": coaching_views.SESSION_REMOVER,
+    "coaching.confirm": coaching_views.SESSION_COACHEE,
+    "coaching.add_to_cpd": coaching_views.SESSION_COACH,
 }
 
 # Routes whose URL argument must name another object than the world's usual one: the
@@ -190,6 +216,28 @@ def _state(world_ids: dict, assignment_id: int) -> dict:
             )
         ).all(),
         "cpd evidence": db.session.scalar(select(func.count(CpdEvidence.id))),
+        "projects": db.session.execute(
+            select(Project.id, Project.title, Project.status, Project.starts_on).order_by(
+                Project.id
+            )
+        ).all(),
+        "project people": db.session.execute(
+            select(ProjectMember.project_id, ProjectMember.person_id, ProjectMember.role).order_by(
+                ProjectMember.id
+            )
+        ).all(),
+        "support": db.session.execute(
+            select(Support.id, Support.status, Support.responsible_id).order_by(Support.id)
+        ).all(),
+        "coaching sessions": db.session.execute(
+            select(
+                CoachingSession.id,
+                CoachingSession.minutes,
+                CoachingSession.notes,
+                CoachingSession.confirmed_at,
+                CoachingSession.coach_entry_id,
+            ).order_by(CoachingSession.id)
+        ).all(),
     }
 
 
@@ -248,6 +296,37 @@ def world(
         ),
         evidence=Upload("notes.pdf", "application/pdf", notes, "0" * 64),
     )
+    # the holder's project, with accepted coaching from the trainer and one unconfirmed
+    # session with private notes
+    project = Project(
+        title="Same day emergency care",
+        starts_on=local_today(),
+        status=ProjectStatus.ACTIVE,
+        members=[ProjectMember(person_id=holder.id, role=ProjectRole.LEAD)],
+    )
+    db.session.add(project)
+    db.session.flush()
+    support = Support(
+        project_id=project.id,
+        requested_by_id=holder.id,
+        coaching=True,
+        need="Coaching",
+        status=SupportStatus.ACCEPTED,
+        responsible_id=trainer.id,
+        starts_on=local_today(),
+    )
+    db.session.add(support)
+    db.session.flush()
+    coaching_session = CoachingSession(
+        support_id=support.id,
+        coach_id=trainer.id,
+        coachee_id=holder.id,
+        held_on=local_today(),
+        minutes=60,
+        topic="Planning",
+        notes="Private to the two",
+    )
+    db.session.add(coaching_session)
     former.role_grants.clear()  # the trainer role is removed; the trainer list keeps them
     db.session.commit()
     assert former in cohort.trainers and not former.is_trainer
@@ -265,6 +344,10 @@ def world(
         "number": certificate.number,
         "entry_id": entry.id,
         "person_id": holder.id,
+        "project_id": project.id,
+        "member_id": project.members[0].id,
+        "support_id": support.id,
+        "coaching_session_id": coaching_session.id,
     }
     return World(
         ids=ids,
@@ -368,6 +451,14 @@ def test_each_rules_insiders_get_in(app, world):
         CERTIFICATE_VIEWER: [world.holder, world.trainer, world.admin],
         CPD_OWNER: [world.holder],
         CPD_TEAM: [world.holders_manager, world.admin],
+        project_views.RUNNERS: [world.holder, world.admin],
+        project_views.ADMINS: [world.admin],
+        support_views.VIEWER: [world.admin, world.holder, world.trainer],
+        coaching_views.SUPPORT_VIEWER: [world.trainer, world.holder, world.admin],
+        coaching_views.SUPPORT_COACH: [world.trainer],
+        coaching_views.SESSION_PARTY: [world.trainer, world.holder],
+        coaching_views.SESSION_COACH: [world.trainer],
+        coaching_views.SESSION_REMOVER: [world.trainer, world.admin],
     }
     declared = object_scoped_endpoints(app)
     opened = {}
