@@ -38,6 +38,15 @@ from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.timezones import start_of_local_day, to_local
 from lms.cpd.models import CpdEntry, EntrySource
+from lms.projects.models import (
+    CoachingSession,
+    Project,
+    ProjectMember,
+    ProjectRole,
+    ProjectUpdate,
+    Support,
+    SupportStatus,
+)
 
 CLOSED = (CohortStatus.CLOSED, CohortStatus.CANCELLED)
 
@@ -68,6 +77,7 @@ def discover(accounts: dict[str, str]) -> tuple[dict[str, str], list[str]]:
         **_assessment_values(session.cohort, learner),
         **_certificate_values(learner, people["trainer"], session.cohort, notes),
         **_cpd_values(learner, people["trainer"]),
+        **_project_values(learner),
     }
     return values, notes
 
@@ -190,6 +200,56 @@ def _cpd_values(learner: User, trainer: User) -> dict[str, str]:
             "the trainer has no reports for the CPD team view: seed the database again (--reseed)"
         )
     return {"cpd_report_id": str(report), "cpd_entry_id": str(entry)}
+
+
+def _project_values(learner: User) -> dict[str, str]:
+    """The project the learner leads with the most updates (seed-scale gives her active
+    one ten people, several updates, support and coaching), the request for support on it
+    she made, coaching first, accepted first, newest first (the project's runners see
+    every request on it), and her newest coaching session as coachee (seed-scale leaves
+    it unconfirmed, so its page offers to confirm it)."""
+    updates = (
+        select(func.count(ProjectUpdate.id))
+        .where(ProjectUpdate.project_id == Project.id)
+        .scalar_subquery()
+    )
+    project = db.session.scalar(
+        select(Project.id)
+        .join(ProjectMember, ProjectMember.project_id == Project.id)
+        .where(ProjectMember.person_id == learner.id, ProjectMember.role == ProjectRole.LEAD)
+        .order_by(updates.desc(), Project.id.desc())
+        .limit(1)
+    )
+    if project is None:
+        raise SystemExit("the learner leads no project: seed the database again (--reseed)")
+    support = db.session.scalar(
+        select(Support.id)
+        .where(Support.project_id == project)
+        .order_by(
+            Support.requested_by_id != learner.id,
+            Support.coaching.desc(),
+            Support.status != SupportStatus.ACCEPTED,
+            Support.created_at.desc(),
+            Support.id.desc(),
+        )
+        .limit(1)
+    )
+    session = db.session.scalar(
+        select(CoachingSession.id)
+        .where(CoachingSession.coachee_id == learner.id)
+        .order_by(CoachingSession.held_on.desc(), CoachingSession.id.desc())
+        .limit(1)
+    )
+    if support is None or session is None:
+        raise SystemExit(
+            "the learner's project has no support or she has no coaching session: seed the "
+            "database again (--reseed)"
+        )
+    return {
+        "project_id": str(project),
+        "support_id": str(support),
+        "coaching_session_id": str(session),
+    }
 
 
 def _trainers_session(trainer: User, notes: list[str]) -> Session:

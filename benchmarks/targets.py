@@ -34,6 +34,12 @@ PLACEHOLDERS = (
     # manager of 40 (the PMO's staff) for the team view, one of them with 500 entries.
     "cpd_report_id",
     "cpd_entry_id",
+    # Projects (issue #14): the learner's heaviest project (the one she leads with the most
+    # updates: ten people, support, coaching), a request for support on it she may see,
+    # and her newest coaching session as coachee (not yet confirmed, in seed-scale).
+    "project_id",
+    "support_id",
+    "coaching_session_id",
 )
 
 
@@ -141,6 +147,18 @@ TARGETS: tuple[Target, ...] = (
     Target("CPD team member", "/cpd/team/{cpd_report_id}", "trainer", 0.035),
     Target("CPD team CSV", "/cpd/team.csv", "trainer", None, "text/csv"),
     Target("CPD categories", "/admin/cpd/categories", "admin", 0.035),
+    # Projects and PMO support (issue #14), on 2,000 projects at factor 1: the learner's
+    # pages of one thing and forms as the CPD pages (0.05), the lists as the others (0.035).
+    Target("Project register", "/projects/", "learner", 0.035),
+    Target("Project register filtered", "/projects/?trainee_led=yes&status=active", "admin", 0.035),
+    Target("Project", "/projects/{project_id}", "learner", 0.05),
+    Target("Project form", "/projects/new", "learner", 0.05),
+    Target("Project update form", "/projects/{project_id}/updates/new", "learner", 0.05),
+    Target("Support list", "/support/", "admin", 0.035),
+    Target("Support request", "/support/{support_id}", "learner", 0.05),
+    Target("Coaching", "/coaching/", "trainer", 0.035),
+    Target("Coaching session", "/coaching/sessions/{coaching_session_id}", "learner", 0.05),
+    Target("Project import", "/admin/projects/import", "admin", 0.05),
 )
 
 ACCOUNTS = {

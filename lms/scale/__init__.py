@@ -27,13 +27,16 @@ from lms.scale import (
     enrolments,
     history,
     people,
+    projects,
 )
 from lms.scale.plan import Plan
 from lms.scale.world import World
 from lms.scale.writer import Writer
 
-# Certificates last but one: nothing before reads them, and the earlier steps' data stays the
-# same. The CPD record last: it has an entry for each certificate.
+# Certificates after the rest of the courses' data: nothing before reads them, and the
+# earlier steps' data stays the same. The CPD record next: it has an entry for each
+# certificate. Projects last: their trainee links read the certificates, and confirmed
+# coaching sessions add entries to the CPD record.
 STEPS = (
     people,
     catalogue,
@@ -44,6 +47,7 @@ STEPS = (
     history,
     certificates,
     cpd,
+    projects,
 )
 
 
@@ -93,4 +97,6 @@ def estimated_rows(factor: float) -> int:
         + min(certificates.CERTIFICATES * plan.factor, plan.enrolments / 2) * 4
         # the CPD record: entries, and an audit event for each one logged by hand
         + cpd.ENTRIES * plan.factor * 1.4
+        # projects: each with its people, updates and their audit events; support, coaching
+        + projects.PROJECTS * plan.factor * projects.ROWS_PER_PROJECT
     )

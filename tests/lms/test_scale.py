@@ -56,9 +56,29 @@ from lms.cpd.models import CpdEntry, CpdEvidence, CpdProfile, EntrySource
 from lms.cpd.record import EntryDetails, _from_certificate, categories_by_id, entry_problems
 from lms.cpd.years import year_of
 from lms.models import metadata
+from lms.projects.models import (
+    CoachingSession,
+    Project,
+    ProjectMember,
+    ProjectRole,
+    ProjectStatus,
+    ProjectUpdate,
+    Support,
+    SupportStatus,
+)
+from lms.projects.support import RESPONSIBLE_ROLES, supported_projects
+from lms.projects.training import led_by_a_trainee, training_before
+from lms.projects.years import financial_year_of
 from lms.scale.certificates import CERTIFICATES
 from lms.scale.cpd import DEMO_ENTRIES, ENTRIES, HEAVY_ENTRIES, TEAM_VIEW
 from lms.scale.plan import Plan
+from lms.scale.projects import (
+    DEMO_SESSIONS,
+    MAX_SESSIONS,
+    MAX_TEAM,
+    PROJECTS,
+    TRAINER_COACHEES,
+)
 from tests.conftest import _empty_all_tables
 from tests.helpers import count, log_in
 
@@ -385,13 +405,20 @@ def test_every_certificate_downloads_the_pdf_its_digest_names(app, client, today
 # --- the CPD record ---------------------------------------------------------------------------
 
 CPD_FIELDS = ("certificate_id", "title", "activity_on", "ended_on", "hours", "provider")
+COACHING = (EntrySource.COACHING_RECEIVED, EntrySource.COACHING_GIVEN)
+
+
+def coaching_entries() -> int:
+    """The CPD entries the projects step adds for coaching sessions, on top of the CPD
+    step's ENTRIES x factor."""
+    return count(CpdEntry, CpdEntry.source.in_(COACHING))
 
 
 def test_the_cpd_record_has_an_entry_per_current_certificate_and_logged_ones_to_the_total(
     app, today
 ):
     counts = seed(today)
-    assert counts["cpd_entry"] == count(CpdEntry) == round(ENTRIES * FACTOR)
+    assert counts["cpd_entry"] == count(CpdEntry) == round(ENTRIES * FACTOR) + coaching_entries()
     assert counts["cpd_profile"] > 0 and counts["cpd_evidence"] > 0
     current = db.session.scalars(
         select(Certificate).where(Certificate.superseded_by_id.is_(None))
@@ -433,8 +460,8 @@ def test_cpd_entries_keep_the_record_s_rules(app, today):
         assert entry.hours > 0 and (entry.ended_on is None or entry.ended_on >= entry.activity_on)
         assert entry.from_certificate == (entry.certificate_id is not None)
         assert entry.from_certificate == (entry.enrolment_id is not None)
-        assert entry.from_certificate == (entry.category_id is None)
-        if entry.from_certificate:
+        assert (entry.source == EntrySource.EXTERNAL) == (entry.category_id is not None)
+        if entry.source != EntrySource.EXTERNAL:
             continue
         # What the entry form would accept, by the app's own checks.
         details = EntryDetails(
@@ -461,10 +488,13 @@ def test_the_demo_learner_has_40_cpd_entries_and_the_trainer_a_team_of_40(app, t
     learner = db.session.scalar(select(User).where(User.email == "learner@example.nhs.uk"))
     trainer = db.session.scalar(select(User).where(User.email == "trainer@example.nhs.uk"))
     manager = db.session.scalar(select(User).where(User.email == "manager@example.nhs.uk"))
-    theirs = db.session.scalars(select(CpdEntry).where(CpdEntry.learner_id == learner.id)).all()
+    every = db.session.scalars(select(CpdEntry).where(CpdEntry.learner_id == learner.id)).all()
+    # The CPD step's 40, and the coaching she received (the projects step's).
+    theirs = [entry for entry in every if entry.source not in COACHING]
     assert len(theirs) == DEMO_ENTRIES
-    assert {entry.source for entry in theirs} == set(EntrySource)
-    logged = [entry for entry in theirs if not entry.from_certificate]
+    assert {entry.source for entry in every} == set(EntrySource) - {EntrySource.COACHING_GIVEN}
+    assert count(CpdEntry, CpdEntry.learner_id == trainer.id, CpdEntry.source.in_(COACHING))
+    logged = [entry for entry in theirs if entry.source == EntrySource.EXTERNAL]
     assert {year_of(entry.activity_on).starts for entry in logged} == {
         year_of(today).starts - back for back in range(3)
     }
@@ -495,10 +525,182 @@ def test_a_500_entry_cpd_record_is_in_the_trainer_s_team_given_room(app, today, 
     # At factor 0.01 there is no room for them; at four times the entries there is.
     monkeypatch.setattr("lms.scale.cpd.ENTRIES", ENTRIES * 4)
     counts = seed(today)
-    assert counts["cpd_entry"] == round(ENTRIES * 4 * FACTOR)
+    assert counts["cpd_entry"] == round(ENTRIES * 4 * FACTOR) + coaching_entries()
     trainer = db.session.scalar(select(User).where(User.email == "trainer@example.nhs.uk"))
     reports = db.session.scalars(select(User.id).where(User.line_manager_id == trainer.id))
-    per_learner = Counter(db.session.scalars(select(CpdEntry.learner_id)))
+    per_learner = Counter(
+        db.session.scalars(select(CpdEntry.learner_id).where(CpdEntry.source.not_in(COACHING)))
+    )
     heavy = max(reports, key=lambda report: per_learner[report])
     assert per_learner[heavy] == HEAVY_ENTRIES
     assert db.session.get(CpdProfile, heavy).share_reflections
+
+
+# --- projects and PMO support -----------------------------------------------------------------
+
+
+def test_projects_come_with_their_people_updates_and_audit_events(app, today):
+    counts = seed(today)
+    assert counts["project"] == count(Project) == round(PROJECTS * FACTOR)
+    projects = db.session.scalars(select(Project).options(selectinload(Project.members))).all()
+    assert {project.status for project in projects} >= {
+        ProjectStatus.ACTIVE,
+        ProjectStatus.CLOSED,
+        ProjectStatus.PROPOSED,
+    }
+    references = [project.ppm_reference for project in projects if project.ppm_reference]
+    assert len(set(references)) == len(references) > len(projects) / 2
+    assert all(reference.startswith("PPM-") for reference in references)
+    finals = Counter(
+        db.session.scalars(select(ProjectUpdate.project_id).where(ProjectUpdate.final.is_(True)))
+    )
+    updated = set(db.session.scalars(select(ProjectUpdate.project_id)))
+    for project in projects:
+        # As the model's @validates hook sets it: the ORM never saw these rows.
+        if project.starts_on is None:
+            assert project.start_cutoff is None and project.planned_end_on is None
+        else:
+            assert project.start_cutoff == start_of_local_day(
+                project.starts_on + timedelta(days=1)
+            ), project.id
+            assert project.planned_end_on is None or project.planned_end_on >= project.starts_on
+        roles = Counter(member.role for member in project.members)
+        assert roles[ProjectRole.LEAD] == 1 and roles[ProjectRole.PROJECT_MANAGER] <= 1
+        assert roles[ProjectRole.MEMBER] <= MAX_TEAM
+        # A closed or stopped project has its final update; a proposed one has none.
+        assert finals[project.id] == (1 if project.status.finished else 0), project.id
+        if project.status == ProjectStatus.PROPOSED:
+            assert project.id not in updated
+    for update in db.session.scalars(select(ProjectUpdate)):
+        assert update.reported_on < today and update.created_at < utcnow()
+    for action, table in (
+        ("project.registered", Project),
+        ("project.person_added", ProjectMember),
+        ("project_update.recorded", ProjectUpdate),
+        ("support.requested", Support),
+        ("coaching_session.logged", CoachingSession),
+    ):
+        assert count(AuditEvent, AuditEvent.action == action) == count(table), action
+    closed = count(Project, Project.status.in_((ProjectStatus.CLOSED, ProjectStatus.STOPPED)))
+    assert count(AuditEvent, AuditEvent.action == "project.closed") == closed
+    # Leads trained before their project started, for the register's filter.
+    assert count(Project, led_by_a_trainee()) >= len(projects) / 4
+
+
+def test_support_and_coaching_keep_the_services_rules(app, today):
+    seed(today)
+    supports = db.session.scalars(select(Support)).all()
+    assert {support.status for support in supports} == set(SupportStatus)
+    pmo = {
+        user.id
+        for user in db.session.scalars(select(User))
+        if user.has_role(*RESPONSIBLE_ROLES) and user.is_active_account
+    }
+    for support in supports:
+        assert support.services and support.need
+        accepted = support.status == SupportStatus.ACCEPTED
+        assert (support.responsible_id in pmo and support.starts_on is not None) is accepted
+        assert support.ends_on is None or support.ends_on >= support.starts_on
+        if support.status == SupportStatus.REQUESTED:
+            assert support.decided_by_id is None and support.decided_at is None
+        else:
+            assert support.decided_by.is_admin and support.decided_at > support.created_at
+        assert (support.decline_reason is not None) is (support.status == SupportStatus.DECLINED)
+    assert supported_projects(financial_year_of(today)) >= 1
+    sessions = db.session.scalars(select(CoachingSession)).all()
+    assert sessions and any(session.confirmed_at is None for session in sessions)
+    per_support = Counter(session.support_id for session in sessions)
+    for session in sessions:
+        support = session.support
+        assert support.coaching and support.status == SupportStatus.ACCEPTED
+        assert (session.coach_id, session.coachee_id) == (
+            support.responsible_id,
+            support.requested_by_id,
+        )
+        assert session.coach_id != session.coachee_id
+        assert support.starts_on <= session.held_on < today
+        assert support.ends_on is None or session.held_on <= support.ends_on
+        # Confirmed: in the coachee's CPD record as coaching received, with its hours.
+        entry = session.coachee_entry
+        assert (entry is not None) is (session.confirmed_at is not None), session.id
+        if entry is not None:
+            assert (entry.learner_id, entry.source) == (
+                session.coachee_id,
+                EntrySource.COACHING_RECEIVED,
+            )
+            assert (entry.title, entry.activity_on, entry.hours, entry.provider) == (
+                f"Coaching: {session.topic}",
+                session.held_on,
+                session.hours,
+                session.coach.full_name,
+            )
+            assert session.confirmed_at >= session.created_at
+        given = session.coach_entry
+        if given is not None:
+            assert entry is not None
+            assert (given.learner_id, given.source, given.hours, given.provider) == (
+                session.coach_id,
+                EntrySource.COACHING_GIVEN,
+                session.hours,
+                session.coachee.full_name,
+            )
+    # Every coaching entry belongs to one session, and no other step makes them.
+    linked = sum(
+        (session.coachee_entry_id is not None) + (session.coach_entry_id is not None)
+        for session in sessions
+    )
+    assert coaching_entries() == linked
+    confirmed = sum(session.confirmed_at is not None for session in sessions)
+    assert count(AuditEvent, AuditEvent.action == "coaching_session.confirmed") == confirmed
+    assert max(per_support.values()) <= max(MAX_SESSIONS, DEMO_SESSIONS)
+
+
+def test_the_demo_learner_leads_a_trainee_project_with_coaching_and_the_trainer_coaches(app, today):
+    seed(today)
+    learner = db.session.scalar(select(User).where(User.email == "learner@example.nhs.uk"))
+    trainer = db.session.scalar(select(User).where(User.email == "trainer@example.nhs.uk"))
+    led = db.session.scalars(
+        select(Project)
+        .join(ProjectMember, ProjectMember.project_id == Project.id)
+        .where(ProjectMember.person_id == learner.id, ProjectMember.role == ProjectRole.LEAD)
+    ).all()
+    assert len(led) == 3
+    assert {project.status for project in led} == {
+        ProjectStatus.CLOSED,
+        ProjectStatus.ACTIVE,
+        ProjectStatus.PROPOSED,
+    }
+    # One of them started after one of her certified courses: the link, and the filter.
+    assert any(training_before(project).get(learner.id) for project in led)
+    assert count(Project, Project.id.in_([p.id for p in led]), led_by_a_trainee()) >= 1
+    # Her active one is heavy: ten people, several updates, support and coaching.
+    heavy = next(project for project in led if project.status == ProjectStatus.ACTIVE)
+    assert len(heavy.members) == 10
+    assert len(training_before(heavy)) >= 2
+    assert count(ProjectUpdate, ProjectUpdate.project_id == heavy.id) >= 5
+    supports = db.session.scalars(select(Support).where(Support.project_id == heavy.id)).all()
+    assert {support.status for support in supports} == set(SupportStatus)
+    coaching = next(support for support in supports if support.coaching)
+    assert coaching.responsible_id == trainer.id and coaching.requested_by_id == learner.id
+    sessions = db.session.scalars(
+        select(CoachingSession)
+        .where(CoachingSession.support_id == coaching.id)
+        .order_by(CoachingSession.held_on)
+    ).all()
+    assert len(sessions) >= 2
+    assert [session.confirmed_at is None for session in sessions] == [False] * (
+        len(sessions) - 1
+    ) + [True]
+    # The trainer coaches several people, the learner among them.
+    coachees = db.session.scalars(
+        select(Support.requested_by_id).where(
+            Support.responsible_id == trainer.id,
+            Support.coaching.is_(True),
+            Support.status == SupportStatus.ACCEPTED,
+        )
+    ).all()
+    coaching_supports = count(
+        Support, Support.coaching.is_(True), Support.status == SupportStatus.ACCEPTED
+    )
+    assert learner.id in coachees
+    assert len(coachees) >= min(TRAINER_COACHEES, coaching_supports)
