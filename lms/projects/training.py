@@ -94,12 +94,15 @@ def led_by_a_trainee() -> ColumnElement[bool]:
     """Projects whose lead completed a course (with a valid certificate) on or before the
     start: the register's "led by a trainee" filter, and the impact reports' groups."""
     lead = aliased(ProjectMember)
-    return exists().where(
-        lead.project_id == Project.id,
-        lead.role == ProjectRole.LEAD,
-        exists().where(
-            Enrolment.learner_id == lead.person_id,
+    return (
+        select(lead.id)
+        .join(Enrolment, Enrolment.learner_id == lead.person_id)
+        .where(
+            lead.project_id == Project.id,
+            lead.role == ProjectRole.LEAD,
             _completed_with_certificate(),
             Enrolment.ended_at < Project.start_cutoff,
-        ),
+        )
+        .correlate(Project)
+        .exists()
     )

@@ -68,7 +68,8 @@ def index():
     page = paginate(
         register.search(form.filters(current_user.id)), current_app.config["PROJECTS_PAGE_SIZE"]
     )
-    return render_template("projects/index.html", form=form, page=page)
+    leads = register.leads_of([project.id for project in page.items])
+    return render_template("projects/index.html", form=form, page=page, leads=leads)
 
 
 @bp.get("/projects/<int:project_id>")

@@ -89,6 +89,17 @@ def test_a_withdrawn_completion_and_a_later_start_date_are_followed_at_once(
     assert _ids(register.search(RegisterFilter(trainee_led=True))) == set()
 
 
+def test_led_by_a_trainee_compares_each_project_with_its_own_start(
+    make_user, make_certificate, make_project
+):
+    lead = make_user()
+    _completed_at(make_certificate, lead, datetime(2026, 3, 2, 12, tzinfo=UTC))
+    before = make_project("Started before the course", lead=lead, starts_on=date(2026, 3, 1))
+    make_project("Started after it", lead=make_user(), starts_on=date(2027, 1, 1))
+    assert _ids(register.search(RegisterFilter(trainee_led=True))) == set()
+    assert before.id in _ids(register.search(RegisterFilter(trainee_led=False)))
+
+
 def test_only_the_lead_makes_a_project_trainee_led(make_user, make_certificate, make_project):
     trained = make_user()
     _completed_at(make_certificate, trained, datetime(2026, 1, 5, 12, tzinfo=UTC))
