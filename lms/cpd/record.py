@@ -371,24 +371,24 @@ def record_coaching(learner_id: int, source: EntrySource, facts: CoachingFacts) 
     session points at it) and deletes it with `remove_coaching`."""
     if source not in (EntrySource.COACHING_RECEIVED, EntrySource.COACHING_GIVEN):
         raise ValueError(f"not a coaching source: {source}")
-    entry = CpdEntry(learner_id=learner_id, source=source, learned="", applied="")
-    update_coaching(entry, facts)
+    entry = CpdEntry(
+        learner_id=learner_id,
+        source=source,
+        title=facts.title[:TITLE_LENGTH],
+        activity_on=facts.held_on,
+        hours=facts.hours,
+        provider=facts.provider[:PROVIDER_LENGTH] or None,
+        learned="",
+        applied="",
+    )
     db.session.add(entry)
     db.session.flush()
     return entry
 
 
-def update_coaching(entry: CpdEntry, facts: CoachingFacts) -> None:
-    """Keeps a coaching entry in step with its session (its date, length or topic changed)."""
-    entry.title = facts.title[:TITLE_LENGTH]
-    entry.activity_on = facts.held_on
-    entry.ended_on = None
-    entry.hours = facts.hours
-    entry.provider = facts.provider[:PROVIDER_LENGTH] or None
-
-
 def remove_coaching(entry: CpdEntry) -> None:
-    """Deletes a coaching entry whose session is deleted or no longer confirmed."""
+    """Deletes a coaching entry whose session is deleted, or changed after it was
+    confirmed (the coachee confirms it again)."""
     if entry.source not in (EntrySource.COACHING_RECEIVED, EntrySource.COACHING_GIVEN):
         raise ValueError(f"not a coaching entry: {entry.id}")
     db.session.delete(entry)

@@ -9,7 +9,9 @@ log never holds them (nor the agreed actions, which are theirs too).
 Confirming puts the session in the coachee's CPD record as "coaching received", exactly
 once: the session's row is locked while it is confirmed, so a second click, or a second
 request racing the first, finds it confirmed. Changing a confirmed session's date, length
-or topic keeps its entries in step; deleting it takes its hours out of both records.
+or topic takes the confirmation back (its hours leave both records until the coachee
+confirms it again): the coach never changes the coachee's CPD record. Deleting a session
+takes its hours out of both records.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from lms.core.extensions import db
 from lms.core.locks import lock_rows
 from lms.core.outbox import queue_mail
 from lms.cpd.models import CpdEntry, EntrySource
-from lms.cpd.record import CoachingFacts, record_coaching, remove_coaching, update_coaching
+from lms.cpd.record import CoachingFacts, record_coaching, remove_coaching
 from lms.projects.models import CoachingSession, Support, SupportStatus
 from lms.web.urls import external_url
 
 FEWEST_MINUTES = 1
 MOST_MINUTES = 600  # ten hours: the table refuses more too
-TOPIC_LENGTH = 200
+TOPIC_LENGTH = 190  # its CPD entry's title is "Coaching: <topic>", at most 200
 ACTIONS_LENGTH = 5000
 NOTES_LENGTH = 10000
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -212,24 +214,29 @@ def log_session(
     db.session.add(session)
     db.session.flush()
     audit.record(by, "coaching_session.logged", session, None, audit_facts(session))
-    coachee = support.requested_by
+    _ask_to_confirm(session)
+    return session
+
+
+def _ask_to_confirm(session: CoachingSession) -> None:
+    """Mails the coachee a link to confirm they attended."""
     queue_mail(
-        coachee.email,
+        session.coachee.email,
         f"Please confirm your coaching session on {_day(session.held_on)}",
         "projects/mail/coaching_confirm",
-        coach=by,
-        coachee=coachee,
+        coach=session.coach,
+        coachee=session.coachee,
         session=session,
         session_link=external_url("coaching.session", coaching_session_id=session.id),
     )
-    return session
 
 
 def change_session(
     session: CoachingSession, details: SessionDetails, *, by: User, today: date
 ) -> None:
-    """The coach corrects a session; a confirmed one's CPD entries follow its new date,
-    length and topic."""
+    """The coach corrects a session. Changing a confirmed session's date, length or
+    topic takes back the coachee's confirmation: its hours leave both CPD records and the
+    coachee is asked to confirm it again, so no one changes another's CPD record."""
     if by.id != session.coach_id:
         raise NotAllowed("Only the coach can change this session")
     session = _locked(session.id)
@@ -246,8 +253,16 @@ def change_session(
         strict=True,
     ):
         before[key], after[key] = False, old != new
-    for entry, provider in _entries_with_providers(session):
-        update_coaching(entry, _facts(session, provider))
+    facts_changed = any(before[key] != after[key] for key in ("held_on", "minutes", "topic"))
+    if session.confirmed_at is not None and facts_changed:
+        entries = [entry for entry, _ in _entries_with_providers(session)]
+        session.confirmed_at = None
+        session.coachee_entry = session.coach_entry = None
+        db.session.flush()
+        for entry in entries:
+            remove_coaching(entry)
+        before["confirmation"], after["confirmation"] = "confirmed", "asked again"
+        _ask_to_confirm(session)
     db.session.flush()
     audit.record_changes(by, "coaching_session.changed", session, before, after)
 
@@ -332,7 +347,7 @@ def _entries_with_providers(session: CoachingSession) -> list[tuple[CpdEntry, st
 def _locked(session_id: int) -> CoachingSession:
     """The session, locked until the transaction ends and read afresh after the lock."""
     lock_rows(CoachingSession, [session_id])
-    return db.session.execute(
+    session = db.session.execute(
         select(CoachingSession)
         .where(CoachingSession.id == session_id)
         .options(
@@ -343,7 +358,10 @@ def _locked(session_id: int) -> CoachingSession:
             joinedload(CoachingSession.coach_entry),
         )
         .execution_options(populate_existing=True)
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if session is None:
+        raise DomainError("This session has just been deleted")
+    return session
 
 
 # --- what the pages list -------------------------------------------------------------------

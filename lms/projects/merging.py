@@ -30,6 +30,17 @@ def merge(duplicate: Project, survivor: Project, *, by: User) -> dict:
         raise DomainError("Only the PMO can merge projects")
     if duplicate.id == survivor.id:
         raise DomainError("Choose another project to keep", field="survivor")
+    if (
+        duplicate.ppm_reference
+        and survivor.ppm_reference
+        and duplicate.ppm_reference.lower() != survivor.ppm_reference.lower()
+    ):
+        raise DomainError(
+            f"Both projects are on the PPM platform ({duplicate.ppm_reference} and "
+            f"{survivor.ppm_reference}): merge them there first, or remove one reference, "
+            "or the next import brings the duplicate back",
+            field="survivor",
+        )
     # Both rows locked, in id order, so two merges of the same pair cannot interleave.
     db.session.scalars(
         select(Project)
@@ -59,10 +70,14 @@ def merge(duplicate: Project, survivor: Project, *, by: User) -> dict:
         moved["people"] += 1
     db.session.flush()
     db.session.expire(duplicate, ["members"])  # the moved links are the survivor's now
+    # A finished duplicate's final outcome is an ordinary update of a survivor still open.
     moved["updates"] = db.session.execute(
         update(ProjectUpdate)
         .where(ProjectUpdate.project_id == duplicate.id)
-        .values(project_id=survivor.id)
+        .values(
+            project_id=survivor.id,
+            final=ProjectUpdate.final if survivor.status.finished else False,
+        )
     ).rowcount
     moved["support"] = db.session.execute(
         update(Support).where(Support.project_id == duplicate.id).values(project_id=survivor.id)
@@ -71,6 +86,16 @@ def merge(duplicate: Project, survivor: Project, *, by: User) -> dict:
     for field in FILLED_FROM_DUPLICATE:
         if not getattr(survivor, field) and getattr(duplicate, field):
             setattr(survivor, field, getattr(duplicate, field))
+    if (
+        survivor.starts_on
+        and survivor.planned_end_on
+        and survivor.planned_end_on < survivor.starts_on
+    ):
+        # Dates filled one at a time can disagree: keep the survivor's own pair.
+        if before["starts_on"] is None:
+            survivor.starts_on = None
+        if before["planned_end_on"] is None:
+            survivor.planned_end_on = None
     reference = duplicate.ppm_reference
     duplicate_facts = {"id": duplicate.id, **audit_facts(duplicate)}
     db.session.delete(duplicate)

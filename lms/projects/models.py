@@ -137,6 +137,8 @@ class Project(TimestampMixin, Base):
 
 
 Index("ix_project_title_lower", func.lower(Project.title), Project.id)
+# A PPM reference is unique whatever its case (the import and the form match in any case).
+Index("uq_project_ppm_reference_lower", func.lower(Project.ppm_reference), unique=True)
 
 
 class ProjectMember(Base):
@@ -282,12 +284,14 @@ class CoachingSession(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    support_id: Mapped[int] = mapped_column(ForeignKey("support.id", ondelete="CASCADE"))
+    # RESTRICT, not CASCADE: a session is deleted through `coaching.delete_session`,
+    # which takes its CPD entries with it; a cascade would leave them counted.
+    support_id: Mapped[int] = mapped_column(ForeignKey("support.id", ondelete="RESTRICT"))
     coach_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+        ForeignKey("user_account.id", ondelete="RESTRICT"), index=True
     )
     coachee_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+        ForeignKey("user_account.id", ondelete="RESTRICT"), index=True
     )
     held_on: Mapped[date]
     minutes: Mapped[int]

@@ -26,8 +26,8 @@ from lms.core.locks import lock_rows
 from lms.core.outbox import queue_mail, queue_many_mail
 from lms.core.timezones import start_of_local_day
 from lms.cpd.years import CpdYear
-from lms.projects.access import RUNNING_ROLES, can_change
-from lms.projects.models import Project, ProjectMember, Support, SupportService, SupportStatus
+from lms.projects.access import can_change, changeable_project_ids
+from lms.projects.models import Project, Support, SupportService, SupportStatus
 from lms.web.urls import external_url
 
 NEED_LENGTH = 2000
@@ -134,6 +134,14 @@ def accept(
         problems.append(
             DomainError(
                 "Choose a PMO administrator or trainer whose account is active",
+                field="responsible_id",
+            )
+        )
+    elif support.coaching and responsible.id == support.requested_by_id:
+        problems.append(
+            DomainError(
+                "Choose someone else to coach them: the coach and the coachee must be "
+                "different people",
                 field="responsible_id",
             )
         )
@@ -274,12 +282,12 @@ def _tell_of_acceptance(support: Support, responsible: User, by: User) -> None:
 
 
 def may_see(support: Support, user: User) -> bool:
-    """PMO administrators, the person who asked, the person responsible, and whoever may
-    change the project (its leads and project managers, and who registered it): the
-    project's page lists its support to them."""
-    if user.id in (support.requested_by_id, support.responsible_id):
+    """PMO administrators, the person who asked and the person responsible; and, unless
+    it is a request for coaching (which is personal to the coachee), whoever may change
+    the project (its leads and project managers, and who registered it while on it)."""
+    if user.is_admin or user.id in (support.requested_by_id, support.responsible_id):
         return True
-    return can_change(support.project, user)
+    return not support.coaching and can_change(support.project, user)
 
 
 def supports(
@@ -300,16 +308,14 @@ def supports(
         joinedload(Support.responsible).raiseload(User.role_grants),
     )
     if viewer is not None:
-        runs_project = select(ProjectMember.project_id).where(
-            ProjectMember.person_id == viewer.id, ProjectMember.role.in_(RUNNING_ROLES)
-        )
-        registered = select(Project.id).where(Project.created_by_id == viewer.id)
         query = query.where(
             or_(
                 Support.requested_by_id == viewer.id,
                 Support.responsible_id == viewer.id,
-                Support.project_id.in_(runs_project),
-                Support.project_id.in_(registered),
+                and_(
+                    Support.coaching.is_(False),
+                    Support.project_id.in_(changeable_project_ids(viewer.id)),
+                ),
             )
         )
     if status is not None:

@@ -274,7 +274,7 @@ def _find_project(words: str) -> Project | None:
     words = words.strip()
     if not words:
         return None
-    if words.isdigit() and len(words) < 10:
+    if words.isascii() and words.isdigit() and len(words) < 10:
         found = db.session.get(Project, int(words))
         if found is not None:
             return found

@@ -358,7 +358,7 @@ def upgrade():
             ["coach_id"],
             ["user_account.id"],
             name=op.f("fk_coaching_session_coach_id_user_account"),
-            ondelete="CASCADE",
+            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
             ["coachee_entry_id"],
@@ -370,13 +370,13 @@ def upgrade():
             ["coachee_id"],
             ["user_account.id"],
             name=op.f("fk_coaching_session_coachee_id_user_account"),
-            ondelete="CASCADE",
+            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
             ["support_id"],
             ["support.id"],
             name=op.f("fk_coaching_session_support_id_support"),
-            ondelete="CASCADE",
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coaching_session")),
         sa.UniqueConstraint("coach_entry_id", name=op.f("uq_coaching_session_coach_entry_id")),
@@ -393,6 +393,9 @@ def upgrade():
             "ix_coaching_session_support_held", ["support_id", "held_on"], unique=False
         )
     op.create_index("ix_project_title_lower", "project", [sa.text("lower(title)"), "id"])
+    op.create_index(
+        "uq_project_ppm_reference_lower", "project", [sa.text("lower(ppm_reference)")], unique=True
+    )
     with op.batch_alter_table("cpd_entry") as batch_op:
         batch_op.drop_constraint(
             op.f("ck_cpd_entry_external_entries_have_a_category"), type_="check"
@@ -413,6 +416,7 @@ def downgrade():
             "external_entries_have_a_category",
             "(source = 'certificate') OR (category_id IS NOT NULL)",
         )
+    op.drop_index("uq_project_ppm_reference_lower", table_name="project")
     op.drop_index("ix_project_title_lower", table_name="project")
     with op.batch_alter_table("coaching_session", schema=None) as batch_op:
         batch_op.drop_index("ix_coaching_session_support_held")

@@ -140,7 +140,7 @@ def test_a_coach_cannot_coach_themself(world, make_project, make_support):
         ({"minutes": 0}, "minutes", "from 1 to 600 minutes"),
         ({"minutes": 601}, "minutes", "from 1 to 600 minutes"),
         ({"topic": "  "}, "topic", "Enter the topic"),
-        ({"topic": "x" * 201}, "topic", "200 characters or fewer"),
+        ({"topic": "x" * 191}, "topic", "190 characters or fewer"),
         ({"actions": "x" * 5001}, "actions", "5000 characters or fewer"),
         ({"notes": "x" * 10001}, "notes", "10000 characters or fewer"),
     ],
@@ -156,7 +156,7 @@ def test_a_sessions_details_are_checked_field_by_field(world, change, field, mes
 
 
 def test_the_boundaries_are_allowed(world):
-    log(world, minutes=1, held_on=world.support.starts_on, topic="x" * 200)
+    log(world, minutes=1, held_on=world.support.starts_on, topic="x" * 190)
     log(world, minutes=600, actions="x" * 5000, notes="y" * 10000)
     assert count(CoachingSession) == 2
 
@@ -240,32 +240,47 @@ def test_two_confirmations_at_once_make_one_entry(app, world):
 # --- changing and deleting ------------------------------------------------------------------
 
 
-def test_changing_a_confirmed_session_keeps_its_entries_in_step(world):
+def test_changing_a_confirmed_session_takes_its_confirmation_back(world, smtp):
+    """The coach never changes the coachee's CPD record: a confirmed session changed in
+    its date, length or topic leaves both records and is confirmed again."""
     session = log(world, minutes=90)
-    coachee_entry = coaching.confirm(session, by=world.coachee, now=utcnow())
-    coach_entry = coaching.add_to_my_cpd(session, by=world.coach)
+    coaching.confirm(session, by=world.coachee, now=utcnow())
+    coaching.add_to_my_cpd(session, by=world.coach)
     db.session.commit()
+    assert total(world.coachee) == Decimal("1.5")
     earlier = local_today() - timedelta(days=2)
     coaching.change_session(
         session,
-        details(minutes=45, topic="Risks", held_on=earlier, notes="New private words"),
+        details(minutes=600, topic="Risks", held_on=earlier, notes="New private words"),
         by=world.coach,
         today=local_today(),
     )
     db.session.commit()
-    for entry in (coachee_entry, coach_entry):
-        db.session.refresh(entry)
-        assert (entry.hours, entry.title, entry.activity_on) == (
-            Decimal("0.75"),
-            "Coaching: Risks",
-            earlier,
-        )
-    assert count(CpdEntry) == 2
-    assert total(world.coachee) == Decimal("0.75")
+    changed_session = db.session.get(CoachingSession, session.id)
+    assert changed_session.confirmed_at is None
+    assert changed_session.coachee_entry_id is None and changed_session.coach_entry_id is None
+    assert count(CpdEntry) == 0
+    assert total(world.coachee) == Decimal(0)
     [changed] = events("coaching_session.changed")
-    assert changed.before["minutes"] == 90 and changed.after["minutes"] == 45
+    assert changed.before["minutes"] == 90 and changed.after["minutes"] == 600
     assert changed.after["notes_changed"] is True and "actions_changed" not in changed.after
+    assert changed.after["confirmation"] == "asked again"
     assert "New private words" not in str(changed.after) and NOTES not in str(changed.before)
+    coaching.confirm(changed_session, by=world.coachee, now=utcnow())
+    db.session.commit()
+    assert total(world.coachee) == Decimal(10)
+
+
+def test_changing_only_the_notes_keeps_the_confirmation(world):
+    session = log(world, minutes=90)
+    coaching.confirm(session, by=world.coachee, now=utcnow())
+    db.session.commit()
+    coaching.change_session(
+        session, details(minutes=90, notes="More"), by=world.coach, today=local_today()
+    )
+    db.session.commit()
+    assert db.session.get(CoachingSession, session.id).confirmed_at is not None
+    assert total(world.coachee) == Decimal("1.5")
 
 
 def test_only_the_coach_changes_a_session(world):

@@ -276,19 +276,23 @@ def test_the_coach_cannot_confirm_for_the_coachee(app, world):
     assert count(CpdEntry) == 0
 
 
-def test_changed_minutes_after_confirmation_change_the_cpd_entry(app, world):
+def test_changed_minutes_after_confirmation_are_confirmed_again(app, world):
     session = log(world, minutes=90)
     coachee = client_as(app, world.coachee)
     coachee.post(f"/coaching/sessions/{session.id}/confirm")
+    assert cpd_total(coachee) == "1.5 hours"
     coach = client_as(app, world.coach)
     edit = f"/coaching/sessions/{session.id}/edit"
     assert NOTES in text_of(coach.get(edit))  # the form holds the session as it is
-    response = coach.post(edit, data=form(minutes="45"))
-    assert response.status_code == 302
-    assert cpd_total(coachee) == "0.75 hours"
-    assert count(CpdEntry) == 1
     refused = coach.post(edit, data=form(minutes="601"))
     assert refused.status_code == 422 and field_error(text_of(refused), "minutes")
+    assert cpd_total(coachee) == "1.5 hours"  # nothing changed
+    response = coach.post(edit, data=form(minutes="45"))
+    assert response.status_code == 302
+    assert cpd_total(coachee) == "0 hours"  # until the coachee confirms the new length
+    assert count(CpdEntry) == 0
+    assert "Confirm attendance" in text_of(coachee.get(f"/coaching/sessions/{session.id}"))
+    coachee.post(f"/coaching/sessions/{session.id}/confirm")
     assert cpd_total(coachee) == "0.75 hours"
 
 

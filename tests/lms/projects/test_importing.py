@@ -377,27 +377,6 @@ def test_a_reference_in_another_case_updates_the_project_and_keeps_its_reference
     }
 
 
-def test_a_reference_matching_two_projects_in_different_cases_must_be_exact(
-    app, admin, people, make_project
-):
-    make_project("Upper", ppm_reference="PPM-X1")
-    lower = make_project("Lower", ppm_reference="ppm-x1")
-    report = run(csv_file("Ppm-X1,New title,,,,,,", "ppm-x1,Lower again,,,,,,"), admin)
-    assert problems(report) == {
-        2: [
-            (
-                "Reference",
-                "Ppm-X1 matches 2 projects in different cases (PPM-X1, ppm-x1): give the "
-                "reference exactly as one of them has it",
-            )
-        ],
-        3: [("Reference", "ppm-x1 is also on line 2: a project may be in the file once")],
-    }
-    assert outcomes(run(csv_file("ppm-x1,Lower again,,,,,,"), admin)) == {2: "updated"}
-    db.session.refresh(lower)
-    assert lower.title == "Lower again"
-
-
 def test_a_column_left_out_leaves_its_detail_and_an_empty_cell_empties_it(
     app, admin, people, groups, make_project
 ):

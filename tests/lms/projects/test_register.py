@@ -185,7 +185,11 @@ def test_who_may_change_a_project(app, make_user, admin, make_project):
     lead, manager, member, registrant, stranger = (make_user() for _ in range(5))
     project = make_project(
         lead=lead,
-        members={manager: ProjectRole.PROJECT_MANAGER, member: ProjectRole.MEMBER},
+        members={
+            manager: ProjectRole.PROJECT_MANAGER,
+            member: ProjectRole.MEMBER,
+            registrant: ProjectRole.MEMBER,
+        },
         created_by_id=registrant.id,
     )
     allowed = {
@@ -198,6 +202,18 @@ def test_who_may_change_a_project(app, make_user, admin, make_project):
         register.change(project, _details(), by=member)
     with pytest.raises(register.NotAllowed):
         register.add_person(project, stranger, ProjectRole.LEAD, by=stranger)
+
+
+def test_whoever_registered_a_project_loses_it_when_taken_off_it(app, make_user, admin):
+    registrant, lead = make_user(), make_user()
+    project = register.register(_details(), by=registrant, role=ProjectRole.PROJECT_MANAGER)
+    register.add_person(project, lead, ProjectRole.LEAD, by=admin)
+    (link,) = [link for link in register.people(project.id) if link.person_id == registrant.id]
+    register.remove_person(project, link, by=admin)
+    db.session.commit()
+    assert not can_change(project, registrant)
+    with pytest.raises(register.NotAllowed):
+        register.add_person(project, registrant, ProjectRole.LEAD, by=registrant)
 
 
 def test_people_are_added_their_role_changed_and_removed_with_audit(app, make_user, make_project):
@@ -332,6 +348,28 @@ def test_merging_moves_everything_and_leaves_no_orphan(
     )
     (event,) = events("project.merged")
     assert event.before["merged_from"]["id"] == duplicate_id
+
+
+def test_a_merge_keeps_a_project_apart_that_the_ppm_platform_lists_twice(app, admin, make_project):
+    keep, duplicate = make_project(ppm_reference="PPM-1"), make_project(ppm_reference="PPM-2")
+    with pytest.raises(DomainError) as refused:
+        merging.merge(duplicate, keep, by=admin)
+    assert "merge them there first" in str(refused.value)
+    merging.merge(make_project(ppm_reference=None), keep, by=admin)
+
+
+def test_a_merge_fills_dates_only_when_they_agree_and_an_open_survivor_has_no_final(
+    app, admin, make_user, make_project
+):
+    lead = make_user()
+    keep = make_project("Keep", starts_on=None, planned_end_on=date(2026, 1, 1))
+    duplicate = make_project("Closed copy", lead=lead, starts_on=date(2026, 6, 1))
+    updates.close(duplicate, ProjectStatus.CLOSED, _update(), by=lead, today=date(2026, 7, 2))
+    merging.merge(duplicate, keep, by=admin)
+    db.session.commit()
+    assert (keep.starts_on, keep.planned_end_on) == (None, date(2026, 1, 1))
+    (moved,) = db.session.scalars(updates.updates_of(keep.id)).all()
+    assert moved.final is False and keep.status == ProjectStatus.ACTIVE
 
 
 def test_only_admins_merge_and_never_a_project_into_itself(app, admin, learner, make_project):

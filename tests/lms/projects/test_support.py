@@ -427,13 +427,16 @@ def test_the_target_is_20_unless_configured(app):
 
 
 def test_who_may_see_a_request(app, make_project, make_support, make_user, admin, coach):
-    asker, lead, manager, registrant, member, outsider = (make_user() for _ in range(6))
+    asker, lead, manager, registrant, member, outsider, gone = (make_user() for _ in range(7))
     project = make_project(
         lead=lead,
-        members={manager: ProjectRole.PROJECT_MANAGER, member: ProjectRole.MEMBER},
+        members={
+            manager: ProjectRole.PROJECT_MANAGER,
+            member: ProjectRole.MEMBER,
+            registrant: ProjectRole.MEMBER,
+        },
         created_by_id=registrant.id,
     )
-    support = make_support(project, asker, responsible=coach)
     people = {
         "admin": admin,
         "asker": asker,
@@ -444,15 +447,29 @@ def test_who_may_see_a_request(app, make_project, make_support, make_user, admin
         "member": member,
         "outsider": outsider,
     }
+
+    def seen_and_listed(support) -> tuple[set[str], set[str]]:
+        seen = {name for name, person in people.items() if support_service.may_see(support, person)}
+        listed = {
+            name
+            for name, person in people.items()
+            if name != "admin"
+            and support.id
+            in {row.id for row in db.session.scalars(support_service.supports(viewer=person))}
+        }
+        return seen, listed
+
+    assurance = make_support(project, asker, responsible=coach, assurance=True, coaching=False)
     insiders = {"admin", "asker", "coach", "lead", "manager", "registrant"}
-    seen = {name for name, person in people.items() if support_service.may_see(support, person)}
-    assert seen == insiders
-    listed = {
-        name
-        for name, person in people.items()
-        if name != "admin" and db.session.scalars(support_service.supports(viewer=person)).all()
-    }
-    assert listed == insiders - {"admin"}
+    assert seen_and_listed(assurance) == (insiders, insiders - {"admin"})
+    # A request for coaching is personal: not for the project's lead or manager.
+    coached = make_support(project, asker, responsible=coach, coaching=True)
+    assert seen_and_listed(coached) == ({"admin", "asker", "coach"}, {"asker", "coach"})
+    # Whoever registered a project sees its requests only while they are on it.
+    other = make_project("Registered, then left", created_by_id=gone.id)
+    left = make_support(other, asker, responsible=coach, assurance=True, coaching=False)
+    assert not support_service.may_see(left, gone)
+    assert not db.session.scalars(support_service.supports(viewer=gone)).all()
 
 
 def test_the_list_puts_waiting_requests_first(app, make_project, make_support, learner, coach):
@@ -507,3 +524,12 @@ def test_a_projects_requests_and_the_supported_projects_of_a_year(
         Project.id.in_(support_service.supported_project_ids(FY_2026))
     )
     assert db.session.scalars(supported).all() == ["First"]
+
+
+def test_coaching_is_never_given_by_the_coachee_themself(app, make_project, admin, coach):
+    asked = support_service.request_support(
+        make_project(), by=coach, services={SupportService.COACHING}, need="Coach me"
+    )
+    with pytest.raises(DomainError) as refused:
+        support_service.accept(asked, by=admin, responsible=coach, starts_on=date(2026, 5, 1))
+    assert "different people" in str(refused.value)

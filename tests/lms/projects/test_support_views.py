@@ -132,10 +132,14 @@ def test_a_request_is_seen_by_admins_the_requester_the_responsible_and_who_runs_
     asker, lead, manager, registrant, member, outsider = (make_user() for _ in range(6))
     project = make_project(
         lead=lead,
-        members={manager: ProjectRole.PROJECT_MANAGER, member: ProjectRole.MEMBER},
+        members={
+            manager: ProjectRole.PROJECT_MANAGER,
+            member: ProjectRole.MEMBER,
+            registrant: ProjectRole.MEMBER,
+        },
         created_by_id=registrant.id,
     )
-    support = make_support(project, asker, responsible=coach)
+    support = make_support(project, asker, responsible=coach, assurance=True, coaching=False)
     people = {
         "admin": admin,
         "asker": asker,

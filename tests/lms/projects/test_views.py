@@ -244,3 +244,11 @@ def test_the_register_and_a_project_page_cost_the_same_statements_for_more_proje
     assert link
     large = {path: statements(path) for path in small}
     assert large == small
+
+
+def test_a_merge_survivor_typed_as_other_digits_is_refused_not_an_error(app, admin, make_project):
+    duplicate = make_project("Duplicate")
+    client = _client_as(app, admin)
+    for typed in ("²", "١٢", "9" * 30):
+        response = client.post(f"/projects/{duplicate.id}/merge", data={"survivor": typed})
+        assert response.status_code == 422, typed
