@@ -26,14 +26,20 @@ from sqlalchemy import insert, select
 
 from lms.audit import audit
 from lms.auth.models import User
-from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.timezones import local_today
 from lms.cpd.categories import categories
 from lms.cpd.models import CpdCategory, CpdEntry, EntrySource
 from lms.cpd.record import EntryDetails, apply_details, audit_facts, entry_problems, parse_hours
 from lms.web.forms import DATE_FORMATS, one_line, plain_text
-from lms.web.spreadsheets import safe_cell
+from lms.web.spreadsheets import (
+    UnreadableFile,
+    csv_records,
+    csv_text,
+    header_key,
+    read_limited,
+    safe_cell,
+)
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 2000
@@ -50,7 +56,7 @@ class Column:
 
     @property
     def key(self) -> str:
-        return _header_key(self.name)
+        return header_key(self.name)
 
 
 COLUMNS = (
@@ -75,10 +81,7 @@ EXAMPLE = {
 }
 
 
-class ImportFileError(DomainError):
-    """The file as a whole cannot be imported; nothing was saved."""
-
-    field = "file"
+ImportFileError = UnreadableFile  # the file as a whole is refused; nothing is saved
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def import_entries(
     """Adds the valid rows of a CPD CSV file to the learner's own record, as external
     entries; reports the others by line. Raises ImportFileError, saving nothing, when the
     file itself cannot be imported. Flushes; the caller commits."""
-    rows = _rows(_text(_read(source)))
+    rows = _rows(source)
     rules = _Rules(_offered(), today or local_today())
     report = ImportReport()
     accepted: list[tuple[int, EntryDetails]] = []
@@ -168,74 +171,23 @@ def _offered() -> list[CpdCategory]:
 
 # --- reading the file ----------------------------------------------------------------------
 
-NOT_CSV = "The selected file is not a CSV file. Save it from your spreadsheet as CSV and try again"
 
-
-def _read(source: bytes | BinaryIO) -> bytes:
-    data = bytes(source) if isinstance(source, bytes | bytearray) else source.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(TOO_LARGE)
-    return data
-
-
-def _text(data: bytes) -> str:
-    """UTF-8 (with or without a byte-order mark), else Windows-1252, as Excel saves CSV."""
-    if b"\x00" in data or data.startswith((b"%PDF", b"PK\x03\x04")):
-        raise ImportFileError(NOT_CSV)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise ImportFileError(
-            "The selected file could not be read. Save it from your spreadsheet as "
-            "“CSV UTF-8” and try again"
-        ) from None
-
-
-def _header_key(name: str) -> str:
-    """The key a header cell is matched on: "End date", "end_date" and "EndDate" are one."""
-    return "".join(char for char in name.casefold() if char.isalnum())
-
-
-def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
+def _rows(source: bytes | BinaryIO) -> list[tuple[int, dict[str, str]]]:
     """Each data row that is not blank, by line, as {column name: tidied cell}."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    positions: dict[str, int] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    line = 0
-    try:
-        for line, record in enumerate(reader, start=1):
-            if not any(cell.strip() for cell in record):
-                continue
-            if positions is None:
-                positions = _positions(record)
-            elif len(rows) == MAX_ROWS:
-                raise ImportFileError(
-                    f"The selected file has more than {MAX_ROWS:,} entries. "
-                    f"Split it into files of {MAX_ROWS:,} entries or fewer"
-                )
-            else:
-                rows.append((line, _cells(record, positions)))
-    except csv.Error as error:
-        raise ImportFileError(
-            f"Line {line + 1} of the file could not be read. Check that the file is saved "
-            "as CSV and try again"
-        ) from error
-    if positions is None:
-        raise ImportFileError("The selected file is empty")
-    if not rows:
-        raise ImportFileError("The selected file has no entries below its first line")
-    return rows
+    positions, records = csv_records(
+        csv_text(read_limited(source, MAX_BYTES, TOO_LARGE)),
+        header=_positions,
+        max_rows=MAX_ROWS,
+        rows_are="entries",
+    )
+    return [(line, _cells(record, positions)) for line, record in records]
 
 
 def _positions(header: list[str]) -> dict[str, int]:
     """Where each column is; the first of two with one name wins. Others are ignored."""
     found: dict[str, int] = {}
     for position, cell in enumerate(header):
-        found.setdefault(_header_key(one_line(cell)), position)
+        found.setdefault(header_key(one_line(cell)), position)
     missing = [column.name for column in REQUIRED if column.key not in found]
     if len(missing) == len(REQUIRED):
         raise ImportFileError(
