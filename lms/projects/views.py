@@ -79,23 +79,24 @@ def show(project_id: int):
     people = register.people(project.id)
     training = training_before(project)
     history = db.session.scalars(updates.updates_of(project.id)).all()
+    may_change = can_change(project, current_user)
     return render_template(
         "projects/show.html",
         project=project,
         people=people,
         training=training,
         updates=history,
-        requests=_support_seen(project),
-        may_change=can_change(project, current_user),
+        requests=_support_seen(project, may_change),
+        may_change=may_change,
     )
 
 
-def _support_seen(project: Project) -> list[Support]:
+def _support_seen(project: Project, may_change: bool) -> list[Support]:
     """The project's requests for support this person may see: all of them for admins
     and those who may change the project; otherwise the ones they asked for or are
     responsible for."""
     query = support.of_project(project.id)
-    if not can_change(project, current_user):
+    if not may_change:
         query = query.where(
             or_(
                 Support.requested_by_id == current_user.id,
