@@ -216,7 +216,7 @@ def people(project_id: int) -> list[ProjectMember]:
     links = db.session.scalars(
         select(ProjectMember)
         .join(ProjectMember.person)
-        .options(joinedload(ProjectMember.person).raiseload(User.role_grants))
+        .options(joinedload(ProjectMember.person).lazyload(User.role_grants))
         .where(ProjectMember.project_id == project_id)
         .order_by(func.lower(User.full_name), User.id)
     ).all()

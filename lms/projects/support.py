@@ -304,8 +304,8 @@ def supports(
     # A list shows people's names only: their roles are never read (nor loaded).
     query = select(Support).options(
         joinedload(Support.project),
-        joinedload(Support.requested_by).raiseload(User.role_grants),
-        joinedload(Support.responsible).raiseload(User.role_grants),
+        joinedload(Support.requested_by).lazyload(User.role_grants),
+        joinedload(Support.responsible).lazyload(User.role_grants),
     )
     if viewer is not None:
         query = query.where(
@@ -339,8 +339,8 @@ def of_project(project_id: int) -> Select:
         select(Support)
         .where(Support.project_id == project_id)
         .options(
-            joinedload(Support.responsible).raiseload(User.role_grants),
-            joinedload(Support.requested_by).raiseload(User.role_grants),
+            joinedload(Support.responsible).lazyload(User.role_grants),
+            joinedload(Support.requested_by).lazyload(User.role_grants),
         )
         .order_by(_waiting_first(), Support.created_at.desc(), Support.id.desc())
     )

@@ -133,7 +133,7 @@ def updates_of(project_id: int) -> Select:
     """The project's updates, newest first, with their authors."""
     return (
         select(ProjectUpdate)
-        .options(joinedload(ProjectUpdate.author).raiseload(User.role_grants))
+        .options(joinedload(ProjectUpdate.author).lazyload(User.role_grants))
         .where(ProjectUpdate.project_id == project_id)
         .order_by(ProjectUpdate.reported_on.desc(), ProjectUpdate.id.desc())
     )
