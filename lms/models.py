@@ -11,6 +11,7 @@ from lms.auth import models as _auth  # noqa: F401
 from lms.core import outbox as _outbox  # noqa: F401
 from lms.core.db import Base
 from lms.cpd import models as _cpd  # noqa: F401
+from lms.impact import models as _impact  # noqa: F401
 from lms.people import models as _people  # noqa: F401
 from lms.projects import models as _projects  # noqa: F401
 

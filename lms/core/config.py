@@ -252,6 +252,9 @@ def _cpd_settings() -> dict:
         # by the PMO a year" (any accepted support active in the financial year).
         "PROJECTS_PAGE_SIZE": 25,
         "PROJECTS_SUPPORTED_TARGET": _env_int("LMS_PROJECTS_SUPPORTED_TARGET", 20),
+        # The strategy's "120 staff trained a year": distinct learners with a completion
+        # in the financial year (the KPI dashboard, lms/reports/).
+        "PEOPLE_TRAINED_TARGET": _env_int("LMS_PEOPLE_TRAINED_TARGET", 120),
     }
 
 

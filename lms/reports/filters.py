@@ -1,0 +1,95 @@
+"""What a report is about: one financial year of the PMO's 2025-2030 strategy, and
+optionally one programme (course category) and one service group.
+
+The category narrows everything to do with training (enrolments, completions, surveys)
+to its courses; the service group narrows people by their own service group and projects
+by the project's. Both forms of every report page read the same GET query:
+`?year=2026&category=3&group=2`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from wtforms import SelectField
+
+from courses.models import CourseCategory
+from lms.core.extensions import db
+from lms.cpd.years import CpdYear
+from lms.people.models import ServiceGroup
+from lms.projects.years import financial_year, financial_year_of
+from lms.web.forms import Form
+
+FIRST_YEAR, LAST_YEAR = 2025, 2029  # the strategy's years: 2025/26 to 2029/30
+
+
+def strategy_years() -> list[CpdYear]:
+    return [financial_year(starts) for starts in range(FIRST_YEAR, LAST_YEAR + 1)]
+
+
+def default_year(today: date) -> CpdYear:
+    """This financial year, or the strategy's nearest end outside it."""
+    starts = min(max(financial_year_of(today).starts, FIRST_YEAR), LAST_YEAR)
+    return financial_year(starts)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    year: CpdYear
+    category_id: int | None = None
+    service_group_id: int | None = None
+
+    @property
+    def query(self) -> dict[str, int]:
+        """The query string that names these filters again (for links and exports)."""
+        args = {"year": self.year.starts}
+        if self.category_id:
+            args["category"] = self.category_id
+        if self.service_group_id:
+            args["group"] = self.service_group_id
+        return args
+
+
+def _optional_id(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+class FilterForm(Form):
+    """The year, programme and service group a report page shows; a GET form."""
+
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    year = SelectField("Financial year", coerce=int)
+    category = SelectField("Programme", coerce=_optional_id)
+    group = SelectField("Service group", coerce=_optional_id)
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year.choices = [(year.starts, year.label) for year in strategy_years()]
+        self.category.choices = [(None, "All programmes")] + [
+            (row.id, row.name)
+            for row in db.session.execute(
+                select(CourseCategory.id, CourseCategory.name).order_by(CourseCategory.name)
+            )
+        ]
+        self.group.choices = [(None, "All service groups")] + [
+            (row.id, row.name)
+            for row in db.session.execute(
+                select(ServiceGroup.id, ServiceGroup.name).order_by(ServiceGroup.name)
+            )
+        ]
+        if self.year.data is None:
+            self.year.data = default_year(today).starts
+
+    def filters(self, today: date) -> ReportFilters:
+        """What the form asks for once it has validated; the defaults otherwise."""
+        if self.errors or not self.year.data:
+            return ReportFilters(default_year(today))
+        return ReportFilters(
+            financial_year(self.year.data),
+            category_id=self.category.data,
+            service_group_id=self.group.data,
+        )
