@@ -51,6 +51,7 @@ from lms.projects import coaching_views as project_coaching_views
 from lms.projects import import_views as project_import_views
 from lms.projects import support_views as project_support_views
 from lms.projects import views as project_views
+from lms.reports import impact_views as impact_report_views
 from lms.reports import views as report_views
 from lms.web import assets, errors, health, security
 from lms.web.request_hooks import init_request_extensions
@@ -80,6 +81,7 @@ BLUEPRINTS = (
     checkin_views.bp,
     signin_sheet_views.bp,
     report_views.bp,
+    impact_report_views.bp,
     certificate_views.bp,
     verification_views.bp,
     badge_views.bp,

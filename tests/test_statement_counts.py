@@ -159,6 +159,13 @@ PAGES: dict[str, tuple[str | None, Callable[[World], str]]] = {
     "audit.index": ("admin", lambda w: "/admin/audit/"),
     "mail.index": ("admin", lambda w: "/admin/mail/"),
     "reports.attendance": ("admin", lambda w: "/reports/attendance"),
+    "reports.dashboard": ("admin", lambda w: "/reports/?year=2026"),
+    "reports.dashboard_xlsx": ("admin", lambda w: "/reports/dashboard.xlsx"),
+    "reports.dashboard_csv": ("admin", lambda w: "/reports/dashboard/funnel.csv"),
+    "reports.board_pdf": ("admin", lambda w: "/reports/board.pdf"),
+    "impact_reports.impact": ("admin", lambda w: "/reports/impact"),
+    "impact_reports.impact_xlsx": ("admin", lambda w: "/reports/impact.xlsx"),
+    "impact_reports.impact_csv": ("admin", lambda w: "/reports/impact/project-outcomes.csv"),
     # assessments: authoring (the course's trainer), taking (the learner), marking
     "assessment_authoring.index": (
         "trainer",

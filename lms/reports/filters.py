@@ -69,13 +69,13 @@ class FilterForm(Form):
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.year.choices = [(year.starts, year.label) for year in strategy_years()]
-        self.category.choices = [(None, "All programmes")] + [
+        self.category.choices = [("", "All programmes")] + [
             (row.id, row.name)
             for row in db.session.execute(
                 select(CourseCategory.id, CourseCategory.name).order_by(CourseCategory.name)
             )
         ]
-        self.group.choices = [(None, "All service groups")] + [
+        self.group.choices = [("", "All service groups")] + [
             (row.id, row.name)
             for row in db.session.execute(
                 select(ServiceGroup.id, ServiceGroup.name).order_by(ServiceGroup.name)
@@ -83,6 +83,18 @@ class FilterForm(Form):
         ]
         if self.year.data is None:
             self.year.data = default_year(today).starts
+
+    def describe(self, filters: ReportFilters) -> str:
+        """The year and the filters in words ("Financial year 2026/27, Leadership"), as the
+        page's heading, the exports and the board report name them."""
+        parts = [f"Financial year {filters.year.label}"]
+        for field, chosen in (
+            (self.category, filters.category_id),
+            (self.group, filters.service_group_id),
+        ):
+            if chosen:
+                parts.append(dict(field.choices).get(chosen, ""))
+        return ", ".join(part for part in parts if part)
 
     def filters(self, today: date) -> ReportFilters:
         """What the form asks for once it has validated; the defaults otherwise."""

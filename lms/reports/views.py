@@ -1,20 +1,85 @@
-"""The PMO's reports: /reports/."""
+"""The PMO's reports: /reports/ (the KPI dashboard, its exports and board report) and
+/reports/attendance."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from lms.auth.access import role_required
 from lms.auth.models import Role
 from lms.core.db import utcnow
-from lms.core.timezones import local_today, start_of_local_day
+from lms.core.timezones import local_today, start_of_local_day, to_local
 from lms.reports.attendance import course_attendance, courses_reported
+from lms.reports.board import board_report_pdf
 from lms.reports.forms import ReportForm
-from lms.web.forms import INVALID, paginate
+from lms.reports.kpi import dashboard_figures, headlines
+from lms.reports.pages import Report, read_report
+from lms.web.forms import INVALID, attachment, paginate
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
+
+TITLE = "KPI dashboard"
+
+
+# --- the KPI dashboard ---------------------------------------------------------------------
+
+
+def _dashboard() -> Report:
+    return read_report(TITLE, dashboard_figures)
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def dashboard():
+    """The year's figures against the strategy's targets, with links to their exports."""
+    report = _dashboard()
+    return render_template(
+        "reports/dashboard.html",
+        report=report,
+        headlines=headlines(report.figures),
+        impact_link=url_for("impact_reports.impact", **report.filters.query),
+    ), report.status
+
+
+@bp.get("/dashboard.xlsx")
+@role_required(Role.ADMIN)
+def dashboard_xlsx() -> Response:
+    """Every figure of the dashboard, a sheet each."""
+    return _dashboard().xlsx("kpi-dashboard")
+
+
+@bp.get("/dashboard/<key>.csv")
+@role_required(Role.ADMIN)
+def dashboard_csv(key: str) -> Response:
+    """One figure of the dashboard as CSV; 404 for a figure it does not have."""
+    return _dashboard().csv(key, "kpi")
+
+
+@bp.get("/board.pdf")
+@role_required(Role.ADMIN)
+def board_pdf() -> Response:
+    """The year's dashboard, charts included, as a PDF for the board."""
+    report = _dashboard()
+    pdf = board_report_pdf(
+        report.figures,
+        title=f"{TITLE}: board report",
+        subtitle=report.subtitle,
+        generated_on=to_local(report.now).date(),
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": attachment(f"board-report-{report.filters.year.starts}.pdf"),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+# --- attendance by course ------------------------------------------------------------------
 
 
 @bp.get("/attendance")

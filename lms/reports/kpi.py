@@ -1,0 +1,352 @@
+"""The KPI dashboard: one financial year of the PMO's strategy against its targets.
+
+Every number is a cell of a `Figure` (lms.reports.figures), built by five aggregate
+statements whatever the size of the data: the targets, the funnel, the attendance rate,
+the completion and pass rates, and the trend by month. The page, its CSV and XLSX exports
+and the board report are all drawn from these figures.
+
+The year runs from the moment 1 April starts in the UK to the moment the next 1 April
+starts (`start_of_local_day`): a completion at 00:30 on 1 April UK time (23:30 UTC on 31
+March, in British Summer Time) is in the new year. The programme (course category)
+narrows everything about training to its courses; the service group narrows learners by
+their own service group and projects by the project's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select
+
+from certificates.models import Certificate, CertificateStatus
+from courses.assessments.models import Attempt, Submission, SubmissionStatus
+from courses.attendance.expected import expected_at, record_of
+from courses.attendance.rates import ATTENDED, attended_sum, excused_sum
+from courses.models import AttendanceRecord, Cohort, Course, Enrolment, EnrolmentStatus, Session
+from lms.auth.models import User
+from lms.core.extensions import db
+from lms.core.timezones import start_of_local_day
+from lms.projects import support as support_service
+from lms.projects.models import Project, Support
+from lms.reports.figures import Chart, Figure, percent
+from lms.reports.filters import ReportFilters
+from lms.reports.leading import LEADING_WITHIN_MONTHS, leads_a_project_after
+
+DEFAULT_PEOPLE_TRAINED_TARGET = 120
+
+PEOPLE_TRAINED = "People trained"
+PROJECTS_SUPPORTED = "Projects supported by the PMO"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One target as the dashboard's summary card shows it."""
+
+    measure: str
+    achieved: int
+    target: int
+    percent: Decimal | None  # of the target, to one place, as the targets table shows it
+
+    @property
+    def bar(self) -> int:
+        """The progress bar's value: the percentage, capped at a full bar."""
+        return min(int(self.percent or 0), 100)
+
+
+def people_trained_target() -> int:
+    return current_app.config.get("PEOPLE_TRAINED_TARGET", DEFAULT_PEOPLE_TRAINED_TARGET)
+
+
+def dashboard_figures(filters: ReportFilters, now: datetime) -> list[Figure]:
+    """The dashboard's figures for the filters' year, programme and service group, in the
+    order the page shows them: targets, funnel, rates, trend by month."""
+    span = _Span(filters.year.first_day, filters.year.following.first_day)
+    return [
+        _targets(filters, span),
+        _funnel(filters, span),
+        _rates(filters, span, now),
+        _trend(filters, span),
+    ]
+
+
+def headlines(figures: list[Figure]) -> list[Headline]:
+    """The summary cards: the rows of the targets figure (no further query)."""
+    targets = next(figure for figure in figures if figure.key == "targets")
+    return [Headline(*row) for row in targets.rows]
+
+
+# --- the year and the filters --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Span:
+    """UK days [first, end) and the UTC moments they run between."""
+
+    first: date
+    end: date
+
+    @property
+    def starts(self) -> datetime:
+        return start_of_local_day(self.first)
+
+    @property
+    def ends(self) -> datetime:
+        return start_of_local_day(self.end)
+
+    def holds(self, column) -> ColumnElement[bool]:
+        return and_(column >= self.starts, column < self.ends)
+
+    def months(self) -> list[_Span]:
+        firsts = []
+        day = self.first
+        while day < self.end:
+            firsts.append(day)
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return [
+            _Span(first, end) for first, end in zip(firsts, [*firsts[1:], self.end], strict=True)
+        ]
+
+
+def _narrowed(filters: ReportFilters, enrolment=Enrolment) -> list[ColumnElement[bool]]:
+    """Conditions keeping the enrolments of the chosen programme and service group."""
+    conditions = []
+    if filters.category_id:
+        conditions.append(
+            enrolment.cohort_id.in_(
+                select(Cohort.id)
+                .join(Course, Course.id == Cohort.course_id)
+                .where(Course.category_id == filters.category_id)
+            )
+        )
+    if filters.service_group_id:
+        conditions.append(
+            enrolment.learner_id.in_(
+                select(User.id).where(User.service_group_id == filters.service_group_id)
+            )
+        )
+    return conditions
+
+
+def _count_if(condition) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _completed_in(span: _Span) -> ColumnElement[bool]:
+    return and_(Enrolment.status == EnrolmentStatus.COMPLETED, span.holds(Enrolment.ended_at))
+
+
+# --- targets -------------------------------------------------------------------------------
+
+
+def _targets(filters: ReportFilters, span: _Span) -> Figure:
+    trained = (
+        select(func.count(distinct(Enrolment.learner_id)))
+        .where(_completed_in(span), *_narrowed(filters))
+        .scalar_subquery()
+    )
+    supported = select(func.count(distinct(Support.project_id))).where(
+        support_service.active_in(filters.year)
+    )
+    if filters.service_group_id:
+        supported = supported.where(
+            Support.project_id.in_(
+                select(Project.id).where(Project.service_group_id == filters.service_group_id)
+            )
+        )
+    people, projects = db.session.execute(select(trained, supported.scalar_subquery())).one()
+    rows = [
+        (PEOPLE_TRAINED, int(people), people_trained_target()),
+        (PROJECTS_SUPPORTED, int(projects), support_service.target()),
+    ]
+    shares = [percent(achieved, target) for _, achieved, target in rows]
+    largest = max([Decimal(100)] + [share for share in shares if share is not None])
+    return Figure(
+        key="targets",
+        title="Targets",
+        columns=("Measure", "Achieved", "Target", "% of target"),
+        rows=tuple((*row, share) for row, share in zip(rows, shares, strict=True)),
+        chart=Chart(kind="bar", value_columns=(3,), maximum=largest),
+        note=(
+            "People trained: different learners with a completion in the year (an "
+            "enrolment completed between 1 April and 31 March, UK time), each counted once. "
+            "Projects supported by the PMO: different projects with accepted PMO support "
+            "active on at least one day of the year. The programme filter does not apply to "
+            "projects; the service group filter counts the projects of that service group."
+        ),
+    )
+
+
+# --- the funnel ----------------------------------------------------------------------------
+
+
+def _funnel(filters: ReportFilters, span: _Span) -> Figure:
+    attended = exists().where(
+        AttendanceRecord.enrolment_id == Enrolment.id, AttendanceRecord.status.in_(ATTENDED)
+    )
+    certified = exists().where(
+        Certificate.enrolment_id == Enrolment.id, Certificate.status == CertificateStatus.VALID
+    )
+    completed = Enrolment.status == EnrolmentStatus.COMPLETED
+    counts = db.session.execute(
+        select(
+            func.count(Enrolment.id),
+            _count_if(attended),
+            _count_if(completed),
+            _count_if(certified),
+            _count_if(and_(completed, leads_a_project_after(Enrolment))),
+        ).where(span.holds(Enrolment.confirmed_at), *_narrowed(filters))
+    ).one()
+    counts = [int(value) for value in counts]
+    stages = (
+        "Enrolled",
+        "Attended at least one session",
+        "Completed",
+        "Certified",
+        f"Leading a project within {LEADING_WITHIN_MONTHS} months",
+    )
+    rows = []
+    for number, (stage, value) in enumerate(zip(stages, counts, strict=True)):
+        before = percent(value, counts[number - 1]) if number else None
+        rows.append((stage, value, percent(value, counts[0]), before))
+    return Figure(
+        key="funnel",
+        title="From enrolment to leading a project",
+        columns=("Stage", "Enrolments", "% of enrolled", "% of the stage before"),
+        rows=tuple(rows),
+        chart=Chart(kind="bar", value_columns=(1,)),
+        note=(
+            "Enrolments given a place (confirmed) in the year. Attended: marked present, "
+            "late or left early at one session or more. Completed: the cohort closed with "
+            "the enrolment complete. Certified: it has a valid certificate (not revoked or "
+            "superseded). Leading a project: completed, and the learner leads a project that "
+            f"began within {LEADING_WITHIN_MONTHS} months after the completion. Each stage is "
+            "counted by its own rule, so a share of the stage before can exceed 100%."
+        ),
+    )
+
+
+# --- rates ---------------------------------------------------------------------------------
+
+
+def _rates(filters: ReportFilters, span: _Span, now: datetime) -> Figure:
+    attendance = _attendance(filters, span, now)
+    narrowed = _narrowed(filters)
+    finished = (
+        EnrolmentStatus.COMPLETED,
+        EnrolmentStatus.NOT_COMPLETED,
+    )
+    completion = [
+        select(func.count(Enrolment.id))
+        .where(condition, span.holds(Enrolment.ended_at), *narrowed)
+        .scalar_subquery()
+        for condition in (
+            Enrolment.status == EnrolmentStatus.COMPLETED,
+            Enrolment.status.in_(finished),
+        )
+    ]
+    attempts = [
+        select(func.count(Attempt.id))
+        .join(Enrolment, Enrolment.id == Attempt.enrolment_id)
+        .where(condition, span.holds(Attempt.submitted_at), *narrowed)
+        .scalar_subquery()
+        for condition in (Attempt.passed.is_(True), Attempt.passed.is_not(None))
+    ]
+    submissions = [
+        select(func.count(Submission.id))
+        .join(Enrolment, Enrolment.id == Submission.enrolment_id)
+        .where(Submission.status.in_(statuses), span.holds(Submission.submitted_at), *narrowed)
+        .scalar_subquery()
+        for statuses in (
+            (SubmissionStatus.PASSED,),
+            (SubmissionStatus.PASSED, SubmissionStatus.REFERRED),
+        )
+    ]
+    completed, ended, passed, marked, passed_work, marked_work = (
+        int(value)
+        for value in db.session.execute(select(*completion, *attempts, *submissions)).one()
+    )
+    rows = [
+        ("Attendance rate", *attendance),
+        ("Completion rate", completed, ended),
+        ("Pass rate", passed + passed_work, marked + marked_work),
+    ]
+    return Figure(
+        key="rates",
+        title="Attendance, completion and pass rates",
+        columns=("Measure", "Count", "Out of", "Rate (%)"),
+        rows=tuple((*row, percent(row[1], row[2])) for row in rows),
+        chart=Chart(kind="bar", value_columns=(3,), maximum=100),
+        note=(
+            "Attendance rate: sessions attended (present, late or left early) out of the "
+            "places expected at the sessions held in the year so far, less excused absences; "
+            "a session held but not marked counts as not attended. Completion rate: "
+            "enrolments completed out of those that ended complete or not complete in the "
+            "year. Pass rate: quiz attempts passed and assignments passed out of those "
+            "marked, submitted in the year."
+        ),
+    )
+
+
+def _attendance(filters: ReportFilters, span: _Span, now: datetime) -> tuple[int, int]:
+    """(attended, counted) over every expected place at the sessions held in the span."""
+    held, attended, excused = db.session.execute(
+        select(func.count(Enrolment.id), attended_sum(), excused_sum())
+        .select_from(Session)
+        .join(Enrolment, expected_at(Session.starts_at, Session.cohort_id))
+        .outerjoin(AttendanceRecord, record_of(Session.id, Enrolment.id))
+        .where(
+            Session.cancelled.is_(False),
+            span.holds(Session.starts_at),
+            Session.starts_at < now,
+            *_narrowed(filters),
+        )
+    ).one()
+    return int(attended), int(held) - int(excused)
+
+
+# --- the trend by month --------------------------------------------------------------------
+
+
+def _trend(filters: ReportFilters, span: _Span) -> Figure:
+    months = span.months()
+    completed = Enrolment.status == EnrolmentStatus.COMPLETED
+    columns = []
+    for month in months:
+        columns.append(_count_if(month.holds(Enrolment.confirmed_at)))
+    for month in months:
+        columns.append(_count_if(and_(completed, month.holds(Enrolment.ended_at))))
+    for month in months:
+        inside = and_(completed, month.holds(Enrolment.ended_at))
+        columns.append(func.count(distinct(case((inside, Enrolment.learner_id)))))
+    values = db.session.execute(
+        select(*columns).where(
+            or_(span.holds(Enrolment.confirmed_at), _completed_in(span)), *_narrowed(filters)
+        )
+    ).one()
+    values = [int(value or 0) for value in values]
+    count = len(months)
+    rows = tuple(
+        (
+            month.first.strftime("%B %Y"),
+            values[number],
+            values[count + number],
+            values[2 * count + number],
+        )
+        for number, month in enumerate(months)
+    )
+    return Figure(
+        key="trend",
+        title="Trend by month",
+        columns=("Month", "Enrolments confirmed", "Completions", "People trained"),
+        rows=rows,
+        chart=Chart(kind="line", value_columns=(1, 2, 3)),
+        note=(
+            "Each UK calendar month of the year: enrolments given a place, enrolments "
+            "completed, and different learners with a completion that month. A learner who "
+            "completes in two months counts in both, so the months of people trained can "
+            "add up to more than the year's total."
+        ),
+    )
