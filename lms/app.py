@@ -44,6 +44,10 @@ from lms.cpd import receivers as _cpd_receivers  # noqa: F401 - connects them
 from lms.cpd import team_views as cpd_team_views
 from lms.cpd import views as cpd_views
 from lms.home import views as home
+from lms.impact import admin_views as evaluation_admin_views
+from lms.impact import receivers as _impact_receivers  # noqa: F401 - connects them
+from lms.impact import teach_views as evaluation_teach_views
+from lms.impact import views as evaluation_views
 from lms.mail import views as mail_views
 from lms.people import import_views as people_import_views
 from lms.people import views as people_views
@@ -94,6 +98,9 @@ BLUEPRINTS = (
     project_support_views.bp,
     project_coaching_views.bp,
     project_import_views.bp,
+    evaluation_views.bp,
+    evaluation_admin_views.bp,
+    evaluation_teach_views.bp,
 )
 
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})

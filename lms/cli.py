@@ -22,6 +22,7 @@ from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.timezones import local_today
 from lms.cpd.record import record_missing_certificates
+from lms.impact.follow_ups import queue_due_follow_ups
 from lms.people import directory, importing
 from lms.retention import apply_retention
 
@@ -187,8 +188,9 @@ def tick():
     learners whose attendance has fallen below their course's minimum, and finishes quiz
     attempts whose time limit has run out (marking the answers saved in time), issues the
     certificates of recent completions still without one (an issue that failed), and tells
-    holders of certificates expiring within CERTIFICATE_EXPIRY_NOTICE_DAYS, and adds to
-    CPD records any certificate a failure left out; running it
+    holders of certificates expiring within CERTIFICATE_EXPIRY_NOTICE_DAYS, adds to
+    CPD records any certificate a failure left out, and asks learners 3 and 6 months after
+    a completion what they have done since (lms/impact/follow_ups.py); running it
     twice does nothing twice. It applies the retention schedule (lms/retention.py). On
     SQLite it also refreshes the query planner's statistics.
     """
@@ -199,6 +201,7 @@ def tick():
     reissued = issue_missing(utcnow())
     expiring = send_expiry_notices(utcnow())
     recorded = record_missing_certificates()
+    followed_up = queue_due_follow_ups(utcnow())
     retained = apply_retention(utcnow())
     refresh_planner_statistics(db.session)
     db.session.commit()
@@ -211,6 +214,7 @@ def tick():
     click.echo(f"Issued {reissued} certificate(s) that a completion was still waiting for.")
     click.echo(f"Queued {expiring} notice(s) of a certificate expiring soon.")
     click.echo(f"Added {recorded} certificate(s) missing from their holder's CPD record.")
+    click.echo(f"Queued {followed_up} follow-up(s) 3 or 6 months after a completion.")
     click.echo(f"Removed {retained['mail']} sent or failed message(s) past their retention.")
     click.echo(f"Removed {retained['spent_links']} used or expired password link(s).")
     click.echo(f"Blanked {retained['audit_ip_addresses']} IP address(es) in the audit log.")

@@ -40,6 +40,7 @@ pytest_plugins = [
     "tests.certificates.factories",
     "tests.lms.cpd.factories",
     "tests.lms.projects.factories",
+    "tests.lms.impact.factories",
 ]
 
 
@@ -113,6 +114,9 @@ def config_for(database_url: str, instance_path: Path, **overrides) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_TRANSPORT": "log",
         "OUTBOX_INLINE": False,
+        # Reports are worked out on each request: a test changes data and looks again
+        # (tests/lms/reports/test_snapshots.py turns keeping on).
+        "REPORTS_FRESH_SECONDS": 0,
     }
     config.update(overrides)
     return config

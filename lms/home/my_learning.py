@@ -22,6 +22,7 @@ from courses.models import (
 )
 from lms.auth.models import User
 from lms.core.extensions import db
+from lms.impact.waiting import waiting_count
 
 RECENT_LIMIT = 20
 WITH_PROGRESS = (EnrolmentStatus.CONFIRMED, EnrolmentStatus.NOT_COMPLETED)
@@ -59,6 +60,7 @@ class MyLearning:
     enrolments: list[EnrolmentRow] = field(default_factory=list)
     team_enrolments: list[Enrolment] = field(default_factory=list)
     team_pending: int = 0
+    evaluations_waiting: int = 0  # surveys, confidence ratings and follow-ups to answer
     teaching: list[Session] = field(default_factory=list)
 
 
@@ -157,6 +159,7 @@ def my_learning(
             team.where(Enrolment.status == EnrolmentStatus.PENDING_APPROVAL).subquery()
         )
     )
+    view.evaluations_waiting = waiting_count(user.id, now)
     if user.is_trainer:
         taught = select(cohort_trainer.c.cohort_id).where(cohort_trainer.c.user_id == user.id)
         view.teaching = list(

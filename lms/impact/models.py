@@ -12,6 +12,9 @@
 - Level 4, results: the outcomes of the projects trainees lead (`lms.projects`), read, not
   stored here.
 
+Closing a cohort invites its learners to evaluate the course once each
+(`EvaluationInvitation`), however often it is closed again.
+
 A question that has been answered is never rewritten: changing it retires it and adds a
 new version (`replaces_id`), so every stored answer keeps the words it answered.
 Questions with no course are the defaults, used by every course without its own.
@@ -189,3 +192,16 @@ class FollowUp(Base):
     applied: Mapped[str | None] = mapped_column(Text)  # what they applied, in their words
 
     enrolment: Mapped[Enrolment] = relationship()
+
+
+class EvaluationInvitation(Base):
+    """When the learner of an enrolment was invited to evaluate its course (the reaction
+    survey, and rating their confidence after it), so that closing a cohort again, after
+    reopening it, invites nobody twice."""
+
+    __tablename__ = "evaluation_invitation"
+
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolment.id", ondelete="CASCADE"), primary_key=True
+    )
+    reaction_invited_at: Mapped[datetime]

@@ -1,6 +1,7 @@
 """Evaluations at Kirkpatrick's four levels: reaction surveys (questions versioned per
-course, with defaults), confidence before and after against learning outcomes, and the 3-
-and 6-month follow-ups after a completion.
+course, with defaults), confidence before and after against learning outcomes, the 3-
+and 6-month follow-ups after a completion; and who has been invited to evaluate a course,
+so that closing a cohort again invites nobody twice.
 
 Revision ID: ae3f613c434b
 Revises: ad0b1c2d3e4f
@@ -200,8 +201,22 @@ def upgrade():
     with op.batch_alter_table("reaction_answer", schema=None) as batch_op:
         batch_op.create_index("ix_reaction_answer_question_id", ["question_id"], unique=False)
 
+    op.create_table(
+        "evaluation_invitation",
+        sa.Column("enrolment_id", sa.Integer(), nullable=False),
+        sa.Column("reaction_invited_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"],
+            ["enrolment.id"],
+            name=op.f("fk_evaluation_invitation_enrolment_id_enrolment"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("enrolment_id", name=op.f("pk_evaluation_invitation")),
+    )
+
 
 def downgrade():
+    op.drop_table("evaluation_invitation")
     with op.batch_alter_table("reaction_answer", schema=None) as batch_op:
         batch_op.drop_index("ix_reaction_answer_question_id")
 

@@ -497,7 +497,7 @@ def test_a_learner_is_refused_every_course_admin_page(app, client, as_learner, m
                 answers[method, url] = client.open(
                     url, method=method, data=course_form(name="Hacked")
                 ).status_code
-    assert len(answers) == 11
+    assert len(answers) == 13
     assert set(answers.values()) == {403}, answers
     db.session.refresh(course)
     assert course.status is CourseStatus.DRAFT and actions() == []
