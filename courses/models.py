@@ -157,7 +157,7 @@ class Cohort(TimestampMixin, Base):
         _enum(CohortStatus, "cohort_status"), default=CohortStatus.PLANNED, index=True
     )
     # When it was last closed (courses/cohorts/closing.py); cleared when it is reopened.
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)  # the reports' years
 
     course: Mapped[Course] = relationship(back_populates="cohorts")
     trainers: Mapped[list[User]] = relationship(secondary=cohort_trainer, order_by="User.full_name")
@@ -212,6 +212,9 @@ class Enrolment(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("cohort_id", "learner_id"),
         Index("ix_enrolment_cohort_id_status_requested_at", "cohort_id", "status", "requested_at"),
+        # The reports' years: completions (and who) by when they ended, places by when given.
+        Index("ix_enrolment_status_ended_at_learner_id", "status", "ended_at", "learner_id"),
+        Index("ix_enrolment_confirmed_at", "confirmed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,5 +14,6 @@ from lms.cpd import models as _cpd  # noqa: F401
 from lms.impact import models as _impact  # noqa: F401
 from lms.people import models as _people  # noqa: F401
 from lms.projects import models as _projects  # noqa: F401
+from lms.reports import models as _reports  # noqa: F401
 
 metadata = Base.metadata

@@ -60,6 +60,7 @@ from lms.cpd import record as cpd_record
 from lms.cpd.categories import ensure_default_categories
 from lms.cpd.models import CpdCategory, CpdEntry, CpdEvidence, EntrySource
 from lms.cpd.record import EntryDetails
+from lms.impact.models import Phase, ProjectSince
 from lms.people import views as people_views
 from lms.projects.models import (
     Answer,
@@ -103,6 +104,7 @@ class World:
     project: object  # led by the learner, who completed the course before it started
     support: object  # accepted coaching for it: the trainer coaches the learner
     coaching_session: object  # one of its sessions, confirmed
+    follow_up: object  # the learner's 3-month follow-up of the certificate's course, answered
     attempts_made: int = 1  # by the learner, at the quiz
 
 
@@ -166,6 +168,25 @@ PAGES: dict[str, tuple[str | None, Callable[[World], str]]] = {
     "impact_reports.impact": ("admin", lambda w: "/reports/impact"),
     "impact_reports.impact_xlsx": ("admin", lambda w: "/reports/impact.xlsx"),
     "impact_reports.impact_csv": ("admin", lambda w: "/reports/impact/project-outcomes.csv"),
+    "evaluations.index": ("learner", lambda w: "/evaluations/"),
+    "evaluations.reaction": (
+        "learner",
+        lambda w: f"/evaluations/{w.certificate.enrolment_id}/reaction",
+    ),
+    "evaluations.confidence": (
+        "learner",
+        lambda w: f"/evaluations/{w.certificate.enrolment_id}/confidence/after",
+    ),
+    "evaluations.follow_up": ("learner", lambda w: f"/evaluations/follow-ups/{w.follow_up.id}"),
+    "evaluation_admin.default_questions": ("admin", lambda w: "/admin/evaluations/questions"),
+    "evaluation_admin.course_evaluation": (
+        "admin",
+        lambda w: f"/admin/courses/{w.course.id}/evaluation",
+    ),
+    "evaluation_results.results": (
+        "trainer",
+        lambda w: f"/teach/cohorts/{w.certificate.cohort_id}/evaluations",
+    ),
     # assessments: authoring (the course's trainer), taking (the learner), marking
     "assessment_authoring.index": (
         "trainer",
@@ -391,7 +412,15 @@ def _grow_projects(world: World, learner, number: int) -> None:
 
 
 @pytest.fixture
-def grow(make_user, make_course, make_cohort, make_enrolment):
+def grow(
+    make_user,
+    make_course,
+    make_cohort,
+    make_enrolment,
+    make_reaction_response,
+    make_confidence,
+    make_follow_up,
+):
     """`grow(world, n)` adds n of everything the pages list."""
 
     numbers = count(1)
@@ -456,11 +485,15 @@ def grow(make_user, make_course, make_cohort, make_enrolment):
             make_enrolment(other, world.learner)
             # a certificate more on the closed cohort, and one more of the learner's
             closed = world.certificate.cohort
-            issue(
-                make_enrolment(
-                    closed, learner, status=EnrolmentStatus.COMPLETED, ended_at=world.held.ends_at
-                )
+            completed = make_enrolment(
+                closed, learner, status=EnrolmentStatus.COMPLETED, ended_at=world.held.ends_at
             )
+            issue(completed)
+            # and their evaluation of it: survey, confidence before and after, follow-up
+            make_reaction_response(completed, comment=f"Grown comment {number}")
+            make_confidence(completed, Phase.BEFORE, [1, 2])
+            make_confidence(completed, Phase.AFTER, [3, 5])
+            make_follow_up(completed, project_since=ProjectSince.LED, applied="Stage gates")
             finished = make_cohort(other_course, status=CohortStatus.CLOSED)
             issue(make_enrolment(finished, world.learner, status=EnrolmentStatus.COMPLETED))
             # and entries more in the learner's CPD record this year, and a category
@@ -495,13 +528,21 @@ def world(
     make_question,
     make_quiz,
     make_assignment,
+    make_reaction_response,
+    make_confidence,
+    make_follow_up,
     grow,
 ) -> World:
     admin = make_user("admin@example.nhs.uk", roles=[Role.ADMIN])
     manager = make_user("manager@example.nhs.uk")
     trainer = make_user("trainer@example.nhs.uk", roles=[Role.TRAINER], line_manager=manager)
     learner = make_user("learner@example.nhs.uk", line_manager=manager)
-    course = make_course(code="PM-OCC", title="Project management", category="Workshop")
+    course = make_course(
+        code="PM-OCC",
+        title="Project management",
+        category="Workshop",
+        learning_outcomes=["Write a project brief", "Keep a RAID log"],
+    )
     now = utcnow().replace(microsecond=0)
     cohort = make_cohort(
         course,
@@ -545,8 +586,16 @@ def world(
     )
     reset_token = accounts.issue_token(make_user(), accounts.RESET)
     closed = make_cohort(course, trainers=[trainer], status=CohortStatus.CLOSED, sessions=[])
+    closed.closed_at = now
     certificate = issue(
         make_enrolment(closed, learner, status=EnrolmentStatus.COMPLETED, ended_at=now)
+    )
+    # the learner's evaluation of it: the survey, confidence before and after, a follow-up
+    make_reaction_response(certificate.enrolment, comment="Useful")
+    make_confidence(certificate.enrolment, Phase.BEFORE, [2, 3])
+    make_confidence(certificate.enrolment, Phase.AFTER, [4, 4])
+    follow_up = make_follow_up(
+        certificate.enrolment, project_since=ProjectSince.LED, applied="A RAID log"
     )
     ensure_default_categories()
     cpd_category = db.session.scalar(select(CpdCategory).where(CpdCategory.name == "Reading"))
@@ -617,6 +666,7 @@ def world(
         project=project,
         support=support,
         coaching_session=coaching_session,
+        follow_up=follow_up,
     )
     grow(built, 2)
     return built

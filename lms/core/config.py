@@ -255,6 +255,9 @@ def _cpd_settings() -> dict:
         # The strategy's "120 staff trained a year": distinct learners with a completion
         # in the financial year (the KPI dashboard, lms/reports/).
         "PEOPLE_TRAINED_TARGET": _env_int("LMS_PEOPLE_TRAINED_TARGET", 120),
+        # How long a report page's figures are kept before they are worked out again
+        # (lms/reports/snapshots.py); 0 works them out on every request.
+        "REPORTS_FRESH_SECONDS": _env_int("LMS_REPORTS_FRESH_SECONDS", 300),
     }
 
 

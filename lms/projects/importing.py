@@ -43,9 +43,16 @@ from lms.audit import audit
 from lms.auth.models import User
 from lms.core.db import utcnow
 from lms.core.extensions import db
+from lms.core.timezones import local_today, to_local
 from lms.people.importing import STAFF_NUMBER
 from lms.people.models import ServiceGroup
-from lms.projects.models import Project, ProjectMember, ProjectRole, ProjectStatus
+from lms.projects.models import (
+    Project,
+    ProjectMember,
+    ProjectRole,
+    ProjectStatus,
+    derived_dates,
+)
 from lms.projects.register import (
     DESCRIPTION_LENGTH,
     REFERENCE_LENGTH,
@@ -326,6 +333,7 @@ class _Stored:
     ppm_reference: str
     values: dict[str, Any]
     people: dict[int, tuple[int, ProjectRole]]
+    registered_on: date  # the UK day it was registered (lms.projects.models.derived_dates)
 
 
 @dataclass
@@ -448,11 +456,17 @@ class _Known:
             # PPM references are codes in ASCII, which lower() folds alike in every database.
             matching = func.lower(Project.ppm_reference).in_(sorted({k.lower() for k in keys}))
             columns = [getattr(Project, name) for name in FIELDS]
-            for project_id, reference, *values in db.session.execute(
-                select(Project.id, Project.ppm_reference, *columns).where(matching)
+            for project_id, reference, created_at, *values in db.session.execute(
+                select(Project.id, Project.ppm_reference, Project.created_at, *columns).where(
+                    matching
+                )
             ):
                 stored[project_id] = _Stored(
-                    project_id, reference, dict(zip(FIELDS, values, strict=True)), {}
+                    project_id,
+                    reference,
+                    dict(zip(FIELDS, values, strict=True)),
+                    {},
+                    to_local(created_at).date(),
                 )
             links = db.session.execute(
                 select(
@@ -627,12 +641,6 @@ def _read_date(text: str, column: str, refuse) -> date | None:
 # --- saving --------------------------------------------------------------------------------
 
 
-def _start_cutoff(starts_on: date | None) -> datetime | None:
-    """`Project.start_cutoff` for a start date, by the model's own rule (its validator),
-    which bulk statements would otherwise skip."""
-    return Project(starts_on=starts_on).start_cutoff
-
-
 def _save(new: list[_Plan], changed: list[_Plan], by: User) -> None:
     """Inserts the new projects and their people, then changes roles and projects, each
     in one statement whatever the number of rows (a second INSERT past 1,000 projects).
@@ -646,7 +654,7 @@ def _save(new: list[_Plan], changed: list[_Plan], by: User) -> None:
             [
                 {"ppm_reference": plan.reference, "created_by_id": by.id}
                 | plan.values
-                | {"start_cutoff": _start_cutoff(plan.values["starts_on"])}
+                | derived_dates(plan.values["starts_on"], local_today())
                 for plan in new
             ],
         )
@@ -672,7 +680,7 @@ def _save(new: list[_Plan], changed: list[_Plan], by: User) -> None:
             [
                 {"id": plan.stored.id, "updated_at": now}
                 | plan.values
-                | {"start_cutoff": _start_cutoff(plan.values["starts_on"])}
+                | derived_dates(plan.values["starts_on"], plan.stored.registered_on)
                 for plan in changed
             ],
         )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     func,
 )
@@ -28,10 +29,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from courses.models import _enum
 from lms.auth.models import User
+from lms.core.dates import add_months
 from lms.core.db import Base, TimestampMixin
-from lms.core.timezones import start_of_local_day
+from lms.core.timezones import local_today, start_of_local_day, to_local
 from lms.cpd.models import CpdEntry
 from lms.people.models import ServiceGroup
+
+LEADING_WITHIN_MONTHS = 12  # "went on to lead a project within 12 months" of training
 
 
 class ProjectStatus(enum.StrEnum):
@@ -114,6 +118,10 @@ class Project(TimestampMixin, Base):
     planned_end_on: Mapped[date | None]
     # When the start day ends (UTC): completions before it came before the project.
     start_cutoff: Mapped[datetime | None] = mapped_column(index=True)
+    # When the UK day 12 months before the project began starts (its start date, or the
+    # day it was registered): a completion from then on "went on to lead" to it
+    # (lms.reports.leading). Kept here because SQLite and PostgreSQL add months apart.
+    trainee_window_opens: Mapped[datetime | None]
     status: Mapped[ProjectStatus] = mapped_column(
         _enum(ProjectStatus, "project_status"), default=ProjectStatus.PROPOSED, index=True
     )
@@ -128,12 +136,37 @@ class Project(TimestampMixin, Base):
     )
 
     @validates("starts_on")
-    def _keep_cutoff(self, _key: str, starts_on: date | None) -> date | None:
-        self.start_cutoff = start_of_local_day(starts_on + timedelta(days=1)) if starts_on else None
+    def _keep_derived_dates(self, _key: str, starts_on: date | None) -> date | None:
+        registered = to_local(self.created_at).date() if self.created_at else local_today()
+        for name, value in derived_dates(starts_on, registered).items():
+            setattr(self, name, value)
         return starts_on
 
     def __str__(self) -> str:
         return self.title
+
+
+def derived_dates(starts_on: date | None, registered_on: date) -> dict[str, datetime | None]:
+    """The columns a project keeps from its start date (or, without one, the day it was
+    registered): for bulk statements, which skip the validator that sets them."""
+    return {
+        "start_cutoff": start_of_local_day(starts_on + timedelta(days=1)) if starts_on else None,
+        "trainee_window_opens": trainee_window_opens(starts_on or registered_on),
+    }
+
+
+def trainee_window_opens(began_on: date) -> datetime:
+    """The moment the UK day 12 months before `began_on` starts (28 February for 29
+    February): completions from then until the project began led to it."""
+    return start_of_local_day(add_months(began_on, -LEADING_WITHIN_MONTHS))
+
+
+@event.listens_for(Project, "before_insert")
+def _open_trainee_window(_mapper, _connection, project: Project) -> None:
+    """A project registered without a start date began the day it was registered (its
+    `created_at` when given, else today: the validator could not know it yet)."""
+    registered = to_local(project.created_at).date() if project.created_at else local_today()
+    project.trainee_window_opens = trainee_window_opens(project.starts_on or registered)
 
 
 Index("ix_project_title_lower", func.lower(Project.title), Project.id)

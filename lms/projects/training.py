@@ -51,7 +51,7 @@ def lead_time(completed_on: date, starts_on: date) -> str:
     return f"{days} day{'s' if days != 1 else ''}" if days else "the same day"
 
 
-def _completed_with_certificate() -> ColumnElement[bool]:
+def completed_with_certificate() -> ColumnElement[bool]:
     return and_(
         Enrolment.status == EnrolmentStatus.COMPLETED,
         Enrolment.ended_at.is_not(None),
@@ -75,7 +75,7 @@ def training_before(project: Project) -> dict[int, list[TrainingBefore]]:
         .join(ProjectMember, ProjectMember.person_id == Enrolment.learner_id)
         .where(
             ProjectMember.project_id == project.id,
-            _completed_with_certificate(),
+            completed_with_certificate(),
             Enrolment.ended_at < project.start_cutoff,
         )
         .order_by(Enrolment.learner_id, Enrolment.ended_at, Enrolment.id)
@@ -100,7 +100,7 @@ def led_by_a_trainee() -> ColumnElement[bool]:
         .where(
             lead.project_id == Project.id,
             lead.role == ProjectRole.LEAD,
-            _completed_with_certificate(),
+            completed_with_certificate(),
             Enrolment.ended_at < Project.start_cutoff,
         )
         .correlate(Project)

@@ -2,9 +2,10 @@
 
 Both hold the values the page shows, unrounded no further: counts as whole numbers,
 rates and averages as the `Decimal`s the figure holds ("45.5", "3.40"), an unknown value
-as an empty cell. Text goes through `safe_cell`, so a course called "=HYPERLINK(...)"
-opens as text rather than running as a formula. `figure_csv` and `workbook_bytes` make
-the files; `csv_response` and `xlsx_response` serve them as downloads.
+as an empty cell. A course called "=HYPERLINK(...)" opens as text rather than running as a
+formula: the CSV's text goes through `safe_cell` (a leading quote), the workbook's is
+stored as text (no quote needed, so it reads as the page does). `figure_csv` and
+`workbook_bytes` make the files; `csv_response` and `xlsx_response` serve them.
 
 The workbook is deterministic: its document properties and the dates inside its ZIP are
 the `generated_at` passed in, so the same figures at the same moment give the same bytes.
@@ -113,9 +114,10 @@ def sheet_names(figures: Sequence[Figure]) -> list[str]:
 
 
 def _text(value: str) -> str:
-    """Text for a cell: safe to open, without characters a workbook cannot hold, and no
-    longer than Excel's limit for a cell."""
-    return ILLEGAL_CHARACTERS_RE.sub("", safe_cell(value))[:CELL_LIMIT]
+    """Text for a cell, without characters a workbook cannot hold, and no longer than
+    Excel's limit for a cell. It is stored as text (`_write_cell`), never as a formula, so
+    it needs no leading quote and reads exactly as the page shows it."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)[:CELL_LIMIT]
 
 
 def number_format(value: Decimal) -> str:
@@ -136,7 +138,15 @@ def _write_cell(sheet: Worksheet, row: int, column: int, value: Cell) -> None:
         cell.value = float(value)
         cell.number_format = number_format(value)
     else:
-        cell.value = _text(str(value))
+        _put_text(sheet, row, column, str(value))
+
+
+def _put_text(sheet: Worksheet, row: int, column: int, text: str):
+    """Text in a cell, stored as text even when it starts with "=" (which openpyxl would
+    otherwise write as a formula)."""
+    cell = sheet.cell(row=row, column=column, value=_text(text))
+    cell.data_type = "s"
+    return cell
 
 
 def _size_columns(sheet: Worksheet, columns: Sequence[Sequence[str]]) -> None:
@@ -155,7 +165,7 @@ def _size_columns(sheet: Worksheet, columns: Sequence[Sequence[str]]) -> None:
 def _figure_sheet(sheet: Worksheet, figure: Figure) -> None:
     bold = Font(bold=True)
     for column, name in enumerate(figure.columns, start=1):
-        cell = sheet.cell(row=1, column=column, value=_text(name))
+        cell = _put_text(sheet, 1, column, name)
         cell.font = bold
     for row_number, row in enumerate(figure.rows, start=2):
         for column, value in enumerate(row, start=1):
@@ -179,10 +189,10 @@ def _about_sheet(
     subtitle: str,
     generated_at: datetime,
 ) -> None:
-    sheet.cell(row=1, column=1, value=_text(title)).font = Font(bold=True, size=14)
+    _put_text(sheet, 1, 1, title).font = Font(bold=True, size=14)
     line = 2
     if subtitle:
-        sheet.cell(row=line, column=1, value=_text(subtitle))
+        _put_text(sheet, line, 1, subtitle)
         line += 1
     generated = format_local(generated_at.replace(tzinfo=UTC), "%-d %B %Y at %H:%M")
     sheet.cell(row=line, column=1, value=f"Generated on {generated} (UK time)")
@@ -194,10 +204,10 @@ def _about_sheet(
     for figure, name in zip(figures, names, strict=True):
         line += 1
         sheet.cell(row=line, column=1, value=name)
-        sheet.cell(row=line, column=2, value=_text(figure.title))
+        _put_text(sheet, line, 2, figure.title)
         notes = " ".join(part for part in (figure.note, *figure.notes) if part)
         if notes:
-            cell = sheet.cell(row=line, column=3, value=_text(notes))
+            cell = _put_text(sheet, line, 3, notes)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.column_dimensions["A"].width = max([len(name) + 2 for name in names] + [MIN_WIDTH, 12])
     sheet.column_dimensions["B"].width = min(

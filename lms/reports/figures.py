@@ -10,7 +10,7 @@ value (a rate over nobody) `None`, shown as a dash and left empty in the exports
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -42,10 +42,27 @@ class Figure:
     chart: Chart | None = None
     note: str = ""  # a plain explanation or warning shown with the figure
     notes: tuple[str, ...] = field(default=())  # further lines (e.g. small-group warnings)
+    # The page and the board report show the first this many rows (a figure per course
+    # may have hundreds); the CSV and XLSX have them all. None: every row everywhere.
+    page_rows: int | None = None
 
     @property
     def is_empty(self) -> bool:
         return not self.rows
+
+    def on_page(self) -> Figure:
+        """The figure as the page shows it: its first `page_rows` rows, saying so."""
+        if self.page_rows is None or len(self.rows) <= self.page_rows:
+            return self
+        return replace(
+            self,
+            rows=self.rows[: self.page_rows],
+            notes=(
+                *self.notes,
+                f"The first {self.page_rows} of {len(self.rows):,} rows are shown here; the "
+                "CSV and the spreadsheet have them all.",
+            ),
+        )
 
 
 def percent(part: int, whole: int) -> Decimal | None:

@@ -10,13 +10,15 @@ by the project's. Both forms of every report page read the same GET query:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from wtforms import SelectField
 
-from courses.models import CourseCategory
+from courses.models import Cohort, Course, CourseCategory, Enrolment
+from lms.auth.models import User
 from lms.core.extensions import db
+from lms.core.timezones import start_of_local_day
 from lms.cpd.years import CpdYear
 from lms.people.models import ServiceGroup
 from lms.projects.years import financial_year, financial_year_of
@@ -36,10 +38,66 @@ def default_year(today: date) -> CpdYear:
 
 
 @dataclass(frozen=True)
+class Span:
+    """UK days [first, end), and the UTC moments they run between: a moment at 00:30 on 1
+    April UK time (23:30 UTC on 31 March, in summer time) is in the new financial year."""
+
+    first: date
+    end: date
+
+    @property
+    def starts(self) -> datetime:
+        return start_of_local_day(self.first)
+
+    @property
+    def ends(self) -> datetime:
+        return start_of_local_day(self.end)
+
+    def holds(self, column) -> ColumnElement[bool]:
+        """SQL: the moment `column` is within the span."""
+        return and_(column >= self.starts, column < self.ends)
+
+    def months(self) -> list[Span]:
+        """The span's calendar months, in order."""
+        firsts = []
+        day = self.first
+        while day < self.end:
+            firsts.append(day)
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return [
+            Span(first, end) for first, end in zip(firsts, [*firsts[1:], self.end], strict=True)
+        ]
+
+
+@dataclass(frozen=True)
 class ReportFilters:
     year: CpdYear
     category_id: int | None = None
     service_group_id: int | None = None
+
+    @property
+    def span(self) -> Span:
+        return Span(self.year.first_day, self.year.following.first_day)
+
+    def enrolments(self) -> list[ColumnElement[bool]]:
+        """SQL conditions keeping the enrolments of the chosen programme (their course's
+        category) and service group (their learner's), whatever the query joins."""
+        conditions = []
+        if self.category_id:
+            conditions.append(
+                Enrolment.cohort_id.in_(
+                    select(Cohort.id)
+                    .join(Course, Course.id == Cohort.course_id)
+                    .where(Course.category_id == self.category_id)
+                )
+            )
+        if self.service_group_id:
+            conditions.append(
+                Enrolment.learner_id.in_(
+                    select(User.id).where(User.service_group_id == self.service_group_id)
+                )
+            )
+        return conditions
 
     @property
     def query(self) -> dict[str, int]:

@@ -8,7 +8,7 @@ too); the outcomes of projects led by trained people against the rest
 scores per course and per trainer; and what follow-up respondents said they applied.
 
 No figure names a learner: reaction answers and follow-ups are counted, averaged or
-quoted without who gave them, and a trainer with fewer than `MIN_TRAINER_RESPONSES`
+quoted without who gave them, and a trainer with fewer than `MIN_RESPONSES`
 responses gets no average, so that one person's answers cannot be read from it.
 """
 
@@ -20,10 +20,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Select, and_, case, distinct, func, literal, select
 
-from courses.models import Cohort, Course, Enrolment, EnrolmentStatus, cohort_trainer
+from courses.models import Cohort, Course, Enrolment, cohort_trainer
 from lms.auth.models import User
 from lms.core.extensions import db
-from lms.core.timezones import start_of_local_day
 from lms.impact.models import (
     ConfidenceRating,
     FollowUp,
@@ -38,35 +37,24 @@ from lms.projects.models import Answer, Project, ProjectUpdate, Rag
 from lms.projects.training import led_by_a_trainee
 from lms.reports.figures import TWO_PLACES, Chart, Figure, average, percent
 from lms.reports.filters import ReportFilters
-from lms.reports.leading import LEADING_WITHIN_MONTHS, leads_a_project_after
+from lms.reports.leading import LEADING_WITHIN_MONTHS, completed_in, leads_a_project_after
 
 SMALL_GROUP = 5  # fewer projects than this in either group: examples, not evidence
-MIN_TRAINER_RESPONSES = 3  # fewer than this: the count, but no average, for a trainer
+MIN_RESPONSES = 3  # fewer than this: a count, but no average and no words quoted
 APPLIED_SHOWN = 50  # the newest follow-up answers listed
+PAGE_ROWS = 20  # courses or trainers on the page, those with the most answers first
 
 
 def impact_figures(filters: ReportFilters, now: datetime) -> list[Figure]:
     """The impact view's figures for `filters`, in page order; one statement each."""
-    starts = start_of_local_day(filters.year.first_day)
-    ends = start_of_local_day(filters.year.following.first_day)
     return [
-        leading_share(filters, starts, ends),
+        leading_share(filters),
         project_outcomes(filters),
-        confidence_uplift(filters, starts, ends),
-        reaction_by_course(filters, starts, ends),
-        reaction_by_trainer(filters, starts, ends),
-        applied_after(filters, starts, ends),
+        confidence_uplift(filters),
+        reaction_by_course(filters),
+        reaction_by_trainer(filters),
+        applied_after(filters),
     ]
-
-
-def _narrowed(query: Select, filters: ReportFilters) -> Select:
-    """`query` (which joins Course and the learner's User) narrowed to the programme
-    (by the course's category) and the service group (by the learner's)."""
-    if filters.category_id:
-        query = query.where(Course.category_id == filters.category_id)
-    if filters.service_group_id:
-        query = query.where(User.service_group_id == filters.service_group_id)
-    return query
 
 
 def _training(query: Select) -> Select:
@@ -75,14 +63,6 @@ def _training(query: Select) -> Select:
         query.join(Cohort, Cohort.id == Enrolment.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
         .join(User, User.id == Enrolment.learner_id)
-    )
-
-
-def _completed_in(starts: datetime, ends: datetime):
-    return and_(
-        Enrolment.status == EnrolmentStatus.COMPLETED,
-        Enrolment.ended_at >= starts,
-        Enrolment.ended_at < ends,
     )
 
 
@@ -100,14 +80,14 @@ def _over(filters: ReportFilters, *, people: str = "learners") -> str:
 # --- level 4: who went on to lead a project ------------------------------------------------
 
 
-def leading_share(filters: ReportFilters, starts: datetime, ends: datetime) -> Figure:
+def leading_share(filters: ReportFilters) -> Figure:
     """Distinct learners who completed a course in the year, and those of them who went on
     to lead a project within 12 months of such a completion."""
-    leading = case((leads_a_project_after(Enrolment), Enrolment.learner_id))
+    leading = case((leads_a_project_after(), Enrolment.learner_id))
     query = _training(
         select(func.count(distinct(Enrolment.learner_id)), func.count(distinct(leading)))
-    ).where(_completed_in(starts, ends))
-    trained, leaders = db.session.execute(_narrowed(query, filters)).one()
+    ).where(completed_in(filters.span), *filters.enrolments())
+    trained, leaders = db.session.execute(query).one()
     trained, leaders = int(trained or 0), int(leaders or 0)
     return Figure(
         key="leading",
@@ -241,7 +221,7 @@ def _exact_average(total: int | Decimal, count: int) -> Decimal | None:
     return average(Decimal(total) / Decimal(count)) if count else None
 
 
-def confidence_uplift(filters: ReportFilters, starts: datetime, ends: datetime) -> Figure:
+def confidence_uplift(filters: ReportFilters) -> Figure:
     """Per course: the average confidence after less the average before, over the
     learning outcomes each learner completing in the year rated both before and after."""
     before = ConfidenceRating.__table__.alias("before")
@@ -265,11 +245,11 @@ def confidence_uplift(filters: ReportFilters, starts: datetime, ends: datetime) 
                 after.c.outcome_index == before.c.outcome_index,
             ),
         )
-    ).where(_completed_in(starts, ends))
-    query = _narrowed(query, filters).group_by(Course.id, Course.code, Course.title)
+    ).where(completed_in(filters.span), *filters.enrolments())
+    query = query.group_by(Course.id, Course.code, Course.title)
     rows = []
     for code, title, learners, pairs, total_before, total_after in db.session.execute(
-        query.order_by(Course.code)
+        query.order_by(func.count(distinct(Enrolment.learner_id)).desc(), Course.code)
     ):
         uplift = Decimal(total_after - total_before) / Decimal(pairs)
         rows.append(
@@ -283,6 +263,7 @@ def confidence_uplift(filters: ReportFilters, starts: datetime, ends: datetime) 
         )
     return Figure(
         key="confidence",
+        page_rows=PAGE_ROWS,
         title="Confidence before and after, by course",
         columns=("Course", "Learners", "Average before", "Average after", "Uplift"),
         rows=tuple(rows),
@@ -299,7 +280,7 @@ def confidence_uplift(filters: ReportFilters, starts: datetime, ends: datetime) 
 # --- level 1: reaction ------------------------------------------------------------------
 
 
-def _scale_answers(query: Select, starts: datetime, ends: datetime) -> Select:
+def _scale_answers(query: Select, filters: ReportFilters) -> Select:
     """`query` over the scale answers of reaction responses on cohorts closed in the year."""
     return (
         query.select_from(ReactionAnswer)
@@ -312,8 +293,8 @@ def _scale_answers(query: Select, starts: datetime, ends: datetime) -> Select:
         .where(
             ReactionQuestion.kind == QuestionKind.SCALE,
             ReactionAnswer.score.is_not(None),
-            Cohort.closed_at >= starts,
-            Cohort.closed_at < ends,
+            filters.span.holds(Cohort.closed_at),
+            *filters.enrolments(),
         )
     )
 
@@ -326,18 +307,24 @@ def _reaction_measures():
     )
 
 
-def reaction_by_course(filters: ReportFilters, starts: datetime, ends: datetime) -> Figure:
+def _protected_average(responses: int, total: int, answers: int) -> Decimal | None:
+    """The average of the answers, unless fewer than `MIN_RESPONSES` people gave them."""
+    return _exact_average(total, answers) if responses >= MIN_RESPONSES else None
+
+
+def reaction_by_course(filters: ReportFilters) -> Figure:
     """Per course: the responses and the average of their 1-5 answers."""
-    query = _scale_answers(select(Course.code, Course.title, *_reaction_measures()), starts, ends)
-    query = _narrowed(query, filters).group_by(Course.id, Course.code, Course.title)
+    query = _scale_answers(select(Course.code, Course.title, *_reaction_measures()), filters)
+    query = query.group_by(Course.id, Course.code, Course.title)
     rows = tuple(
-        (f"{code} {title}", int(responses), _exact_average(total, answers))
+        (f"{code} {title}", int(responses), _protected_average(responses, total, answers))
         for code, title, responses, answers, total in db.session.execute(
-            query.order_by(Course.code)
+            query.order_by(func.count(distinct(ReactionResponse.id)).desc(), Course.code)
         )
     )
     return Figure(
         key="reaction-courses",
+        page_rows=PAGE_ROWS,
         title="Reaction scores by course",
         columns=("Course", "Responses", "Average score"),
         rows=rows,
@@ -346,33 +333,40 @@ def reaction_by_course(filters: ReportFilters, starts: datetime, ends: datetime)
             "Over the reaction survey responses of learners on cohorts closed "
             f"{_over(filters)}: the average of every answer to an agree-or-disagree "
             "question (1, strongly disagree, to 5, strongly agree). Responses counts those "
-            "with at least one such answer. No learner is named."
+            f"with at least one such answer. A course with fewer than {MIN_RESPONSES} "
+            "responses shows the count but no average, so that no learner's answers can be "
+            "read from it. No learner is named."
         ),
     )
 
 
-def reaction_by_trainer(filters: ReportFilters, starts: datetime, ends: datetime) -> Figure:
+def reaction_by_trainer(filters: ReportFilters) -> Figure:
     """Per trainer of the cohorts: the responses and the average of their 1-5 answers,
-    the average left out below `MIN_TRAINER_RESPONSES` responses."""
+    the average left out below `MIN_RESPONSES` responses."""
     trainer = User.__table__.alias("trainer")
     query = (
-        _scale_answers(select(trainer.c.full_name, *_reaction_measures()), starts, ends)
+        _scale_answers(select(trainer.c.full_name, *_reaction_measures()), filters)
         .join(cohort_trainer, cohort_trainer.c.cohort_id == Cohort.id)
         .join(trainer, trainer.c.id == cohort_trainer.c.user_id)
     )
-    query = _narrowed(query, filters).group_by(trainer.c.id, trainer.c.full_name)
+    query = query.group_by(trainer.c.id, trainer.c.full_name)
     rows = tuple(
         (
             name,
             int(responses),
-            _exact_average(total, answers) if responses >= MIN_TRAINER_RESPONSES else None,
+            _protected_average(responses, total, answers),
         )
         for name, responses, answers, total in db.session.execute(
-            query.order_by(trainer.c.full_name, trainer.c.id)
+            query.order_by(
+                func.count(distinct(ReactionResponse.id)).desc(),
+                trainer.c.full_name,
+                trainer.c.id,
+            )
         )
     )
     return Figure(
         key="reaction-trainers",
+        page_rows=PAGE_ROWS,
         title="Reaction scores by trainer",
         columns=("Trainer", "Responses", "Average score"),
         rows=rows,
@@ -381,7 +375,7 @@ def reaction_by_trainer(filters: ReportFilters, starts: datetime, ends: datetime
             "Over the reaction survey responses of learners on the cohorts each trainer "
             f"ran that closed {_over(filters)}; a response counts for every trainer of its "
             "cohort. A trainer with fewer than "
-            f"{MIN_TRAINER_RESPONSES} responses shows the count but no average, so that "
+            f"{MIN_RESPONSES} responses shows the count but no average, so that "
             "no learner's answers can be read from it. No learner is named."
         ),
     )
@@ -390,7 +384,7 @@ def reaction_by_trainer(filters: ReportFilters, starts: datetime, ends: datetime
 # --- level 3: what follow-up respondents applied ----------------------------------------
 
 
-def applied_after(filters: ReportFilters, starts: datetime, ends: datetime) -> Figure:
+def applied_after(filters: ReportFilters) -> Figure:
     """The newest follow-up answers of the year that say what was applied, in the
     learner's words and without their name; the total counted in the same statement."""
     query = _training(
@@ -405,14 +399,16 @@ def applied_after(filters: ReportFilters, starts: datetime, ends: datetime) -> F
         .select_from(FollowUp)
         .join(Enrolment, Enrolment.id == FollowUp.enrolment_id)
     ).where(
-        FollowUp.answered_at >= starts,
-        FollowUp.answered_at < ends,
+        filters.span.holds(FollowUp.answered_at),
         FollowUp.applied.is_not(None),
         func.trim(FollowUp.applied) != literal(""),
+        *filters.enrolments(),
     )
-    query = _narrowed(query, filters).order_by(FollowUp.answered_at.desc(), FollowUp.id.desc())
+    query = query.order_by(FollowUp.answered_at.desc(), FollowUp.id.desc())
     found = db.session.execute(query.limit(APPLIED_SHOWN)).all()
     total = int(found[0].total) if found else 0
+    if total < MIN_RESPONSES:
+        found = []  # so few that the words could point to who wrote them
     rows = tuple(
         (
             f"{code} {title}",
@@ -422,11 +418,17 @@ def applied_after(filters: ReportFilters, starts: datetime, ends: datetime) -> F
         )
         for code, title, months, since, applied, _ in found
     )
-    shown_words = (
-        f"the newest {len(rows):,} of {total:,} are listed"
-        if total > len(rows)
-        else f"all {total:,} are listed"
-    )
+    if not total:
+        shown_words = "there are none yet"
+    elif total < MIN_RESPONSES:
+        shown_words = (
+            f"{total:,}, fewer than {MIN_RESPONSES}, so none are listed: so few answers "
+            "could point to who wrote them"
+        )
+    elif total > len(rows):
+        shown_words = f"the newest {len(rows):,} of {total:,} are listed"
+    else:
+        shown_words = f"all {total:,} are listed"
     return Figure(
         key="applied",
         title="What follow-up respondents applied",

@@ -14,8 +14,8 @@ bp = Blueprint("impact_reports", __name__, url_prefix="/reports", template_folde
 TITLE = "Impact of the training"
 
 
-def _impact() -> Report:
-    return read_report(TITLE, impact_figures)
+def _impact(*, download: bool = False) -> Report:
+    return read_report("impact", TITLE, impact_figures, download=download)
 
 
 @bp.get("/impact")
@@ -30,11 +30,11 @@ def impact():
 @role_required(Role.ADMIN)
 def impact_xlsx() -> Response:
     """Every figure of the page, a sheet each."""
-    return _impact().xlsx("impact")
+    return _impact(download=True).xlsx("impact")
 
 
 @bp.get("/impact/<key>.csv")
 @role_required(Role.ADMIN)
 def impact_csv(key: str) -> Response:
     """One figure of the page as CSV; 404 for a figure it does not have."""
-    return _impact().csv(key, "impact")
+    return _impact(download=True).csv(key, "impact")

@@ -15,7 +15,7 @@ their own service group and projects by the project's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
@@ -25,15 +25,13 @@ from certificates.models import Certificate, CertificateStatus
 from courses.assessments.models import Attempt, Submission, SubmissionStatus
 from courses.attendance.expected import expected_at, record_of
 from courses.attendance.rates import ATTENDED, attended_sum, excused_sum
-from courses.models import AttendanceRecord, Cohort, Course, Enrolment, EnrolmentStatus, Session
-from lms.auth.models import User
+from courses.models import AttendanceRecord, Enrolment, EnrolmentStatus, Session
 from lms.core.extensions import db
-from lms.core.timezones import start_of_local_day
 from lms.projects import support as support_service
 from lms.projects.models import Project, Support
 from lms.reports.figures import Chart, Figure, percent
-from lms.reports.filters import ReportFilters
-from lms.reports.leading import LEADING_WITHIN_MONTHS, leads_a_project_after
+from lms.reports.filters import ReportFilters, Span
+from lms.reports.leading import LEADING_WITHIN_MONTHS, completed_in, leads_a_project_after
 
 DEFAULT_PEOPLE_TRAINED_TARGET = 120
 
@@ -63,7 +61,7 @@ def people_trained_target() -> int:
 def dashboard_figures(filters: ReportFilters, now: datetime) -> list[Figure]:
     """The dashboard's figures for the filters' year, programme and service group, in the
     order the page shows them: targets, funnel, rates, trend by month."""
-    span = _Span(filters.year.first_day, filters.year.following.first_day)
+    span = filters.span
     return [
         _targets(filters, span),
         _funnel(filters, span),
@@ -81,70 +79,17 @@ def headlines(figures: list[Figure]) -> list[Headline]:
 # --- the year and the filters --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Span:
-    """UK days [first, end) and the UTC moments they run between."""
-
-    first: date
-    end: date
-
-    @property
-    def starts(self) -> datetime:
-        return start_of_local_day(self.first)
-
-    @property
-    def ends(self) -> datetime:
-        return start_of_local_day(self.end)
-
-    def holds(self, column) -> ColumnElement[bool]:
-        return and_(column >= self.starts, column < self.ends)
-
-    def months(self) -> list[_Span]:
-        firsts = []
-        day = self.first
-        while day < self.end:
-            firsts.append(day)
-            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-        return [
-            _Span(first, end) for first, end in zip(firsts, [*firsts[1:], self.end], strict=True)
-        ]
-
-
-def _narrowed(filters: ReportFilters, enrolment=Enrolment) -> list[ColumnElement[bool]]:
-    """Conditions keeping the enrolments of the chosen programme and service group."""
-    conditions = []
-    if filters.category_id:
-        conditions.append(
-            enrolment.cohort_id.in_(
-                select(Cohort.id)
-                .join(Course, Course.id == Cohort.course_id)
-                .where(Course.category_id == filters.category_id)
-            )
-        )
-    if filters.service_group_id:
-        conditions.append(
-            enrolment.learner_id.in_(
-                select(User.id).where(User.service_group_id == filters.service_group_id)
-            )
-        )
-    return conditions
-
-
 def _count_if(condition) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _completed_in(span: _Span) -> ColumnElement[bool]:
-    return and_(Enrolment.status == EnrolmentStatus.COMPLETED, span.holds(Enrolment.ended_at))
 
 
 # --- targets -------------------------------------------------------------------------------
 
 
-def _targets(filters: ReportFilters, span: _Span) -> Figure:
+def _targets(filters: ReportFilters, span: Span) -> Figure:
     trained = (
         select(func.count(distinct(Enrolment.learner_id)))
-        .where(_completed_in(span), *_narrowed(filters))
+        .where(completed_in(span), *filters.enrolments())
         .scalar_subquery()
     )
     supported = select(func.count(distinct(Support.project_id))).where(
@@ -182,7 +127,7 @@ def _targets(filters: ReportFilters, span: _Span) -> Figure:
 # --- the funnel ----------------------------------------------------------------------------
 
 
-def _funnel(filters: ReportFilters, span: _Span) -> Figure:
+def _funnel(filters: ReportFilters, span: Span) -> Figure:
     attended = exists().where(
         AttendanceRecord.enrolment_id == Enrolment.id, AttendanceRecord.status.in_(ATTENDED)
     )
@@ -196,8 +141,12 @@ def _funnel(filters: ReportFilters, span: _Span) -> Figure:
             _count_if(attended),
             _count_if(completed),
             _count_if(certified),
-            _count_if(and_(completed, leads_a_project_after(Enrolment))),
-        ).where(span.holds(Enrolment.confirmed_at), *_narrowed(filters))
+            _count_if(and_(completed, leads_a_project_after())),
+        ).where(
+            span.holds(Enrolment.confirmed_at),
+            Enrolment.status != EnrolmentStatus.CANCELLED,
+            *filters.enrolments(),
+        )
     ).one()
     counts = [int(value) for value in counts]
     stages = (
@@ -218,11 +167,14 @@ def _funnel(filters: ReportFilters, span: _Span) -> Figure:
         rows=tuple(rows),
         chart=Chart(kind="bar", value_columns=(1,)),
         note=(
-            "Enrolments given a place (confirmed) in the year. Attended: marked present, "
-            "late or left early at one session or more. Completed: the cohort closed with "
-            "the enrolment complete. Certified: it has a valid certificate (not revoked or "
-            "superseded). Leading a project: completed, and the learner leads a project that "
-            f"began within {LEADING_WITHIN_MONTHS} months after the completion. Each stage is "
+            "Enrolments given a place (confirmed) in the year, less those cancelled before "
+            "the course began (by the learner, or with the whole cohort). Attended: marked "
+            "present, late or left early at one session or more. Completed: the cohort "
+            "closed with the enrolment complete. Certified: it has a valid certificate (not "
+            "revoked or superseded). Leading a project: completed, with a valid "
+            f"certificate, and the learner leads a project that began within "
+            f"{LEADING_WITHIN_MONTHS} months after the completion (a project without a "
+            "start date, from when it was registered). Each stage is "
             "counted by its own rule, so a share of the stage before can exceed 100%."
         ),
     )
@@ -231,12 +183,13 @@ def _funnel(filters: ReportFilters, span: _Span) -> Figure:
 # --- rates ---------------------------------------------------------------------------------
 
 
-def _rates(filters: ReportFilters, span: _Span, now: datetime) -> Figure:
+def _rates(filters: ReportFilters, span: Span, now: datetime) -> Figure:
     attendance = _attendance(filters, span, now)
-    narrowed = _narrowed(filters)
+    narrowed = filters.enrolments()
     finished = (
         EnrolmentStatus.COMPLETED,
         EnrolmentStatus.NOT_COMPLETED,
+        EnrolmentStatus.WITHDRAWN,
     )
     completion = [
         select(func.count(Enrolment.id))
@@ -283,14 +236,14 @@ def _rates(filters: ReportFilters, span: _Span, now: datetime) -> Figure:
             "Attendance rate: sessions attended (present, late or left early) out of the "
             "places expected at the sessions held in the year so far, less excused absences; "
             "a session held but not marked counts as not attended. Completion rate: "
-            "enrolments completed out of those that ended complete or not complete in the "
-            "year. Pass rate: quiz attempts passed and assignments passed out of those "
-            "marked, submitted in the year."
+            "enrolments completed out of those that ended in the year complete, not "
+            "complete or withdrawn after the course began. Pass rate: quiz attempts passed "
+            "and assignments passed out of those marked, submitted in the year."
         ),
     )
 
 
-def _attendance(filters: ReportFilters, span: _Span, now: datetime) -> tuple[int, int]:
+def _attendance(filters: ReportFilters, span: Span, now: datetime) -> tuple[int, int]:
     """(attended, counted) over every expected place at the sessions held in the span."""
     held, attended, excused = db.session.execute(
         select(func.count(Enrolment.id), attended_sum(), excused_sum())
@@ -301,7 +254,7 @@ def _attendance(filters: ReportFilters, span: _Span, now: datetime) -> tuple[int
             Session.cancelled.is_(False),
             span.holds(Session.starts_at),
             Session.starts_at < now,
-            *_narrowed(filters),
+            *filters.enrolments(),
         )
     ).one()
     return int(attended), int(held) - int(excused)
@@ -310,12 +263,13 @@ def _attendance(filters: ReportFilters, span: _Span, now: datetime) -> tuple[int
 # --- the trend by month --------------------------------------------------------------------
 
 
-def _trend(filters: ReportFilters, span: _Span) -> Figure:
+def _trend(filters: ReportFilters, span: Span) -> Figure:
     months = span.months()
     completed = Enrolment.status == EnrolmentStatus.COMPLETED
+    placed = Enrolment.status != EnrolmentStatus.CANCELLED  # as the funnel's "Enrolled"
     columns = []
     for month in months:
-        columns.append(_count_if(month.holds(Enrolment.confirmed_at)))
+        columns.append(_count_if(and_(placed, month.holds(Enrolment.confirmed_at))))
     for month in months:
         columns.append(_count_if(and_(completed, month.holds(Enrolment.ended_at))))
     for month in months:
@@ -323,7 +277,7 @@ def _trend(filters: ReportFilters, span: _Span) -> Figure:
         columns.append(func.count(distinct(case((inside, Enrolment.learner_id)))))
     values = db.session.execute(
         select(*columns).where(
-            or_(span.holds(Enrolment.confirmed_at), _completed_in(span)), *_narrowed(filters)
+            or_(span.holds(Enrolment.confirmed_at), completed_in(span)), *filters.enrolments()
         )
     ).one()
     values = [int(value or 0) for value in values]
@@ -344,7 +298,8 @@ def _trend(filters: ReportFilters, span: _Span) -> Figure:
         rows=rows,
         chart=Chart(kind="line", value_columns=(1, 2, 3)),
         note=(
-            "Each UK calendar month of the year: enrolments given a place, enrolments "
+            "Each UK calendar month of the year: enrolments given a place (less those "
+            "cancelled before the course began, as the funnel counts them), enrolments "
             "completed, and different learners with a completion that month. A learner who "
             "completes in two months counts in both, so the months of people trained can "
             "add up to more than the year's total."

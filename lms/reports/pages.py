@@ -3,12 +3,12 @@ the query, building the page's figures once, and serving them as the page, one f
 as CSV, or all of them as XLSX — the same figures each time, so the numbers agree.
 
 A query the form refuses shows the page with the message beside the field (422) and the
-defaults' figures; the downloads, which have no form to show, use the defaults.
+defaults' figures; a download asked for with such a query is refused (400) rather than
+served for other filters than its address names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -22,9 +22,8 @@ from lms.reports.charts import charts_for
 from lms.reports.exports import csv_response, xlsx_response
 from lms.reports.figures import Figure
 from lms.reports.filters import FilterForm, ReportFilters
+from lms.reports.snapshots import Build, figures_for
 from lms.web.forms import INVALID
-
-Build = Callable[[ReportFilters, datetime], list[Figure]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,7 @@ class Report:
     filters: ReportFilters
     figures: list[Figure]
     now: datetime
+    worked_out_at: datetime  # when the figures were worked out (lms.reports.snapshots)
 
     @property
     def status(self) -> int:
@@ -46,15 +46,18 @@ class Report:
         return self.form.describe(self.filters)
 
     @cached_property
+    def shown(self) -> list[Figure]:
+        """The figures as the page and the board report show them (long ones cut short)."""
+        return [figure.on_page() for figure in self.figures]
+
+    @cached_property
     def charts(self) -> dict[str, Markup]:
-        """Each figure's SVG by key, drawn once for the page."""
-        return charts_for(self.figures)
+        """Each shown figure's SVG by key, drawn once for the page."""
+        return charts_for(self.shown)
 
     def figure(self, key: str) -> Figure:
         """The figure called `key`; 404 for one the page does not have."""
-        return next((figure for figure in self.figures if figure.key == key), None) or abort(
-            404
-        )
+        return next((figure for figure in self.figures if figure.key == key), None) or abort(404)
 
     def csv(self, key: str, name: str) -> Response:
         return csv_response(self.figure(key), f"{name}-{key}-{self.filters.year.starts}.csv")
@@ -69,11 +72,15 @@ class Report:
         )
 
 
-def read_report(title: str, build: Build) -> Report:
-    """The page `build` makes for this request's `?year=&category=&group=`."""
+def read_report(page: str, title: str, build: Build, *, download: bool = False) -> Report:
+    """The page `build` makes for this request's `?year=&category=&group=`, as kept for a
+    few minutes (`lms.reports.snapshots`). A `download` with a query the form refuses is
+    refused (400) before any figure is worked out."""
     now = utcnow()
     today = local_today(now)
     form = FilterForm(formdata=request.args or None, today=today)
-    form.validate()
+    if not form.validate() and download:
+        abort(400)
     filters = form.filters(today)
-    return Report(title, form, filters, build(filters, now), now)
+    figures, worked_out_at = figures_for(page, filters, now, build)
+    return Report(title, form, filters, figures, now, worked_out_at)

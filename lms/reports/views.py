@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from lms.auth.access import role_required
 from lms.auth.models import Role
@@ -14,9 +23,12 @@ from lms.core.timezones import local_today, start_of_local_day, to_local
 from lms.reports.attendance import course_attendance, courses_reported
 from lms.reports.board import board_report_pdf
 from lms.reports.forms import ReportForm
+from lms.reports.impact import impact_figures
+from lms.reports.impact_views import TITLE as IMPACT_TITLE
 from lms.reports.kpi import dashboard_figures, headlines
 from lms.reports.pages import Report, read_report
-from lms.web.forms import INVALID, attachment, paginate
+from lms.reports.snapshots import forget_all
+from lms.web.forms import INVALID, attachment, paginate, safe_next
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
@@ -26,8 +38,8 @@ TITLE = "KPI dashboard"
 # --- the KPI dashboard ---------------------------------------------------------------------
 
 
-def _dashboard() -> Report:
-    return read_report(TITLE, dashboard_figures)
+def _dashboard(*, download: bool = False) -> Report:
+    return read_report("dashboard", TITLE, dashboard_figures, download=download)
 
 
 @bp.get("/")
@@ -47,23 +59,25 @@ def dashboard():
 @role_required(Role.ADMIN)
 def dashboard_xlsx() -> Response:
     """Every figure of the dashboard, a sheet each."""
-    return _dashboard().xlsx("kpi-dashboard")
+    return _dashboard(download=True).xlsx("kpi-dashboard")
 
 
 @bp.get("/dashboard/<key>.csv")
 @role_required(Role.ADMIN)
 def dashboard_csv(key: str) -> Response:
     """One figure of the dashboard as CSV; 404 for a figure it does not have."""
-    return _dashboard().csv(key, "kpi")
+    return _dashboard(download=True).csv(key, "kpi")
 
 
 @bp.get("/board.pdf")
 @role_required(Role.ADMIN)
 def board_pdf() -> Response:
-    """The year's dashboard, charts included, as a PDF for the board."""
-    report = _dashboard()
+    """The year's dashboard and impact figures, charts included, as a PDF for the board
+    (the PMO's quarterly report to the Improvement Team)."""
+    report = _dashboard(download=True)
+    impact = read_report("impact", IMPACT_TITLE, impact_figures, download=True)
     pdf = board_report_pdf(
-        report.figures,
+        [*report.shown, *impact.shown],
         title=f"{TITLE}: board report",
         subtitle=report.subtitle,
         generated_on=to_local(report.now).date(),
@@ -77,6 +91,15 @@ def board_pdf() -> Response:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@bp.post("/refresh")
+@role_required(Role.ADMIN)
+def refresh():
+    """Every report page works its figures out again on its next request."""
+    forget_all()
+    flash("The figures have been worked out again.", "success")
+    return redirect(safe_next(request.form.get("next"), url_for("reports.dashboard")))
 
 
 # --- attendance by course ------------------------------------------------------------------

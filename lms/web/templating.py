@@ -47,6 +47,7 @@ def navigation() -> tuple[tuple[str, str, bool, bool], ...]:
         items += [
             NavItem("Course admin", "course_admin.index", "/admin/courses"),
             NavItem("People", "people.index", "/admin/users"),
+            NavItem("Reports", "reports.dashboard", "/reports"),
             NavItem("Audit log", "audit.index", "/admin/audit"),
             NavItem("Mail", "mail.index", "/admin/mail"),
         ]

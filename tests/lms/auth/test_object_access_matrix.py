@@ -57,6 +57,8 @@ from lms.cpd.models import CpdCategory, CpdEntry, CpdEvidence
 from lms.cpd.record import EntryDetails
 from lms.cpd.team_views import PERSON as CPD_TEAM
 from lms.cpd.views import OWNER as CPD_OWNER
+from lms.impact import views as evaluation_views
+from lms.impact.models import ConfidenceRating, FollowUp, ReactionResponse
 from lms.projects import coaching_views, support_views
 from lms.projects import views as project_views
 from lms.projects.models import (
@@ -155,11 +157,17 @@ MUST_COVER = {
     "coaching.delete_session": coaching_views.SESSION_REMOVER,
     "coaching.confirm": coaching_views.SESSION_COACHEE,
     "coaching.add_to_cpd": coaching_views.SESSION_COACH,
+    "evaluations.reaction": evaluation_views.LEARNER,
+    "evaluations.confidence": evaluation_views.LEARNER,
+    "evaluations.follow_up": evaluation_views.FOLLOW_UP_LEARNER,
+    "evaluation_results.results": MANAGER,
 }
 
 # Routes whose URL argument must name another object than the world's usual one: the
 # assignment (not the quiz) for submitting and marking.
 ASSIGNMENT_ROUTES = {"assignments.submit", "assignments.marking"}
+# The holder's completed place on a closed cohort (not the pending request) for evaluating.
+EVALUATION_ROUTES = {"evaluations.reaction", "evaluations.confidence"}
 # Query strings a route needs to get past its own checks to its page.
 QUERIES = {"assessment_authoring.create": "?kind=quiz"}
 
@@ -168,6 +176,7 @@ QUERIES = {"assessment_authoring.create": "?kind=quiz"}
 class World:
     ids: dict[str, int | str]  # URL argument -> the id (or code) of a real object
     assignment_id: int
+    evaluated_id: int  # the holder's completed enrolment on a closed cohort
     trainer: User  # teaches the cohort
     admin: User
     taker: User  # the learner on the cohort whose attempt and submission the ids name
@@ -182,6 +191,8 @@ class World:
         values = {name: self.ids[name] for name in rule.arguments}
         if rule.endpoint in ASSIGNMENT_ROUTES:
             values["assessment_id"] = self.assignment_id
+        if rule.endpoint in EVALUATION_ROUTES:
+            values["enrolment_id"] = self.evaluated_id
         return rule.build(values)[1] + QUERIES.get(rule.endpoint, "")
 
 
@@ -216,6 +227,11 @@ def _state(world_ids: dict, assignment_id: int) -> dict:
             )
         ).all(),
         "cpd evidence": db.session.scalar(select(func.count(CpdEvidence.id))),
+        "evaluations": (
+            db.session.scalar(select(func.count(ReactionResponse.id))),
+            db.session.scalar(select(func.count(ConfidenceRating.id))),
+            db.session.execute(select(FollowUp.answered_at, FollowUp.applied)).all(),
+        ),
         "projects": db.session.execute(
             select(Project.id, Project.title, Project.status, Project.starts_on).order_by(
                 Project.id
@@ -245,7 +261,7 @@ def _state(world_ids: dict, assignment_id: int) -> dict:
 def world(
     make_user, make_course, make_cohort, make_enrolment, make_question, make_quiz, make_assignment
 ) -> World:
-    course = make_course(code="PM-OCC")
+    course = make_course(code="PM-OCC", learning_outcomes=["Write a project brief"])
     other_course = make_course(code="RISK-101")
     trainer = make_user("a.trainer@example.nhs.uk", roles=[Role.TRAINER])
     same_course_trainer = make_user("b.trainer@example.nhs.uk", roles=[Role.TRAINER])
@@ -327,6 +343,16 @@ def world(
         notes="Private to the two",
     )
     db.session.add(coaching_session)
+    # the holder's place on a closed cohort of the course, to evaluate, and its follow-up
+    finished = make_cohort(course, trainers=[trainer], status=CohortStatus.CLOSED)
+    finished.closed_at = utcnow()
+    evaluated = make_enrolment(
+        finished, holder, status=EnrolmentStatus.COMPLETED, ended_at=utcnow()
+    )
+    follow_up = FollowUp(
+        enrolment_id=evaluated.id, months=3, due_on=local_today(), queued_at=utcnow()
+    )
+    db.session.add(follow_up)
     former.role_grants.clear()  # the trainer role is removed; the trainer list keeps them
     db.session.commit()
     assert former in cohort.trainers and not former.is_trainer
@@ -348,10 +374,13 @@ def world(
         "member_id": project.members[0].id,
         "support_id": support.id,
         "coaching_session_id": coaching_session.id,
+        "phase": "after",
+        "follow_up_id": follow_up.id,
     }
     return World(
         ids=ids,
         assignment_id=assignment.id,
+        evaluated_id=evaluated.id,
         trainer=trainer,
         admin=admin,
         taker=taker,
@@ -459,6 +488,8 @@ def test_each_rules_insiders_get_in(app, world):
         coaching_views.SESSION_PARTY: [world.trainer, world.holder],
         coaching_views.SESSION_COACH: [world.trainer],
         coaching_views.SESSION_REMOVER: [world.trainer, world.admin],
+        evaluation_views.LEARNER: [world.holder],
+        evaluation_views.FOLLOW_UP_LEARNER: [world.holder],
     }
     declared = object_scoped_endpoints(app)
     opened = {}

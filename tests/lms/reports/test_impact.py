@@ -13,9 +13,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
-from certificates import issue
-from courses.models import EnrolmentStatus
+from certificates import issue, revoke
+from certificates.models import Certificate, RevocationReason
+from courses.models import Cohort, EnrolmentStatus
 from lms.core.extensions import db
 from lms.impact.models import (
     ConfidenceRating,
@@ -66,8 +68,10 @@ def impact_world(make_user, make_course, make_cohort, make_enrolment, make_proje
     - Fay (Surgery): completed LEAN on 1 October 2026; leads P4, which began on
       1 January 2026, before her course.
     - Gil: no course; leads P6.
-    Ann's and Dan's PM completions have certificates (so P1 and P3 are "led by trained
-    people"); no one else's does.
+    Ann's and Dan's PM completions and Cat's LEAN one have certificates (so P1, P3 and
+    P7 are "led by trained people"); no one else's does. A completion "went on to lead"
+    only with a valid certificate (lms/reports/leading.py), so Dan's LEAN completion
+    leads to nothing, though his PM one leads to P3.
     """
     surgery = ServiceGroup(name="Surgery")
     db.session.add(surgery)
@@ -123,6 +127,7 @@ def impact_world(make_user, make_course, make_cohort, make_enrolment, make_proje
     fay = completed(lean_b, "Fay", utc(2026, 10, 1, 12))
     issue(ann, now=ann.ended_at)
     issue(dan_pm, now=dan_pm.ended_at)
+    issue(cat, now=cat.ended_at)
     db.session.commit()
 
     projects = {
@@ -239,8 +244,9 @@ def figures(year=YEAR, **filters) -> dict[str, Figure]:
 def test_the_share_who_went_on_to_lead_a_project(impact_world):
     # Trained in 2026/27: Ann, Ben (31 March 23:30 UK), Dan (1 April 00:30 UK; twice, counted
     # once) and Fay = 4; Cat (1 April 2027 UK) is next year's and Eve did not complete.
-    # Leading within 12 months: Ann (P1, 4 months on) and Dan (P3) = 2; Ben's P2 begins
-    # 14 months on, Fay's P4 began before her course. 2 / 4 = 50.0%.
+    # Leading within 12 months, with a valid certificate: Ann (P1, 4 months on) and Dan
+    # (his certified PM completion; P3 3 months on) = 2; Ben's P2 begins 14 months on (and
+    # he has no certificate), Fay's P4 began before her course. 2 / 4 = 50.0%.
     leading = figures()["leading"]
     assert leading.rows == (
         ("Trained in the year", 4, Decimal("100.0")),
@@ -250,16 +256,33 @@ def test_the_share_who_went_on_to_lead_a_project(impact_world):
 
 
 def test_the_share_follows_the_year_boundary(impact_world):
-    # 2027/28: only Cat (1 April 2027, 00:30 UK), who leads P7 from 1 May 2027: 1 / 1.
+    # 2027/28: only Cat (1 April 2027, 00:30 UK; certified), who leads P7 from 1 May 2027
+    # (its window opening 1 May 2026): 1 / 1.
     leading = figures(financial_year(2027))["leading"]
     assert leading.rows[1][1:] == (1, Decimal("100.0"))
     assert leading.rows[0][1] == 1
 
 
+def test_a_revoked_certificate_removes_a_learner_from_the_leaders(impact_world, admin):
+    ann = impact_world.people["Ann"]
+    certificate = db.session.scalar(select(Certificate).where(Certificate.learner_id == ann.id))
+    revoke(certificate, RevocationReason.ISSUED_IN_ERROR, "Issued in error", by=admin)
+    db.session.commit()
+    # Ann still completed PM in the year (trained: Ann, Ben, Dan, Fay = 4), but her
+    # completion no longer stands: leading Dan only = 1 / 4 = 25.0%.
+    leading = figures()["leading"]
+    assert leading.rows == (
+        ("Trained in the year", 4, Decimal("100.0")),
+        ("Went on to lead a project within 12 months", 1, Decimal("25.0")),
+    )
+
+
 def test_the_share_narrowed_by_programme_and_service_group(impact_world):
-    # Workshop (LEAN): Dan (1 June 2026, P3 a month on) and Fay = 2; leading: Dan = 1: 50.0%.
+    # Workshop (LEAN): Dan (1 June 2026) and Fay = 2; leading: nobody. Dan leads P3 a
+    # month after his LEAN completion, but it has no certificate (his certified PM
+    # completion is not on a Workshop course); Fay's P4 began before her course. 0 / 2.
     workshop = figures(category_id=impact_world.workshop_id)["leading"]
-    assert [row[1:] for row in workshop.rows] == [(2, Decimal("100.0")), (1, Decimal("50.0"))]
+    assert [row[1:] for row in workshop.rows] == [(2, Decimal("100.0")), (0, Decimal("0.0"))]
     # Surgery: Ann, Ben, Fay = 3; leading: Ann = 1; 1 / 3 = 33.3%.
     surgery = figures(service_group_id=impact_world.surgery.id)["leading"]
     assert [row[1:] for row in surgery.rows] == [(3, Decimal("100.0")), (1, Decimal("33.3"))]
@@ -336,15 +359,16 @@ def test_confidence_uplift_per_course(impact_world):
     # before (2+3+3+1)/4 = 2.25, after (4+4+5+2)/4 = 3.75, uplift 1.50, 3 learners.
     # LEAN: Fay (2→3, 4→4, 1→2; outcome 3 had no before); Cat's is next year's:
     # before 7/3 = 2.33, after 9/3 = 3.00, uplift 2/3 = 0.67, 1 learner.
+    # The courses with the most learners first: PM (3), then LEAN (1).
     uplift = figures()["confidence"]
     assert uplift.rows == (
-        ("LEAN Lean basics", 1, Decimal("2.33"), Decimal("3.00"), Decimal("0.67")),
         ("PM Project management", 3, Decimal("2.25"), Decimal("3.75"), Decimal("1.50")),
+        ("LEAN Lean basics", 1, Decimal("2.33"), Decimal("3.00"), Decimal("0.67")),
     )
     # Surgery: Ann and Ben on PM (2→4, 3→4, 3→5: before 8/3 = 2.67, after 13/3 = 4.33,
-    # uplift 5/3 = 1.67), Fay on LEAN as above.
+    # uplift 5/3 = 1.67), first with 2 learners; Fay on LEAN as above, second with 1.
     surgery = figures(service_group_id=impact_world.surgery.id)["confidence"]
-    assert surgery.rows[1] == (
+    assert surgery.rows[0] == (
         "PM Project management",
         2,
         Decimal("2.67"),
@@ -357,14 +381,44 @@ def test_reaction_scores_per_course(impact_world):
     # Cohorts closed in 2026/27: PM-0 (1 April 00:30 UK), PM-A, PM-B (31 March 23:30 UK),
     # LEAN-B; LEAN-A closed on 1 April 2027 UK: out.
     # PM: Ann 5, 4; Dan 3; Ben 4, 2 = 18 / 5 = 3.60 over 3 responses.
-    # LEAN: Fay 2, 3 = 5 / 2 = 2.50 over 1 response (Eve answered in words only).
+    # LEAN: Fay 2, 3 over 1 response (Eve answered in words only): fewer than 3
+    # responses, so the count but no average. The most responses first: PM, then LEAN.
     by_course = figures()["reaction-courses"]
     assert by_course.rows == (
-        ("LEAN Lean basics", 1, Decimal("2.50")),
         ("PM Project management", 3, Decimal("3.60")),
+        ("LEAN Lean basics", 1, None),
     )
+    assert "A course with fewer than 3 responses shows the count but no average" in by_course.note
     workshop = figures(category_id=impact_world.workshop_id)["reaction-courses"]
-    assert workshop.rows == (("LEAN Lean basics", 1, Decimal("2.50")),)
+    assert workshop.rows == (("LEAN Lean basics", 1, None),)
+
+
+def test_a_course_shows_no_average_below_3_responses(impact_world, make_enrolment):
+    lean_b = db.session.scalar(select(Cohort).where(Cohort.code == "LEAN-B"))  # closed 1 Oct
+    first, second = db.session.scalars(
+        select(ReactionQuestion.id)
+        .where(ReactionQuestion.kind == QuestionKind.SCALE)
+        .order_by(ReactionQuestion.id)
+    ).all()
+
+    def respond(*scores):
+        enrolment = make_enrolment(lean_b, status=EnrolmentStatus.COMPLETED)
+        response = ReactionResponse(enrolment_id=enrolment.id, submitted_at=utc(2026, 10, 2))
+        for question, score in zip((first, second), scores, strict=False):
+            response.answers.append(ReactionAnswer(question_id=question, score=score))
+        db.session.add(response)
+        db.session.commit()
+
+    def lean():
+        rows = {row[0]: row[1:] for row in figures()["reaction-courses"].rows}
+        return rows["LEAN Lean basics"]
+
+    respond(4, 4)
+    # LEAN: Fay 2, 3 and the new learner 4, 4 = 2 responses: still no average.
+    assert lean() == (2, None)
+    respond(1)
+    # A third response: (2 + 3 + 4 + 4 + 1) / 5 answers = 14 / 5 = 2.80 over 3 responses.
+    assert lean() == (3, Decimal("2.80"))
 
 
 def test_reaction_scores_per_trainer_hide_small_counts(impact_world):
@@ -390,6 +444,15 @@ def test_what_follow_up_respondents_applied(impact_world):
     )
     assert "all 3 are listed" in applied.note
     assert applied.chart is None
+
+
+def test_fewer_than_3_follow_up_answers_are_not_listed(impact_world):
+    # Surgery: Ann (10 August 2026) and Fay (5 January 2027) = 2 answers in the year
+    # (Ben's is 2027/28's): fewer than 3, so none is listed, and the note says why.
+    applied = figures(service_group_id=impact_world.surgery.id)["applied"]
+    assert applied.rows == ()
+    assert "2, fewer than 3, so none are listed" in applied.note
+    assert "Used a RAID log" not in applied.note
 
 
 def test_what_was_applied_lists_the_newest_50_and_counts_all(

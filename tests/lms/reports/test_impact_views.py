@@ -97,10 +97,19 @@ def test_a_bad_query_shows_the_error_beside_the_field(admin_client, query, field
 
 
 @pytest.mark.parametrize(
-    "url", ["/reports/impact.xlsx?year=abc", "/reports/impact/leading.csv?year=x"]
+    "url",
+    [
+        "/reports/impact.xlsx?year=abc",
+        "/reports/impact/leading.csv?year=x",
+        "/reports/impact.xlsx?year=2026&category=nonsense",
+        "/reports/impact/applied.csv?year=2026&group=99999",
+    ],
 )
-def test_exports_with_a_bad_query_use_the_defaults(admin_client, url):
-    assert admin_client.get(url).status_code == 200
+def test_exports_with_a_bad_query_are_refused(admin_client, url):
+    # The page would show the message beside the field (422); a download cannot, and the
+    # defaults' figures are not what its address names: 400.
+    assert admin_client.get(url).status_code == 400
+    assert admin_client.get(url.split("?")[0] + "?year=2026").status_code == 200
 
 
 def test_an_unknown_figure_has_no_csv(admin_client):
@@ -140,6 +149,46 @@ def test_the_xlsx_holds_the_pages_numbers(admin_client, impact_world):
     text = " ".join(str(value) for row in cells for value in row)
     for person in impact_world.people.values():
         assert person.full_name not in text and person.email not in text
+
+
+def test_xlsx_text_reads_as_the_page_shows_it(admin_client, impact_world):
+    # Two more follow-up answers of 2026/27, in words a spreadsheet would take for a
+    # formula: a learner's bulleted list and a sum. With the world's 3, 5 are listed.
+    written = ["- Used a RAID log for the ward move", "=SUM(savings) was our aim"]
+    for name, words_, day in (("Ann", written[0], 11), ("Fay", written[1], 12)):
+        enrolment = db.session.scalar(
+            select(Enrolment).where(Enrolment.learner_id == impact_world.people[name].id)
+        )
+        db.session.add(
+            FollowUp(
+                enrolment_id=enrolment.id,
+                months=6,
+                due_on=date(2026, 11, 1),
+                queued_at=utc(2026, 11, 1),
+                answered_at=utc(2026, 11, day, 9),
+                applied=words_,
+            )
+        )
+    db.session.commit()
+    page = text_of(admin_client.get(PAGE))
+    response = admin_client.get("/reports/impact.xlsx?year=2026")
+    book = load_workbook(io.BytesIO(response.data))
+    cells = {
+        cell.value: cell
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str)
+    }
+    for text in written:
+        assert f">{text}<" in page  # the page's cell
+        assert text in cells, text  # the same text, with no leading quote
+        assert cells[text].data_type == "s"  # stored as text, never a formula
+    assert not any(cell.data_type == "f" for cell in cells.values())
+    # The CSV keeps its leading quote, so a spreadsheet opening it runs nothing.
+    csv_text = admin_client.get("/reports/impact/applied.csv?year=2026").get_data(True)
+    found = [line[3] for line in csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))) if line]
+    assert sorted("'" + text for text in written) == sorted(c for c in found if c[:1] == "'")
 
 
 def test_a_csv_holds_one_figure(admin_client, impact_world):

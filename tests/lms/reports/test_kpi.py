@@ -25,6 +25,15 @@ Projects (leads; support):
            1 Jun 2026 (two supports, one project)
     P4  S  starts 1 May 2027, led by L5; a request not yet accepted
 
+The rules the hand counts follow (lms/reports/kpi.py, lms/reports/leading.py): the
+funnel's Enrolled leaves out CANCELLED enrolments (cancelled before the course began);
+the completion rate's denominator is COMPLETED, NOT_COMPLETED and WITHDRAWN (left after
+the course began); "leading a project within 12 months" needs the completion to stand (a
+VALID certificate) and a project led by the learner whose trainee window (the start of the
+UK day 12 months before it began) opened by the completion and which began after it.
+L5 leads P4 a month after completing, but has no certificate: L5 does not count as
+leading (test_a_completion_leads_only_while_its_certificate_stands gives L5 one).
+
 Assessment attempts and submissions:
     A1  L1 on PM-1's quiz, submitted 20 Jun 2026, passed
     A2  L2 on PM-1's quiz, submitted 20 Jun 2026, failed
@@ -42,6 +51,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from certificates import issue, revoke
 from certificates.models import Certificate, CertificateStatus, RevocationReason
 from courses.assessments.models import Attempt, Submission, SubmissionStatus
 from courses.models import (
@@ -337,26 +347,75 @@ def test_the_year_before_has_only_what_ended_and_was_confirmed_before_1_april(kp
 
 def test_each_stage_of_the_funnel(kpi_world):
     funnel = figures_for(kpi_world)["funnel"]
-    # Enrolled: places confirmed in the year: L1-PM, L2-PM, L3-PM, L4-WS, L5-WS, L6-WS,
-    # L1-WS = 7 (L6-PM was confirmed at 23:30 BST on 31 March 2026: the year before).
+    # Enrolled: places confirmed in the year, less the cancelled: L1-PM, L2-PM, L3-PM,
+    # L4-WS, L5-WS, L1-WS = 6 (L6-WS was cancelled on 20 Aug 2026, before WS-1 began;
+    # L6-PM was confirmed at 23:30 BST on 31 March 2026: the year before).
     # Attended at least one session: L1-PM, L2-PM (present once), L3-PM (left early),
-    # L5-WS, L1-WS = 5 (L4-WS was not marked, L6-WS cancelled): 5/7 = 71.4%.
-    # Completed: L1-PM, L3-PM, L4-WS, L5-WS, L1-WS = 5: 71.4% of enrolled, 5/5 = 100.0%
-    # of the stage before.
-    # Certified: L1-PM and L4-WS (L3's certificate was revoked) = 2: 2/7 = 28.6%,
+    # L5-WS, L1-WS = 5 (L4-WS was not marked): 5/6 = 83.3% of enrolled, and of the stage
+    # before.
+    # Completed: L1-PM, L3-PM, L4-WS, L5-WS, L1-WS = 5: 5/6 = 83.3% of enrolled,
+    # 5/5 = 100.0% of the stage before.
+    # Certified: L1-PM and L4-WS (L3's certificate was revoked) = 2: 2/6 = 33.3%,
     # 2/5 = 40.0%.
-    # Leading a project within 12 months: L1-PM (ended 1 Jul 2026, P1 began 1 Sep 2026)
-    # and L5-WS (ended 1 Apr 2027, P4 begins 1 May 2027) = 2; not L1-WS (ended 10 Sep,
-    # after P1 began) nor L3 (P2 begins 1 Oct 2027, more than 12 months on): 28.6%,
-    # 2/2 = 100.0%.
+    # Leading a project within 12 months: L1-PM (ended 1 Jul 2026 with a valid
+    # certificate; P1 began 1 Sep 2026, its window opening 1 Sep 2025) = 1: 1/6 = 16.7%,
+    # 1/2 = 50.0%. Not L5-WS (ended 1 Apr 2027, P4 begins 1 May 2027, but no
+    # certificate), nor L1-WS (ended 10 Sep, after P1 began; no certificate either), nor
+    # L3 (certificate revoked; and P2 begins 1 Oct 2027, its window opening 1 Oct 2026,
+    # after L3's completion), nor L4 (a member of P3, not its lead).
     assert funnel.columns == ("Stage", "Enrolments", "% of enrolled", "% of the stage before")
     assert list(funnel.rows) == [
-        ("Enrolled", 7, d("100.0"), None),
-        ("Attended at least one session", 5, d("71.4"), d("71.4")),
-        ("Completed", 5, d("71.4"), d("100.0")),
-        ("Certified", 2, d("28.6"), d("40.0")),
-        ("Leading a project within 12 months", 2, d("28.6"), d("100.0")),
+        ("Enrolled", 6, d("100.0"), None),
+        ("Attended at least one session", 5, d("83.3"), d("83.3")),
+        ("Completed", 5, d("83.3"), d("100.0")),
+        ("Certified", 2, d("33.3"), d("40.0")),
+        ("Leading a project within 12 months", 1, d("16.7"), d("50.0")),
     ]
+
+
+def test_a_cancelled_enrolment_is_not_enrolled(kpi_world, make_enrolment, make_user):
+    ws1 = kpi_world.enrolments.l1_ws.cohort
+    # Two more places confirmed in the year on WS-1: one cancelled before it began (as
+    # when the whole cohort is cancelled), one withdrawn after it began.
+    for status in (EnrolmentStatus.CANCELLED, EnrolmentStatus.WITHDRAWN):
+        make_enrolment(
+            ws1,
+            make_user(service_group_id=kpi_world.medicine.id),
+            status=status,
+            requested_at=utc(2026, 8, 10, 9),
+            confirmed_at=utc(2026, 8, 10, 9),
+            ended_at=utc(2026, 8, 25, 9)
+            if status is EnrolmentStatus.CANCELLED
+            else utc(2026, 9, 2, 9),
+        )
+    funnel = by_label(figures_for(kpi_world)["funnel"])
+    # Enrolled: the world's 6, plus the withdrawn = 7; the cancelled is left out, as
+    # L6-WS is. Attended stays 5: 5/7 = 71.4%.
+    assert funnel["Enrolled"] == (7, d("100.0"), None)
+    assert funnel["Attended at least one session"] == (5, d("71.4"), d("71.4"))
+    # Workshops and Medicine: L4-WS and the withdrawn one = 2 (L6-WS and the new
+    # cancelled one left out).
+    narrowed = figures_for(kpi_world, category=kpi_world.ws, group=kpi_world.medicine)
+    assert narrowed["funnel"].rows[0][1] == 2
+
+
+def test_a_completion_leads_only_while_its_certificate_stands(kpi_world, admin):
+    l5_ws = kpi_world.enrolments.l5_ws
+    certificate = issue(l5_ws, now=l5_ws.ended_at)
+    db.session.commit()
+    funnel = by_label(figures_for(kpi_world)["funnel"])
+    # L5-WS (completed 00:30 BST on 1 Apr 2027) now has a valid certificate, and leads P4
+    # from 1 May 2027 (its window opening 1 May 2026): Certified L1-PM, L4-WS, L5-WS = 3:
+    # 3/6 = 50.0%, 3/5 = 60.0%; Leading L1-PM, L5-WS = 2: 2/6 = 33.3%, 2/3 = 66.7%.
+    assert funnel["Certified"] == (3, d("50.0"), d("60.0"))
+    assert funnel["Leading a project within 12 months"] == (2, d("33.3"), d("66.7"))
+    revoke(certificate, RevocationReason.ISSUED_IN_ERROR, "Issued in error", by=admin)
+    db.session.commit()
+    funnel = by_label(figures_for(kpi_world)["funnel"])
+    # Revoked, the completion no longer stands: back to 2 certified and 1 leading (L1-PM):
+    # 2/6 = 33.3%, 2/5 = 40.0%; 1/6 = 16.7%, 1/2 = 50.0%.
+    assert funnel["Certified"] == (2, d("33.3"), d("40.0"))
+    assert funnel["Leading a project within 12 months"] == (1, d("16.7"), d("50.0"))
 
 
 # --- rates ---------------------------------------------------------------------------------
@@ -369,12 +428,35 @@ def test_attendance_completion_and_pass_rates(kpi_world):
     # excused = 8 counted. Attended: L1 2, L2 1, L3 1, L5 1, L1 1 = 6 (L4 not marked).
     # 6/8 = 75.0%.
     assert rates["Attendance rate"] == (6, 8, d("75.0"))
-    # Completion: ended in the year complete or not: L1-PM, L2-PM (not), L3-PM, L4-WS,
-    # L1-WS = 5, of which 4 completed: 80.0% (L5 ended next year; L6 withdrew/cancelled).
-    assert rates["Completion rate"] == (4, 5, d("80.0"))
+    # Completion: ended in the year complete, not complete or withdrawn: L1-PM, L2-PM
+    # (not), L3-PM, L6-PM (withdrawn 1 May 2026, after PM-1 began), L4-WS, L1-WS = 6, of
+    # which 4 completed: 66.7% (L5 ended next year; L6-WS was cancelled: not counted).
+    assert rates["Completion rate"] == (4, 6, d("66.7"))
     # Pass: marked and submitted in the year: A1 (passed), A2 (failed), S1 (passed) = 3,
     # passed 2: 66.7% (A3 never submitted, A4 the year before, S2 not yet marked).
     assert rates["Pass rate"] == (2, 3, d("66.7"))
+
+
+def test_a_withdrawal_counts_in_the_completion_rate_and_a_cancellation_does_not(
+    kpi_world, make_enrolment, make_user
+):
+    ws1 = kpi_world.enrolments.l1_ws.cohort
+    for status, ended in (
+        (EnrolmentStatus.WITHDRAWN, utc(2026, 9, 2, 9)),  # after WS-1 began (1 Sep)
+        (EnrolmentStatus.CANCELLED, utc(2026, 8, 25, 9)),  # before it began
+    ):
+        make_enrolment(
+            ws1,
+            make_user(),
+            status=status,
+            requested_at=utc(2026, 8, 10, 9),
+            confirmed_at=utc(2026, 8, 10, 9),
+            ended_at=ended,
+        )
+    rates = by_label(figures_for(kpi_world)["rates"])
+    # The world's 4 of 6, and the one withdrawn on 2 Sep 2026 in the denominator: 4 of 7 =
+    # 57.1%. The one cancelled on 25 Aug 2026, also ended in the year, is in neither.
+    assert rates["Completion rate"] == (4, 7, d("57.1"))
 
 
 def test_attendance_counts_only_sessions_held_before_now(kpi_world):
@@ -395,15 +477,17 @@ def test_the_trend_by_month(kpi_world):
     months = [row[0] for row in trend.rows]
     assert months[0] == "April 2026" and months[-1] == "March 2027" and len(months) == 12
     rows = {row[0]: row[1:] for row in trend.rows}
-    # Confirmed: May 2026 L1, L2, L3 = 3; August 2026 L4, L5, L6, L1 = 4.
+    # Confirmed: May 2026 L1, L2, L3 = 3; August 2026 L4, L5, L1 = 3 (L6-WS, confirmed on
+    # 3 Aug 2026, was cancelled before the course began: left out, as the funnel does).
     # Completions: July 2026 L1, L3 = 2 (2 people); September 2026 L1 = 1; March 2027 L4
     # (23:30 BST on the 31st) = 1. L5's 00:30 BST on 1 April 2027 is not March's.
     assert rows["May 2026"] == (3, 0, 0)
     assert rows["July 2026"] == (0, 2, 2)
-    assert rows["August 2026"] == (4, 0, 0)
+    assert rows["August 2026"] == (3, 0, 0)
     assert rows["September 2026"] == (0, 1, 1)
     assert rows["March 2027"] == (0, 1, 1)
-    assert sum(row[1] for row in trend.rows) == 7  # every enrolment of the funnel
+    # Every place confirmed in the year and not cancelled: the funnel's 6 enrolled.
+    assert sum(row[1] for row in trend.rows) == 6
     assert sum(row[2] for row in trend.rows) == 4  # every completion of the year
     quiet = [
         month
@@ -440,14 +524,14 @@ def test_the_programme_filter_narrows_training_but_not_projects(kpi_world):
     # Project management only: L1-PM and L3-PM completed in the year = 2 people.
     assert targets["People trained"][0] == 2
     assert targets["Projects supported by the PMO"][0] == 2  # projects are not narrowed
-    # Funnel: L1-PM, L2-PM, L3-PM enrolled; all attended; L1, L3 completed; L1 certified
-    # and leading.
+    # Funnel: L1-PM, L2-PM, L3-PM enrolled (L6-PM confirmed the year before); all
+    # attended; L1, L3 completed; L1 certified (L3's revoked) and leading (P1).
     assert [row[1] for row in figures["funnel"].rows] == [3, 3, 2, 1, 1]
     rates = by_label(figures["rates"])
-    # Attendance: PM-1 only: 4 of 5 = 80.0%. Completion: 2 of 3 = 66.7%. Pass: A1 of
-    # A1, A2 = 50.0%.
+    # Attendance: PM-1 only: 4 of 5 = 80.0%. Completion: L1, L3 of L1, L2 (not), L3 and
+    # L6 (withdrawn 1 May 2026) = 2 of 4 = 50.0%. Pass: A1 of A1, A2 = 50.0%.
     assert rates["Attendance rate"] == (4, 5, d("80.0"))
-    assert rates["Completion rate"] == (2, 3, d("66.7"))
+    assert rates["Completion rate"] == (2, 4, d("50.0"))
     assert rates["Pass rate"] == (1, 2, d("50.0"))
 
 
@@ -458,8 +542,8 @@ def test_the_service_group_filter_narrows_learners_and_projects(kpi_world):
     assert targets["People trained"] == (1, 120, d("0.8"))
     assert targets["Projects supported by the PMO"] == (1, 20, d("5.0"))
     # Funnel: L1-PM, L2-PM, L5-WS, L1-WS = 4; all attended; L1-PM, L5, L1-WS completed;
-    # L1-PM certified; L1-PM and L5 leading.
-    assert [row[1] for row in figures["funnel"].rows] == [4, 4, 3, 1, 2]
+    # L1-PM certified; L1-PM leading (L5 leads P4 but has no certificate).
+    assert [row[1] for row in figures["funnel"].rows] == [4, 4, 3, 1, 1]
     medicine = figures_for(kpi_world, group=kpi_world.medicine)
     # Medicine: L3, L4, L6. People trained: L3, L4 = 2. Projects: P3 = 1.
     assert by_label(medicine["targets"])["People trained"][0] == 2
@@ -468,9 +552,10 @@ def test_the_service_group_filter_narrows_learners_and_projects(kpi_world):
 
 def test_both_filters_together(kpi_world):
     figures = figures_for(kpi_world, category=kpi_world.ws, group=kpi_world.medicine)
-    # Workshops and Medicine: L4-WS and L6-WS enrolled; nobody attended (L4 not marked);
-    # L4 completed and certified; nobody leading. People trained: L4 = 1.
-    assert [row[1] for row in figures["funnel"].rows] == [2, 0, 1, 1, 0]
+    # Workshops and Medicine: L4-WS enrolled (L6-WS was cancelled: left out); nobody
+    # attended (L4 not marked); L4 completed and certified; nobody leading (L4 is only a
+    # member of P3). People trained: L4 = 1.
+    assert [row[1] for row in figures["funnel"].rows] == [1, 0, 1, 1, 0]
     assert by_label(figures["targets"])["People trained"][0] == 1
     # Attendance: WS-1 expected L4 only of Medicine: 0 of 1 = 0.0%.
     assert by_label(figures["rates"])["Attendance rate"] == (0, 1, d("0.0"))
