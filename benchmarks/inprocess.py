@@ -38,6 +38,7 @@ from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.timezones import start_of_local_day, to_local
 from lms.cpd.models import CpdEntry, EntrySource
+from lms.impact.models import ReactionResponse
 from lms.projects.models import (
     CoachingSession,
     Project,
@@ -78,6 +79,7 @@ def discover(accounts: dict[str, str]) -> tuple[dict[str, str], list[str]]:
         **_certificate_values(learner, people["trainer"], session.cohort, notes),
         **_cpd_values(learner, people["trainer"]),
         **_project_values(learner),
+        **_evaluation_values(learner, people["trainer"]),
     }
     return values, notes
 
@@ -250,6 +252,44 @@ def _project_values(learner: User) -> dict[str, str]:
         "support_id": str(support),
         "coaching_session_id": str(session),
     }
+
+
+def _evaluation_values(learner: User, trainer: User) -> dict[str, str]:
+    """The learner's reaction survey still waiting (seed-scale leaves her latest closed
+    course unanswered), and the trainer's closed cohort with the most answers."""
+    waiting = db.session.scalar(
+        select(Enrolment.id)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(
+            Enrolment.learner_id == learner.id,
+            Cohort.status == CohortStatus.CLOSED,
+            Enrolment.status == EnrolmentStatus.COMPLETED,
+            ~select(ReactionResponse.id)
+            .where(ReactionResponse.enrolment_id == Enrolment.id)
+            .exists(),
+        )
+        .order_by(Cohort.closed_at.desc(), Enrolment.id.desc())
+        .limit(1)
+    )
+    answers = (
+        select(func.count(ReactionResponse.id))
+        .join(Enrolment, Enrolment.id == ReactionResponse.enrolment_id)
+        .where(Enrolment.cohort_id == Cohort.id)
+        .scalar_subquery()
+    )
+    cohort = db.session.scalar(
+        select(Cohort.id)
+        .join(cohort_trainer, cohort_trainer.c.cohort_id == Cohort.id)
+        .where(cohort_trainer.c.user_id == trainer.id, Cohort.status == CohortStatus.CLOSED)
+        .order_by(answers.desc(), Cohort.id.desc())
+        .limit(1)
+    )
+    if waiting is None or cohort is None:
+        raise SystemExit(
+            "the learner has no survey waiting or the trainer no closed cohort: seed the "
+            "database again (--reseed)"
+        )
+    return {"survey_enrolment_id": str(waiting), "results_cohort_id": str(cohort)}
 
 
 def _trainers_session(trainer: User, notes: list[str]) -> Session:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 HTML = "text/html"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GOAL_P99_VS_HEALTHZ = 10.0  # every page's p99 at most 10x /healthz's p99 in the same run
 GOAL_RSS_MB = 250.0  # peak resident memory of any one worker
 GOAL_FACTOR_RATIO = 1 / 1.3  # rps at the largest factor over rps at the smallest
@@ -40,6 +41,10 @@ PLACEHOLDERS = (
     "project_id",
     "support_id",
     "coaching_session_id",
+    # Evaluations (issue #15): the learner's reaction survey still waiting, and the
+    # trainer's closed cohort with the most answers.
+    "survey_enrolment_id",
+    "results_cohort_id",
 )
 
 
@@ -159,6 +164,22 @@ TARGETS: tuple[Target, ...] = (
     Target("Coaching", "/coaching/", "trainer", 0.035),
     Target("Coaching session", "/coaching/sessions/{coaching_session_id}", "learner", 0.05),
     Target("Project import", "/admin/projects/import", "admin", 0.05),
+    # Impact and targets (issue #15), at factor 1: 120,000 enrolments, 60,000 certificates,
+    # 2,000 projects and their updates, ~20,000 reaction responses and ~40,000 ratings.
+    Target("KPI dashboard", "/reports/", "admin", 0.035),
+    Target("KPI dashboard filtered", "/reports/?year=2025&category=1&group=1", "admin", 0.035),
+    Target("Impact view", "/reports/impact", "admin", 0.035),
+    Target("Dashboard XLSX", "/reports/dashboard.xlsx", "admin", None, XLSX),
+    # Laid out afresh on each request, as the sign-in sheet is: the same goal as that.
+    Target("Board report PDF", "/reports/board.pdf", "admin", 0.025, "application/pdf"),
+    Target("My evaluations", "/evaluations/", "learner", 0.05),
+    Target("Reaction survey", "/evaluations/{survey_enrolment_id}/reaction", "learner", 0.05),
+    Target(
+        "Cohort evaluations",
+        "/teach/cohorts/{results_cohort_id}/evaluations",
+        "trainer",
+        0.035,
+    ),
 )
 
 ACCOUNTS = {

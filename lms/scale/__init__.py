@@ -25,6 +25,7 @@ from lms.scale import (
     cohorts,
     cpd,
     enrolments,
+    evaluations,
     history,
     people,
     projects,
@@ -35,8 +36,9 @@ from lms.scale.writer import Writer
 
 # Certificates after the rest of the courses' data: nothing before reads them, and the
 # earlier steps' data stays the same. The CPD record next: it has an entry for each
-# certificate. Projects last: their trainee links read the certificates, and confirmed
-# coaching sessions add entries to the CPD record.
+# certificate. Projects next: their trainee links read the certificates, and confirmed
+# coaching sessions add entries to the CPD record. Evaluations last: an independent
+# step, kept last so the earlier steps' data stays as it was.
 STEPS = (
     people,
     catalogue,
@@ -48,6 +50,7 @@ STEPS = (
     certificates,
     cpd,
     projects,
+    evaluations,
 )
 
 
@@ -99,4 +102,6 @@ def estimated_rows(factor: float) -> int:
         + cpd.ENTRIES * plan.factor * 1.4
         # projects: each with its people, updates and their audit events; support, coaching
         + projects.PROJECTS * plan.factor * projects.ROWS_PER_PROJECT
+        # evaluations: invitations, reaction answers, confidence ratings, follow-ups
+        + plan.enrolments * evaluations.ROWS_PER_ENROLMENT
     )

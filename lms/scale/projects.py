@@ -13,7 +13,8 @@ valid certificate before the start (cohorts go back three years), two in five le
 and a third of project managers are such trainees, so the trainee link and the
 register's "led by a trainee" filter find real data. Projects registered before the
 platform went live (when the history step made every account) were registered on
-going live. `start_cutoff` is set here as the model's @validates hook would.
+going live. `start_cutoff` and `trainee_window_opens` are set here as the model's
+@validates hook would.
 
 Projects that have started have an update every month or three (the latest eight),
 with a RAG status that drifts and answers that follow it; a closed or stopped one ends
@@ -78,6 +79,7 @@ from lms.projects.models import (
     Support,
     SupportService,
     SupportStatus,
+    derived_dates,
 )
 from lms.projects.years import financial_year, financial_year_of
 from lms.scale import names
@@ -1158,7 +1160,7 @@ def _project_row(world: World, plan: ProjectPlan, events: list[dict]) -> dict:
         "sponsor": plan.sponsor,
         "starts_on": plan.starts_on,
         "planned_end_on": plan.planned_end_on,
-        "start_cutoff": plan.cutoff,
+        **derived_dates(plan.starts_on, to_local(plan.created_at).date()),
         "status": plan.status,
         "created_by_id": plan.created_by,
         "created_at": plan.created_at,

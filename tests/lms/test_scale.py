@@ -12,8 +12,8 @@ from itertools import pairwise
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.orm import aliased, selectinload
 
 from certificates import codes
 from certificates.issuing import expiry_date
@@ -55,6 +55,16 @@ from lms.core.timezones import start_of_local_day, to_local
 from lms.cpd.models import CpdEntry, CpdEvidence, CpdProfile, EntrySource
 from lms.cpd.record import EntryDetails, _from_certificate, categories_by_id, entry_problems
 from lms.cpd.years import year_of
+from lms.impact.models import (
+    ConfidenceRating,
+    EvaluationInvitation,
+    FollowUp,
+    Phase,
+    ProjectSince,
+    ReactionAnswer,
+    ReactionResponse,
+)
+from lms.impact.waiting import waiting_count
 from lms.models import metadata
 from lms.projects.models import (
     CoachingSession,
@@ -704,3 +714,53 @@ def test_the_demo_learner_leads_a_trainee_project_with_coaching_and_the_trainer_
     )
     assert learner.id in coachees
     assert len(coachees) >= min(TRAINER_COACHEES, coaching_supports)
+
+
+# --- evaluations ----------------------------------------------------------------------------
+
+
+def test_evaluations_keep_the_survey_s_rules(app, today):
+    seed(today)
+    responses = db.session.execute(
+        select(Enrolment.status, Cohort.status)
+        .join(ReactionResponse, ReactionResponse.enrolment_id == Enrolment.id)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+    ).all()
+    assert responses, "some learners answered the reaction survey"
+    assert {cohort for _, cohort in responses} == {CohortStatus.CLOSED}
+    assert {status for status, _ in responses} <= {
+        EnrolmentStatus.COMPLETED,
+        EnrolmentStatus.NOT_COMPLETED,
+    }
+    # Each response was invited, and its 1-5 answers are on the scale.
+    assert not db.session.scalar(
+        select(func.count())
+        .select_from(ReactionResponse)
+        .where(~exists().where(EvaluationInvitation.enrolment_id == ReactionResponse.enrolment_id))
+    )
+    lowest, highest = db.session.execute(
+        select(func.min(ReactionAnswer.score), func.max(ReactionAnswer.score))
+    ).one()
+    assert 1 <= lowest <= highest <= 5
+    # Confidence after only for completed enrolments.
+    after = aliased(ConfidenceRating)
+    assert not db.session.scalar(
+        select(func.count())
+        .select_from(after)
+        .join(Enrolment, Enrolment.id == after.enrolment_id)
+        .where(after.phase == Phase.AFTER, Enrolment.status != EnrolmentStatus.COMPLETED)
+    )
+    # Follow-ups are due by today, and answered ones say what was applied unless the
+    # learner has not been on a project since.
+    follow_ups = db.session.scalars(select(FollowUp)).all()
+    assert follow_ups and all(item.due_on <= today for item in follow_ups)
+    answered = [item for item in follow_ups if item.answered_at]
+    assert answered and all(
+        bool(item.applied) == (item.project_since != ProjectSince.NEITHER) for item in answered
+    )
+
+
+def test_the_demo_learner_has_a_survey_waiting(app, today):
+    seed(today)
+    learner = db.session.scalar(select(User).where(User.email == "learner@example.nhs.uk"))
+    assert waiting_count(learner.id) >= 1
