@@ -42,7 +42,7 @@ PLACEHOLDERS = (
     "support_id",
     "coaching_session_id",
     # Evaluations (issue #15): the learner's reaction survey still waiting, and the
-    # trainer's closed cohort with the most answers.
+    # closed cohort with the most answers (its results, read by the admin).
     "survey_enrolment_id",
     "results_cohort_id",
 )
@@ -177,7 +177,7 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "Cohort evaluations",
         "/teach/cohorts/{results_cohort_id}/evaluations",
-        "trainer",
+        "admin",
         0.035,
     ),
 )
