@@ -96,6 +96,9 @@ PASSWORD = "scale-passphrase-for-tests"
 FACTOR = 0.01
 # Columns that differ between two runs by design: a password hash has a random salt.
 SALTED = {("user_account", "password_hash")}
+# Tables that only keep what is worked out from the rest, filled by the pages that read
+# them: the report pages' snapshots (lms/reports/snapshots.py).
+CACHES = {"report_snapshot"}
 
 
 @pytest.fixture
@@ -126,7 +129,8 @@ def test_every_table_is_filled_in_proportion_to_the_factor(app, today):
     empty = [
         table.name
         for table in metadata.sorted_tables
-        if not db.session.scalar(select(func.count()).select_from(table))
+        if table.name not in CACHES
+        and not db.session.scalar(select(func.count()).select_from(table))
     ]
     assert empty == [], "seed-scale must fill every model's table; add a step to lms/scale"
     assert counts["user_account"] == plan.staff
