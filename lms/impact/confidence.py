@@ -140,26 +140,18 @@ def uplift(course: Course, *, cohort_id: int | None = None) -> Uplift:
     after = aliased(ConfidenceRating)
     where = [Cohort.course_id == course.id] if cohort_id is None else [Cohort.id == cohort_id]
     pairs = db.session.execute(
-        select(
-            before.outcome_index,
-            func.count(),
-            func.sum(before.score),
-            func.sum(after.score),
-            func.max(after.outcome),
-        )
-        .select_from(before)
-        .join(
-            after,
-            and_(
-                after.enrolment_id == before.enrolment_id,
-                after.outcome_index == before.outcome_index,
-                after.phase == Phase.AFTER,
+        _rated_both(
+            select(
+                before.outcome_index,
+                func.count(),
+                func.sum(before.score),
+                func.sum(after.score),
+                func.max(after.outcome),
             ),
-        )
-        .join(Enrolment, Enrolment.id == before.enrolment_id)
-        .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(before.phase == Phase.BEFORE, *where)
-        .group_by(before.outcome_index)
+            before,
+            after,
+            where,
+        ).group_by(before.outcome_index)
     ).all()
     found = {row[0]: row for row in pairs}
     current = dict(outcomes_of(course))
@@ -186,8 +178,21 @@ def uplift(course: Course, *, cohort_id: int | None = None) -> Uplift:
         ).all()
     )
     both = db.session.scalar(
-        select(func.count(func.distinct(before.enrolment_id)))
-        .select_from(before)
+        _rated_both(select(func.count(func.distinct(before.enrolment_id))), before, after, where)
+    )
+    return Uplift(
+        outcomes=outcomes,
+        rated_before=per_phase.get(Phase.BEFORE, 0),
+        rated_after=per_phase.get(Phase.AFTER, 0),
+        rated_both=both or 0,
+    )
+
+
+def _rated_both(query, before, after, where):
+    """`query` over each outcome an enrolment rated both before and after, of the cohorts
+    `where` picks."""
+    return (
+        query.select_from(before)
         .join(
             after,
             and_(
@@ -199,10 +204,4 @@ def uplift(course: Course, *, cohort_id: int | None = None) -> Uplift:
         .join(Enrolment, Enrolment.id == before.enrolment_id)
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
         .where(before.phase == Phase.BEFORE, *where)
-    )
-    return Uplift(
-        outcomes=outcomes,
-        rated_before=per_phase.get(Phase.BEFORE, 0),
-        rated_after=per_phase.get(Phase.AFTER, 0),
-        rated_both=both or 0,
     )
