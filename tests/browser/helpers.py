@@ -46,6 +46,9 @@ def describe(violations: list[dict]) -> str:
 
 
 def assert_accessible(page: Page) -> None:
+    """Checks the page once it has loaded: a click that navigates returns as the new page
+    starts to load, before its scripts have run."""
+    page.wait_for_load_state("load")
     violations = Axe().run(page, options=WCAG_AA).response["violations"]
     print(f"{page.url}\n{describe(violations)}")
     blocking = [violation for violation in violations if violation["impact"] in BLOCKING]

@@ -44,6 +44,19 @@ def test_admin_pages(live_server, admin, learner, log_in, path):
     assert_accessible(page)
 
 
+def test_admin_header_before_its_script_starts(live_server, admin, log_in):
+    """An admin's header has more links than fit one line: until the header's script has
+    moved the overflow under "More" (or if it never loads), they wrap inside the header
+    instead of running off the page, white on white."""
+    page = log_in(admin)
+    page.route("**/*.js", lambda route: route.abort())
+    page.goto(f"{live_server}/admin/users/")
+    account = page.locator(".nhsuk-header__navigation-link", has_text="Account")
+    box = account.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= page.viewport_size["width"]
+    assert_accessible(page)
+
+
 def test_add_person_form_with_errors(live_server, admin, log_in):
     """The add-a-person form with its error summary, field errors and role checkboxes."""
     page = log_in(admin)
