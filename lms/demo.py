@@ -63,6 +63,7 @@ from lms.core.timezones import local_today
 from lms.cpd.categories import categories as cpd_categories
 from lms.cpd.categories import ensure_default_categories
 from lms.cpd.record import EntryDetails, add_entry, set_preferences
+from lms.impact import demo as impact_demo
 from lms.people.directory import PersonDetails, create_person
 from lms.projects.demo import seed_projects
 
@@ -526,7 +527,9 @@ def _seed_running_cohort(course: Course, people: dict[str, User]) -> None:
 def _seed_closed_cohort(course: Course, people: dict[str, User]) -> None:
     """A cohort held last month and closed: three of its four learners completed and
     have their certificates (issued when the closing commits), so the learner has one
-    to download and verify, and the trainer a cohort's certificates to show."""
+    to download and verify, and the trainer a cohort's certificates to show. Its learners
+    rated their confidence before and after, and three answered its survey
+    (lms/impact/demo.py)."""
     admin, trainer = people["admin@example.nhs.uk"], people["trainer@example.nhs.uk"]
     now = utcnow()
     started = now.date() - timedelta(days=40)
@@ -540,6 +543,7 @@ def _seed_closed_cohort(course: Course, people: dict[str, User]) -> None:
     change_status(cohort, CohortStatus.OPEN, by=admin)
     names = ("learner", "sian.apgwyn", "priya.shah", "noah.bennett")
     enrolments = [_join(cohort, people[f"{name}@example.nhs.uk"], joined) for name in names]
+    impact_demo.rate_before(enrolments, now=joined + timedelta(days=2))
     change_status(cohort, CohortStatus.RUNNING, by=admin)
     for number, session in enumerate(sorted(cohort.sessions, key=lambda s: s.starts_at)):
         register = {
@@ -553,6 +557,7 @@ def _seed_closed_cohort(course: Course, people: dict[str, User]) -> None:
         }
         mark_register(session, register, by=trainer, now=session.ends_at)
     close_cohort(cohort, by=trainer, now=now - timedelta(days=30))
+    impact_demo.evaluate_closed_cohort(enrolments, now=now - timedelta(days=28))
 
 
 # The PM-OCC question bank: (type, category, question, options as (text, correct, feedback),

@@ -136,3 +136,22 @@ def test_the_learner_has_a_certificate_that_verifies(client, seeded):
     assert not db.session.scalar(
         select(func.count(OutboxMessage.id)).where(OutboxMessage.status == PENDING)
     )
+
+
+def test_the_demo_has_evaluations_for_every_role(client, seeded):
+    """The learner has a course survey waiting; the trainer sees three answers to the
+    closed cohort's survey; the admin's impact view has a confidence uplift to show."""
+    log_in(client, "learner@example.nhs.uk", DEMO_PASSWORD)
+    assert "evaluations waiting for you" in text_of(client.get("/"))
+    waiting = text_of(client.get("/evaluations/"))
+    assert "Tell us what you thought of the course" in waiting
+    client.post("/logout")
+    closed = db.session.scalar(select(Cohort).where(Cohort.status == CohortStatus.CLOSED))
+    log_in(client, "trainer@example.nhs.uk", DEMO_PASSWORD)
+    results = text_of(client.get(f"/teach/cohorts/{closed.id}/evaluations"))
+    assert "3 learners have answered the course survey" in results
+    assert "A recording of the second session" in results
+    client.post("/logout")
+    log_in(client, "admin@example.nhs.uk", DEMO_PASSWORD)
+    impact = text_of(client.get("/reports/impact"))
+    assert "Senior Responsible Owner (SRO) essentials" in impact
