@@ -24,6 +24,7 @@ from lms.core.timezones import local_today
 from lms.cpd.record import record_missing_certificates
 from lms.impact.follow_ups import queue_due_follow_ups
 from lms.people import directory, importing
+from lms.reports.snapshots import forget_stale as forget_stale_reports
 from lms.retention import apply_retention
 
 
@@ -191,7 +192,8 @@ def tick():
     holders of certificates expiring within CERTIFICATE_EXPIRY_NOTICE_DAYS, adds to
     CPD records any certificate a failure left out, and asks learners 3 and 6 months after
     a completion what they have done since (lms/impact/follow_ups.py); running it
-    twice does nothing twice. It applies the retention schedule (lms/retention.py). On
+    twice does nothing twice. It applies the retention schedule (lms/retention.py) and
+    removes report snapshots past REPORTS_FRESH_SECONDS. On
     SQLite it also refreshes the query planner's statistics.
     """
     reminders = send_due_reminders(utcnow())
@@ -203,6 +205,7 @@ def tick():
     recorded = record_missing_certificates()
     followed_up = queue_due_follow_ups(utcnow())
     retained = apply_retention(utcnow())
+    stale_reports = forget_stale_reports(utcnow())
     refresh_planner_statistics(db.session)
     db.session.commit()
     if current_app.config["OUTBOX_INLINE"]:
@@ -220,6 +223,7 @@ def tick():
     click.echo(f"Blanked {retained['audit_ip_addresses']} IP address(es) in the audit log.")
     click.echo(f"Blanked {retained['register_notes']} register note(s).")
     click.echo(f"Blanked where {retained['check_in_sources']} self check-in(s) came from.")
+    click.echo(f"Removed {stale_reports} report snapshot(s) past their time.")
 
 
 @lms_cli.command("import-staff")

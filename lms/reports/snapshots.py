@@ -4,7 +4,9 @@
 `REPORTS_FRESH_SECONDS` (0 turns keeping off: every request works the figures out), and
 otherwise works them out and keeps them. Two processes working the same page out at
 once both keep theirs; the later one stays. `forget_all` makes every page work its
-figures out again on its next request (the pages' "Work the figures out again" button).
+figures out again on its next request (the pages' "Work the figures out again" button);
+`forget_stale` (run by `flask lms tick`) removes the snapshots no request would serve any
+more, so one kept for every filter ever asked for does not pile up.
 """
 
 from __future__ import annotations
@@ -46,6 +48,14 @@ def forget_all() -> int:
     forgotten = db.session.execute(delete(ReportSnapshot)).rowcount
     db.session.commit()
     return forgotten
+
+
+def forget_stale(now: datetime) -> int:
+    """Removes the snapshots older than REPORTS_FRESH_SECONDS; returns how many. The
+    caller commits."""
+    fresh_for = timedelta(seconds=current_app.config.get("REPORTS_FRESH_SECONDS", 0))
+    stale = delete(ReportSnapshot).where(ReportSnapshot.computed_at < now - fresh_for)
+    return db.session.execute(stale).rowcount
 
 
 def _key(page: str, filters: ReportFilters) -> str:

@@ -82,6 +82,19 @@ def test_a_snapshot_older_than_its_time_is_worked_out_again(keeping, client, adm
     assert len(built) == 3
 
 
+def test_tick_forgets_snapshots_past_their_time_and_keeps_fresh_ones(keeping):
+    """One snapshot a page and filters ever asked for would pile up: tick removes those
+    no request would serve any more."""
+    filters = ReportFilters(financial_year_now())
+    now = utcnow()
+    snapshots.figures_for("stale", filters, now - timedelta(seconds=301), lambda *_: [FIGURE])
+    snapshots.figures_for("fresh", filters, now - timedelta(seconds=60), lambda *_: [FIGURE])
+    output = keeping.test_cli_runner().invoke(args=["lms", "tick"]).output
+    assert "Removed 1 report snapshot(s) past their time." in output
+    kept = db.session.scalars(select(ReportSnapshot.key)).all()
+    assert [key.split(":")[0] for key in kept] == ["fresh"]
+
+
 def test_refresh_goes_back_only_to_a_page_of_this_site(keeping, client, admin):
     sign_in(client, admin.get_id())
     response = client.post("/reports/refresh", data={"next": "https://evil.example/"})
