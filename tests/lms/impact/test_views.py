@@ -93,6 +93,9 @@ def test_the_list_shows_the_learners_own_evaluations_waiting_and_done(
     assert f"/evaluations/{place.id}/confidence/after" in waiting_part
     assert f"/evaluations/{upcoming.id}/confidence/before" in waiting_part
     assert f"/evaluations/follow-ups/{follow_up.id}" in waiting_part
+    assert "Tell us what you thought of the course" in waiting_part
+    assert "Rate your confidence before the course" in waiting_part
+    assert "Tell us what you have done 3 months on" in waiting_part
     # nothing of anyone else's
     assert f"/evaluations/{someone_elses.id}/" not in page
     assert f"/evaluations/follow-ups/{theirs.id}" not in page
@@ -106,12 +109,16 @@ def test_done_moves_down_the_list_and_out_of_the_count(
 ):
     make_reaction_response(place, [4])
     make_confidence(place, Phase.AFTER, [4, 4])
-    make_follow_up(place, 3, project_since=ProjectSince.NEITHER)
+    answered = make_follow_up(place, 3, project_since=ProjectSince.NEITHER)
     page = text_of(as_user(app, learner).get("/evaluations/"))
     waiting_part, done_part = page.split('id="done"')
     assert "Nothing is waiting for you" in waiting_part
     assert f"/evaluations/{place.id}/reaction" in done_part
     assert f"/evaluations/{place.id}/confidence/after" in done_part
+    assert f"/evaluations/follow-ups/{answered.id}" in done_part
+    assert "What you thought of the course" in done_part
+    assert "Your confidence after the course" in done_part
+    assert "What you had done 3 months on" in done_part
     assert waiting.waiting_count(learner.id) == 0
 
 
