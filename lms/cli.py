@@ -24,6 +24,7 @@ from lms.core.timezones import local_today
 from lms.cpd.record import record_missing_certificates
 from lms.impact.follow_ups import queue_due_follow_ups
 from lms.people import directory, importing
+from lms.reports.ahead import work_out_default_pages
 from lms.reports.snapshots import forget_stale as forget_stale_reports
 from lms.retention import apply_retention
 
@@ -193,7 +194,8 @@ def tick():
     CPD records any certificate a failure left out, and asks learners 3 and 6 months after
     a completion what they have done since (lms/impact/follow_ups.py); running it
     twice does nothing twice. It applies the retention schedule (lms/retention.py) and
-    removes report snapshots past REPORTS_FRESH_SECONDS. On
+    removes report snapshots past REPORTS_FRESH_SECONDS, working this year's dashboard and
+    impact view out ahead of their first visitor (lms/reports/ahead.py). On
     SQLite it also refreshes the query planner's statistics.
     """
     reminders = send_due_reminders(utcnow())
@@ -206,6 +208,7 @@ def tick():
     followed_up = queue_due_follow_ups(utcnow())
     retained = apply_retention(utcnow())
     stale_reports = forget_stale_reports(utcnow())
+    reports_ahead = work_out_default_pages(utcnow())
     refresh_planner_statistics(db.session)
     db.session.commit()
     if current_app.config["OUTBOX_INLINE"]:
@@ -224,6 +227,7 @@ def tick():
     click.echo(f"Blanked {retained['register_notes']} register note(s).")
     click.echo(f"Blanked where {retained['check_in_sources']} self check-in(s) came from.")
     click.echo(f"Removed {stale_reports} report snapshot(s) past their time.")
+    click.echo(f"Worked out {reports_ahead} report page(s) before anyone asked for them.")
 
 
 @lms_cli.command("import-staff")

@@ -34,12 +34,12 @@ def figures_for(
     fresh_for = timedelta(seconds=current_app.config.get("REPORTS_FRESH_SECONDS", 0))
     if not fresh_for:
         return build(filters, now), now
-    key = _key(page, filters)
+    key = key_of(page, filters)
     kept = db.session.get(ReportSnapshot, key)
     if kept is not None and now - fresh_for < kept.computed_at <= now:
         return [decode(figure) for figure in kept.figures], kept.computed_at
     figures = build(filters, now)
-    _keep(key, figures, now)
+    keep(key, figures, now)
     return figures, now
 
 
@@ -58,12 +58,13 @@ def forget_stale(now: datetime) -> int:
     return db.session.execute(stale).rowcount
 
 
-def _key(page: str, filters: ReportFilters) -> str:
+def key_of(page: str, filters: ReportFilters) -> str:
     category, group = filters.category_id or "", filters.service_group_id or ""
     return f"{page}:{filters.year.starts}:{category}:{group}"
 
 
-def _keep(key: str, figures: list[Figure], now: datetime) -> None:
+def keep(key: str, figures: list[Figure], now: datetime) -> None:
+    """Keeps the figures worked out at `now` under `key` (commits)."""
     encoded = [encode(figure) for figure in figures]
     try:
         db.session.merge(ReportSnapshot(key=key, figures=encoded, computed_at=now))

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from lms.core.db import utcnow
 from lms.core.extensions import db
-from lms.core.timezones import local_today
-from lms.reports import snapshots
+from lms.core.timezones import local_today, to_local
+from lms.reports import ahead, snapshots
 from lms.reports.figures import Chart, Figure
 from lms.reports.filters import ReportFilters, default_year
 from lms.reports.kpi import PEOPLE_TRAINED
@@ -91,8 +91,34 @@ def test_tick_forgets_snapshots_past_their_time_and_keeps_fresh_ones(keeping):
     snapshots.figures_for("fresh", filters, now - timedelta(seconds=60), lambda *_: [FIGURE])
     output = keeping.test_cli_runner().invoke(args=["lms", "tick"]).output
     assert "Removed 1 report snapshot(s) past their time." in output
-    kept = db.session.scalars(select(ReportSnapshot.key)).all()
-    assert [key.split(":")[0] for key in kept] == ["fresh"]
+    pages = {key.split(":")[0] for key in db.session.scalars(select(ReportSnapshot.key))}
+    assert pages == {"fresh", "dashboard", "impact"}  # the last two worked out ahead
+
+
+def test_tick_works_out_this_years_pages_before_anyone_asks(keeping, client, admin):
+    output = keeping.test_cli_runner().invoke(args=["lms", "tick"]).output
+    assert "Worked out 2 report page(s) before anyone asked for them." in output
+    year = financial_year_now().starts
+    kept = {row.key: row.computed_at for row in db.session.scalars(select(ReportSnapshot))}
+    assert set(kept) == {f"dashboard:{year}::", f"impact:{year}::"}
+    again = keeping.test_cli_runner().invoke(args=["lms", "tick"]).output
+    assert "Worked out 0 report page(s)" in again
+    sign_in(client, admin.get_id())
+    page = text_of(client.get("/reports/"))
+    worked_out_at = to_local(kept[f"dashboard:{year}::"]).strftime("%H:%M")
+    assert f"Figures worked out at {worked_out_at}" in page
+
+
+def test_a_default_page_is_worked_out_again_past_half_its_time(keeping):
+    now = utcnow()
+    assert ahead.work_out_default_pages(now) == 2
+    assert ahead.work_out_default_pages(now + timedelta(seconds=149)) == 0
+    assert ahead.work_out_default_pages(now + timedelta(seconds=151)) == 2
+
+
+def test_nothing_is_worked_out_ahead_when_keeping_is_off(app):
+    assert ahead.work_out_default_pages(utcnow()) == 0
+    assert db.session.scalars(select(ReportSnapshot)).all() == []
 
 
 def test_refresh_goes_back_only_to_a_page_of_this_site(keeping, client, admin):
