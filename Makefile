@@ -28,8 +28,11 @@ demo-data: deps assets
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms seed-demo --if-empty
 
+# The suite on every core (pytest-xdist): each worker has its own throwaway database,
+# SMTP server, live server and browser. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= auto
 test: test-deps assets browser
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: test-deps assets  ## load every page under gunicorn; see benchmarks/README.md
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
