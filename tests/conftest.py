@@ -142,15 +142,17 @@ def _empty_all_tables() -> None:
     files for 25 tables cost 190 ms a test against 10 ms. The sequences start again at 1,
     as SQLite's ids do in an emptied table.
     """
-    tables = [table.name for table in reversed(metadata.sorted_tables)]
+    tables = reversed(metadata.sorted_tables)
+    deletes = [f'DELETE FROM "{table.name}"' for table in tables]  # noqa: S608 (our names)
     with _audit_triggers_lifted():
-        for name in tables:
-            db.session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 (our own names)
         if db.engine.dialect.name == "postgresql":
-            db.session.execute(
-                text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'")
-            )
+            # One round trip, not one a table (psycopg sends a query without parameters
+            # as it is, statements and all).
+            restart = "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"
+            db.session.connection().exec_driver_sql(";\n".join([*deletes, restart]))
         else:
+            for delete in deletes:
+                db.session.execute(text(delete))
             _forget_planner_statistics()
     db.session.commit()
 
