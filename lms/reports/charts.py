@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -525,4 +526,14 @@ def svg(figure: Figure) -> Markup:
 def charts_for(figures: Iterable[Figure]) -> dict[str, Markup]:
     """Each figure's SVG by its key, for a page to hand its template: the figure macro
     (reports/macros/figure.html) takes the chart as its second argument."""
-    return {figure.key: svg(figure) for figure in figures}
+    return {figure.key: drawn(figure) for figure in figures}
+
+
+@lru_cache(maxsize=256)
+def drawn(figure: Figure) -> Markup:
+    """`svg(figure)`, drawn once per process for as long as the figure is the same: a
+    page kept as a snapshot serves the same figures for minutes, and drawing its charts
+    was half the work of serving it (the impact view's ~1,000 SVG elements). A Figure is
+    frozen, and equal only to a figure with the same rows, so a changed one is drawn
+    anew."""
+    return svg(figure)

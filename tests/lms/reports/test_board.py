@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 
+from lms.reports import board
 from lms.reports.board import MARGIN, board_report_pdf, chart_drawings
 from lms.reports.figures import Chart, Figure
 from tests.helpers import run_tool
@@ -101,8 +102,19 @@ def test_the_metadata_comes_from_the_arguments(pdf):
 
 
 def test_the_same_figures_give_the_same_bytes(pdf):
-    assert report() == pdf
+    laid_out_afresh = board._laid_out.__wrapped__(tuple(ALL), TITLE, SUBTITLE, ON, "")
+    assert laid_out_afresh == pdf
     assert report(generated_on=date(2026, 12, 8)) != pdf
+
+
+def test_the_same_report_is_laid_out_once_and_another_anew(app, monkeypatch):
+    """The bytes are kept by everything they are made from, the organisation too."""
+    board._laid_out.cache_clear()
+    first = report()
+    calls = board._laid_out.cache_info().misses
+    assert report() == first and board._laid_out.cache_info().misses == calls
+    monkeypatch.setitem(app.config, "ORGANISATION_NAME", "Another Trust")
+    assert report() != first and board._laid_out.cache_info().misses == calls + 1
 
 
 def test_charts_are_drawn_for_figures_with_one():

@@ -287,3 +287,16 @@ def test_without_a_chart_passed_the_macro_shows_the_table_alone(app):
     )
     assert "<svg" not in page
     assert page.count("<table") == 2
+
+
+def test_a_page_s_charts_are_drawn_once_while_its_figures_stay_the_same(monkeypatch):
+    charts.drawn.cache_clear()
+    drawings = []
+    monkeypatch.setattr(charts, "svg", lambda figure: drawings.append(figure) or Markup("<svg/>"))
+    charts_for([RATES, TREND])
+    charts_for([RATES, TREND])
+    assert drawings == [RATES, TREND]
+    changed = Figure(**{**RATES.__dict__, "rows": RATES.rows[:1]})
+    charts_for([changed, TREND])
+    assert drawings == [RATES, TREND, changed]
+    charts.drawn.cache_clear()
