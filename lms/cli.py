@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from pathlib import Path
@@ -27,6 +28,8 @@ from lms.people import directory, importing
 from lms.reports.ahead import work_out_default_pages
 from lms.reports.snapshots import forget_stale as forget_stale_reports
 from lms.retention import apply_retention
+
+log = logging.getLogger(__name__)
 
 
 @click.group("lms")
@@ -208,11 +211,11 @@ def tick():
     followed_up = queue_due_follow_ups(utcnow())
     retained = apply_retention(utcnow())
     stale_reports = forget_stale_reports(utcnow())
-    reports_ahead = work_out_default_pages(utcnow())
     refresh_planner_statistics(db.session)
     db.session.commit()
     if current_app.config["OUTBOX_INLINE"]:
         outbox.deliver_all_due()
+    reports_ahead = _work_out_reports_ahead()
     click.echo(f"Queued {reminders} reminder(s).")
     click.echo(f"Marked {absent} unmarked learner(s) absent.")
     click.echo(f"Queued {warnings} attendance warning(s).")
@@ -227,7 +230,22 @@ def tick():
     click.echo(f"Blanked {retained['register_notes']} register note(s).")
     click.echo(f"Blanked where {retained['check_in_sources']} self check-in(s) came from.")
     click.echo(f"Removed {stale_reports} report snapshot(s) past their time.")
-    click.echo(f"Worked out {reports_ahead} report page(s) before anyone asked for them.")
+    if reports_ahead is None:
+        click.echo("Could not work the report pages out ahead (the log says why).")
+    else:
+        click.echo(f"Worked out {reports_ahead} report page(s) before anyone asked for them.")
+
+
+def _work_out_reports_ahead() -> int | None:
+    """Run once tick's own work has committed, in transactions of its own: a failure here
+    is logged and leaves that work done (and holds no write lock while the aggregates
+    run)."""
+    try:
+        return work_out_default_pages(utcnow())
+    except Exception:
+        db.session.rollback()
+        log.exception("working the report pages out ahead failed")
+        return None
 
 
 @lms_cli.command("import-staff")

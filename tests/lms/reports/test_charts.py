@@ -289,8 +289,17 @@ def test_without_a_chart_passed_the_macro_shows_the_table_alone(app):
     assert page.count("<table") == 2
 
 
-def test_a_page_s_charts_are_drawn_once_while_its_figures_stay_the_same(monkeypatch):
+@pytest.fixture
+def fresh_drawings():
+    """The process's kept drawings emptied before and after (the test draws fakes)."""
     charts.drawn.cache_clear()
+    yield
+    charts.drawn.cache_clear()
+
+
+def test_a_page_s_charts_are_drawn_once_while_its_figures_stay_the_same(
+    monkeypatch, fresh_drawings
+):
     drawings = []
     monkeypatch.setattr(charts, "svg", lambda figure: drawings.append(figure) or Markup("<svg/>"))
     charts_for([RATES, TREND])
@@ -299,4 +308,3 @@ def test_a_page_s_charts_are_drawn_once_while_its_figures_stay_the_same(monkeypa
     changed = Figure(**{**RATES.__dict__, "rows": RATES.rows[:1]})
     charts_for([changed, TREND])
     assert drawings == [RATES, TREND, changed]
-    charts.drawn.cache_clear()

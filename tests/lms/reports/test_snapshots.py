@@ -109,6 +109,24 @@ def test_tick_works_out_this_years_pages_before_anyone_asks(keeping, client, adm
     assert f"Figures worked out at {worked_out_at}" in page
 
 
+def test_tick_does_its_own_work_even_when_the_reports_fail(keeping, monkeypatch):
+    """The report work runs after tick's own has committed: a failure there is logged,
+    and what tick did before it stays done."""
+    filters = ReportFilters(financial_year_now())
+    snapshots.figures_for("stale", filters, utcnow() - timedelta(seconds=301), lambda *_: [])
+
+    def broken(now):
+        raise RuntimeError("a report that cannot be worked out")
+
+    monkeypatch.setattr("lms.cli.work_out_default_pages", broken)
+    result = keeping.test_cli_runner().invoke(args=["lms", "tick"])
+    assert result.exit_code == 0, result.output
+    assert "Removed 1 report snapshot(s) past their time." in result.output
+    assert "Could not work the report pages out ahead" in result.output
+    db.session.rollback()
+    assert db.session.scalars(select(ReportSnapshot)).all() == []
+
+
 def test_a_default_page_is_worked_out_again_past_half_its_time(keeping):
     now = utcnow()
     assert ahead.work_out_default_pages(now) == 2
