@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
 from courses.attendance.expected import expected_query, is_expected
@@ -46,6 +45,7 @@ from courses.models import (
 )
 from lms.audit import audit
 from lms.auth.models import User
+from lms.core.db import insert_on_conflict
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 
@@ -393,10 +393,8 @@ def _insert_once(
     INSERT ... ON CONFLICT DO NOTHING, so a double tap (two requests at once) or a
     register saved at the same moment never fails on the one-record-per-learner rule.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(AttendanceRecord)
+        insert_on_conflict(db.session, AttendanceRecord)
         .values(
             session_id=session.id,
             enrolment_id=enrolment.id,

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased, joinedload
 
 from courses.attendance.expected import expected_at, expected_enrolments, record_of
@@ -31,6 +30,7 @@ from courses.models import (
 )
 from lms.audit import audit
 from lms.auth.models import User
+from lms.core.db import insert_on_conflict
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.timezones import format_local
@@ -188,13 +188,6 @@ def _clean_marks(marks: Mapping[int, Mark]) -> dict[int, tuple[AttendanceStatus,
     return cleaned
 
 
-def _upsert_for_this_database():
-    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert
-    return sqlite.insert
-
-
 def _upsert(rows: list[dict]) -> set[int]:
     """Inserts or updates many records in one statement, keyed by (session, enrolment);
     returns the enrolment ids it wrote.
@@ -204,7 +197,7 @@ def _upsert(rows: list[dict]) -> set[int]:
     read, and a new one only inserted while there is none, so a change made by someone
     else in the meantime leaves that row unwritten rather than overwritten.
     """
-    statement = _upsert_for_this_database()(AttendanceRecord).values(rows)
+    statement = insert_on_conflict(db.session, AttendanceRecord).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=[AttendanceRecord.session_id, AttendanceRecord.enrolment_id],
         set_={
@@ -424,7 +417,7 @@ def mark_unmarked_absent(now: datetime, *, after: timedelta | None = None) -> in
         )
     )
     statement = (
-        _upsert_for_this_database()(AttendanceRecord)
+        insert_on_conflict(db.session, AttendanceRecord)
         .from_select(["session_id", "enrolment_id", "status", "method", "marked_at"], unmarked)
         .on_conflict_do_nothing(
             index_elements=[AttendanceRecord.session_id, AttendanceRecord.enrolment_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, LargeBinary, MetaData, String, func, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -30,6 +31,14 @@ def refresh_planner_statistics(session) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("PRAGMA analysis_limit = 1000"))
         session.execute(text("ANALYZE"))
+
+
+def insert_on_conflict(session, model):
+    """An INSERT into `model` in the session's database's own dialect, which knows
+    ON CONFLICT (DO NOTHING, DO UPDATE) on PostgreSQL and SQLite alike."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 class UTCDateTime(TypeDecorator):

@@ -20,12 +20,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from courses.models import Cohort, Course, Enrolment, EnrolmentStatus
 from lms.auth.models import User
 from lms.core.dates import add_months
+from lms.core.db import insert_on_conflict
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.outbox import queue_many_mail
@@ -93,12 +93,6 @@ def _has(months: int):
     )
 
 
-def _insert_ignoring_duplicates():
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(FollowUp)
-    return sqlite.insert(FollowUp)
-
-
 def queue_due_follow_ups(now: datetime, *, limit: int = BATCH_SIZE) -> int:
     """Queues the follow-ups now due, up to `limit`: each one a FollowUp row and one mail
     (see the module's notes); returns how many were queued. Three statements a run
@@ -149,7 +143,7 @@ def queue_due_follow_ups(now: datetime, *, limit: int = BATCH_SIZE) -> int:
     if not rows:
         return 0
     inserted = db.session.execute(
-        _insert_ignoring_duplicates()
+        insert_on_conflict(db.session, FollowUp)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["enrolment_id", "months"])
         .returning(FollowUp.id, FollowUp.enrolment_id, FollowUp.months)

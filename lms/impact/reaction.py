@@ -19,11 +19,11 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
 from courses.models import Cohort, CohortStatus, Course, Enrolment, EnrolmentStatus
 from lms.auth.models import User
+from lms.core.db import insert_on_conflict
 from lms.core.domain import DomainError
 from lms.core.extensions import db
 from lms.core.outbox import queue_many_mail
@@ -176,12 +176,6 @@ def answers_by_key(
 # --- inviting ------------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(model):
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
-
-
 def invite(cohort_id: int, *, now: datetime) -> int:
     """Mails each learner of a closed cohort who may answer the survey, and has not been
     invited before, a link to it (and, if they completed and the course has learning
@@ -219,7 +213,7 @@ def invite(cohort_id: int, *, now: datetime) -> int:
         return 0
     invited = set(
         db.session.scalars(
-            _insert_ignoring_duplicates(EvaluationInvitation)
+            insert_on_conflict(db.session, EvaluationInvitation)
             .values([{"enrolment_id": row.id, "reaction_invited_at": now} for row in candidates])
             .on_conflict_do_nothing(index_elements=["enrolment_id"])
             .returning(EvaluationInvitation.enrolment_id)

@@ -187,9 +187,9 @@ def test_a_run_that_meets_another_runs_rows_mails_nothing_twice(complete, monkey
     enrolment = complete(on_uk_day(date(2026, 9, 1)))
     other = complete(on_uk_day(date(2026, 9, 2)))
     db.session.commit()
-    real = follow_ups._insert_ignoring_duplicates
+    real = follow_ups.insert_on_conflict
 
-    def the_other_run_wins_the_first():
+    def the_other_run_wins_the_first(session, model):
         with db.engine.connect() as connection:
             connection.execute(
                 FollowUp.__table__.insert().values(
@@ -197,9 +197,9 @@ def test_a_run_that_meets_another_runs_rows_mails_nothing_twice(complete, monkey
                 )
             )
             connection.commit()
-        return real()
+        return real(session, model)
 
-    monkeypatch.setattr(follow_ups, "_insert_ignoring_duplicates", the_other_run_wins_the_first)
+    monkeypatch.setattr(follow_ups, "insert_on_conflict", the_other_run_wins_the_first)
     assert queue_due_follow_ups(NOW) == 1
     db.session.commit()
     assert count(FollowUp) == 2
